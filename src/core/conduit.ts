@@ -1,0 +1,269 @@
+import { limits } from './config.js';
+import { connectionIdentity, initialRequest, ownConnection, recoveryRequest, reselectRequest, updateRequest } from './connection.js';
+import type { TapaEvent } from './events.js';
+import { assertNever } from './exhaustive.js';
+import { localIps } from './localips.js';
+import { sameSet } from './prefix.js';
+import type { ConduitState, WatchKind } from './state.js';
+import type { Turn } from './turn.js';
+import { vipContext, vipsOfFlows } from './vip.js';
+import type { Connection, NetworkServiceRequest, NspStream } from './wire.js';
+
+/**
+ * A conduit: one NSM connection to the conduit's proxy, plus the NSP watches of its
+ * stream list and flows, and the NSM monitor of the connection (reference §3).
+ *
+ * Like a stream, a conduit reconciles: at most one NSM call in flight, and when it
+ * returns, the next one is chosen from what is wanted now. Where Go stops and restarts
+ * the streams under the conduit lock when the local IPs change (the cause of #578),
+ * here the conduit only records the new IPs and marks its streams; each stream then
+ * moves its target on its own, one NSP call at a time.
+ */
+export function createConduit(turn: Turn, trench: string, name: string): ConduitState {
+  const { config } = turn.state;
+  const identity = connectionIdentity(config.name, config.namespace, trench, name);
+  const conduit: ConduitState = {
+    trench,
+    name,
+    identity,
+    streams: new Map(),
+    wanted: 0,
+    nspStreams: undefined,
+    vips: undefined,
+    watches: { streams: {}, flows: {}, monitor: {} },
+    recovery: 'waiting',
+    recoveryTimer: undefined,
+    request: initialRequest(identity, config.node),
+    connection: undefined,
+    held: false,
+    localIps: [],
+    appliedVips: [],
+    nsmOp: undefined,
+    nsmTimer: undefined,
+  };
+  for (const watch of ['streams', 'flows', 'monitor'] as const) openWatch(turn, conduit, watch);
+  // A monitor that never says anything must not keep the conduit from connecting.
+  conduit.recoveryTimer = turn.setTimer({ kind: 'recovery', conduit }, config.timeoutMs);
+  return conduit;
+}
+
+/** Returns false once the conduit is gone. */
+export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
+  if (conduit.nsmOp || conduit.nsmTimer !== undefined) return true;
+  const needed = conduit.wanted > 0 && turn.state.shutdown === 'running';
+  if (!needed) {
+    // Targets first: the NSP must stop sending traffic before the interface goes.
+    if (conduit.streams.size > 0) return true;
+    if (conduit.held) {
+      const connection = conduit.connection ?? conduit.request.connection;
+      if (connection) {
+        conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmClose', connection }), call: 'close' };
+        return true;
+      }
+    }
+    stop(turn, conduit);
+    return false;
+  }
+  if (conduit.recovery === 'waiting') return true;
+  if (!conduit.connection) {
+    const request = conduit.request;
+    conduit.held = true;
+    conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmRequest', request }), call: 'connect' };
+    return true;
+  }
+  const vips = conduit.vips;
+  if (vips && !sameSet(vips, conduit.appliedVips)) {
+    const request = updateRequest(conduit.connection, vipContext(conduit.connection.context?.ipContext, conduit.localIps, vips));
+    conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmRequest', request }), call: 'update', vips };
+  }
+  return true;
+}
+
+function backOff(turn: Turn, conduit: ConduitState, call: 'connect' | 'update' | 'close'): void {
+  conduit.nsmTimer = turn.setTimer({ kind: 'nsm', conduit }, call === 'update' ? limits.vipRetryMs : limits.connectRetryMs);
+}
+
+type ConduitResult = Extract<TapaEvent, { op: number }>;
+
+export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitResult): void {
+  const op = conduit.nsmOp;
+  if (op?.id !== result.op) return;
+  conduit.nsmOp = undefined;
+  turn.touchConduit(conduit);
+  if (op.call === 'close' && result.kind === 'done') {
+    conduit.connection = undefined;
+    conduit.held = false;
+    conduit.appliedVips = [];
+    conduit.request = initialRequest(conduit.identity, turn.state.config.node);
+  } else if (op.call !== 'close' && result.kind === 'nsmConnection') {
+    conduit.connection = result.connection;
+    conduit.appliedVips = op.call === 'update' ? op.vips : [];
+  } else {
+    // Failed, or answered with the wrong kind of result, which counts as failed.
+    return backOff(turn, conduit, op.call);
+  }
+  updateLocalIps(conduit);
+}
+
+const PUSHES = { streams: 'nspStreams', flows: 'nspFlows', monitor: 'nsmEvent' } as const;
+
+export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKind, result: ConduitResult): void {
+  if (result.kind === 'failed') {
+    // The watch ended; the last list stays in force until a new one arrives.
+    turn.settleCall(result.op);
+    conduit.watches[watch].op = undefined;
+    conduit.watches[watch].timer = turn.setTimer({ kind: 'watch', conduit, watch }, retryDelay(watch));
+    if (watch === 'monitor') endRecovery(turn, conduit);
+    return;
+  }
+  if (result.kind !== PUSHES[watch]) return; // not something this watch can say
+  switch (result.kind) {
+    case 'nspStreams':
+      conduit.nspStreams = streamMap(conduit, result.streams);
+      turn.touchConduit(conduit);
+      return;
+    case 'nspFlows':
+      conduit.vips = vipsOfFlows(result.flows);
+      updateLocalIps(conduit);
+      turn.touchConduit(conduit);
+      return;
+    case 'nsmEvent':
+      return onMonitorEvent(turn, conduit, result.event);
+    default:
+      return;
+  }
+}
+
+export function onConduitTimer(turn: Turn, conduit: ConduitState, owner: 'nsm' | 'recovery' | WatchKind): void {
+  turn.touchConduit(conduit);
+  if (owner === 'nsm') conduit.nsmTimer = undefined;
+  else if (owner === 'recovery') {
+    conduit.recoveryTimer = undefined;
+    endRecovery(turn, conduit);
+  } else {
+    conduit.watches[owner].timer = undefined;
+    openWatch(turn, conduit, owner);
+  }
+}
+
+function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEvent, { kind: 'nsmEvent' }>['event']): void {
+  const { config } = turn.state;
+  if (conduit.recovery === 'waiting') {
+    const recovered = recoveryRequest(event, conduit.identity, config.node);
+    if (recovered) conduit.request = recovered;
+    endRecovery(turn, conduit);
+    return;
+  }
+  const own = ownConnection(event, conduit.identity.id);
+  const current = conduit.connection;
+  // Events about a connection we are closing, or do not have yet, change nothing.
+  if (!own || !current || conduit.nsmOp?.call === 'close') return;
+  turn.touchConduit(conduit);
+  if (event.type === 'DELETE') {
+    // NSM dropped the connection: the IPs are no longer ours. Withdraw, then reconnect.
+    conduit.request = initialRequest(conduit.identity, config.node);
+    setDisconnected(conduit);
+  } else if (own.state === 'DOWN') {
+    // The data path is down: withdraw the targets and ask NSM for another path.
+    conduit.request = reselectRequest(current);
+    setDisconnected(conduit);
+  } else {
+    conduit.connection = { ...current, ...(own.context ? { context: own.context } : {}) };
+    updateLocalIps(conduit);
+  }
+}
+
+function setDisconnected(conduit: ConduitState): void {
+  conduit.connection = undefined;
+  conduit.appliedVips = [];
+  conduit.localIps = [];
+}
+
+function endRecovery(turn: Turn, conduit: ConduitState): void {
+  if (conduit.recovery === 'done') return;
+  conduit.recovery = 'done';
+  turn.cancelTimer(conduit.recoveryTimer);
+  conduit.recoveryTimer = undefined;
+  turn.touchConduit(conduit);
+}
+
+/** VIPs, wanted or still applied, are never local IPs. */
+function updateLocalIps(conduit: ConduitState): void {
+  const next = localIps(conduit.connection, [...(conduit.vips ?? []), ...conduit.appliedVips]);
+  if (!sameSet(next, conduit.localIps)) conduit.localIps = next;
+}
+
+function streamMap(conduit: ConduitState, streams: readonly NspStream[]): Map<string, NspStream> {
+  const out = new Map<string, NspStream>();
+  for (const s of streams) {
+    if (s.conduit?.name === conduit.name && s.conduit.trench?.name === conduit.trench && !out.has(s.name)) out.set(s.name, s);
+  }
+  return out;
+}
+
+function openWatch(turn: Turn, conduit: ConduitState, watch: WatchKind): void {
+  const scope = scopeOf(conduit);
+  const owner = { kind: 'watch', conduit, watch } as const;
+  const nspConduit = { name: conduit.name, destinationPortNats: [], trench: { name: conduit.trench } };
+  switch (watch) {
+    case 'streams':
+      // An empty stream name selects every stream of the conduit.
+      conduit.watches.streams.op = turn.call({ kind: 'watchStreams', scope, filter: { name: '', maxTargets: 0, conduit: nspConduit } }, owner);
+      return;
+    case 'flows':
+      conduit.watches.flows.op = turn.call(
+        {
+          kind: 'watchFlows',
+          scope,
+          filter: { name: '', sourceSubnets: [], destinationPortRanges: [], sourcePortRanges: [], protocols: [], priority: 0, vips: [], byteMatches: [], stream: { name: '', maxTargets: 0, conduit: nspConduit } },
+        },
+        owner,
+      );
+      return;
+    case 'monitor':
+      conduit.watches.monitor.op = turn.call(
+        { kind: 'monitorConnections', scope, selector: { pathSegments: [{ name: '', id: conduit.identity.id, token: '', metrics: {} }] } },
+        owner,
+      );
+      return;
+    default:
+      return assertNever(watch);
+  }
+}
+
+function retryDelay(watch: WatchKind): number {
+  switch (watch) {
+    case 'streams':
+      return limits.watchStreamsRetryMs;
+    case 'flows':
+      return limits.watchFlowsRetryMs;
+    case 'monitor':
+      return limits.monitorRetryMs;
+    default:
+      return assertNever(watch);
+  }
+}
+
+function nsmCall(
+  turn: Turn,
+  conduit: ConduitState,
+  call: { kind: 'nsmRequest'; request: NetworkServiceRequest } | { kind: 'nsmClose'; connection: Connection },
+): number {
+  const scope = scopeOf(conduit);
+  return turn.call({ ...call, scope, deadlineMs: turn.state.config.timeoutMs }, { kind: 'nsm', conduit });
+}
+
+/** Stops the watches and timers of a conduit that has nothing left to do. */
+function stop(turn: Turn, conduit: ConduitState): void {
+  for (const w of Object.values(conduit.watches)) {
+    turn.cancelCall(w.op);
+    turn.cancelTimer(w.timer);
+  }
+  turn.cancelTimer(conduit.recoveryTimer);
+  turn.cancelTimer(conduit.nsmTimer);
+}
+
+export function scopeOf(conduit: ConduitState): { trench: string; conduit: string } {
+  return { trench: conduit.trench, conduit: conduit.name };
+}
+

@@ -1,0 +1,106 @@
+import type { Connection, ConnectionEvent, Mechanism, NetworkServiceRequest } from './wire.js';
+
+/** Identity of a conduit's NSM connection (reference §3.2). */
+export interface ConnectionIdentity {
+  /** `proxy.<conduit>.<trench>.<namespace>`: the proxy network service of the conduit. */
+  readonly networkService: string;
+  /**
+   * `<name>-<networkService>-0`: deterministic, so that a restarted TAPA finds and
+   * takes over the connection its previous incarnation left behind.
+   */
+  readonly id: string;
+}
+
+export function connectionIdentity(name: string, namespace: string, trench: string, conduit: string): ConnectionIdentity {
+  const networkService = `proxy.${conduit}.${trench}.${namespace}`;
+  return { networkService, id: `${name}-${networkService}-0` };
+}
+
+const INTERFACE_NAME_KEY = 'name';
+
+function kernelMechanism(parameters: Record<string, string> = {}): Mechanism {
+  return { cls: 'LOCAL', type: 'KERNEL', parameters };
+}
+
+export function blankConnection(identity: ConnectionIdentity, node: string): Connection {
+  return {
+    id: identity.id,
+    networkService: identity.networkService,
+    // The proxy to use is the one on the pod's own node.
+    labels: { nodeName: node },
+    networkServiceEndpointName: '',
+    payload: 'ETHERNET',
+    state: 'UP',
+  };
+}
+
+export function initialRequest(identity: ConnectionIdentity, node: string): NetworkServiceRequest {
+  return { connection: blankConnection(identity, node), mechanismPreferences: [kernelMechanism()] };
+}
+
+/** The first connection of an event whose first path segment is ours (Meridio's matching rule). */
+export function ownConnection(event: ConnectionEvent, id: string): Connection | undefined {
+  for (const key of Object.keys(event.connections)) {
+    const c = event.connections[key];
+    if (c?.path?.pathSegments[0]?.id === id) return c;
+  }
+  return undefined;
+}
+
+/**
+ * A request that takes over a connection left by a previous incarnation of this TAPA,
+ * found in the monitor's first event, or undefined when there is none. Keeping the old
+ * context keeps the pod's IPs; handing the old interface name back as a mechanism
+ * preference keeps its interface. A DOWN connection asks NSM to reselect.
+ */
+export function recoveryRequest(event: ConnectionEvent, identity: ConnectionIdentity, node: string): NetworkServiceRequest | undefined {
+  const found = Object.values(event.connections).find(
+    (c) => c.path?.index === 1 && c.path.pathSegments[0]?.id === identity.id && c.mechanism?.type === 'KERNEL',
+  );
+  if (!found) return undefined;
+  const preferences: Record<string, string> = {};
+  const mechanismParameters = { ...found.mechanism?.parameters };
+  const interfaceName = mechanismParameters[INTERFACE_NAME_KEY];
+  if (interfaceName !== undefined) {
+    preferences[INTERFACE_NAME_KEY] = interfaceName;
+    delete mechanismParameters[INTERFACE_NAME_KEY];
+  }
+  const connection: Connection = {
+    ...found,
+    id: identity.id,
+    labels: { ...found.labels, nodeName: node },
+    ...(found.mechanism ? { mechanism: { ...found.mechanism, parameters: mechanismParameters } } : {}),
+    ...(found.path ? { path: { ...found.path, index: 0 } } : {}),
+  };
+  const request = { connection, mechanismPreferences: [kernelMechanism(preferences)] };
+  return found.state === 'DOWN' ? reselectRequest(connection) : request;
+}
+
+/** Heal a connection NSM reported DOWN: keep what it was, but let NSM choose a new path. */
+export function reselectRequest(connection: Connection): NetworkServiceRequest {
+  const { mechanism: _dropped, ...rest } = connection;
+  return {
+    connection: { ...rest, networkServiceEndpointName: '', state: 'RESELECT_REQUESTED' },
+    mechanismPreferences: [kernelMechanism()],
+  };
+}
+
+/**
+ * An update of a live connection with a new IP context. Like Meridio, only identity,
+ * mechanism, labels, payload and the IP context are sent; NSM keeps the rest.
+ */
+export function updateRequest(connection: Connection, ipContext: NonNullable<NonNullable<Connection['context']>['ipContext']>): NetworkServiceRequest {
+  return {
+    connection: {
+      id: connection.id,
+      networkService: connection.networkService,
+      ...(connection.mechanism ? { mechanism: connection.mechanism } : {}),
+      labels: connection.labels,
+      payload: connection.payload,
+      networkServiceEndpointName: '',
+      state: 'UP',
+      context: { extraContext: {}, MTU: 0, ipContext },
+    },
+    mechanismPreferences: [],
+  };
+}

@@ -1,0 +1,46 @@
+import type { CallError } from './events.js';
+import type { MonitorScopeSelector, NetworkServiceRequest, Connection, NspFlow, NspStream, NspTarget, StreamStatus } from './wire.js';
+
+/** Where an effect belongs, for routing (the trench picks the NSP) and for log fields. */
+export interface Scope {
+  readonly trench: string;
+  readonly conduit?: string;
+  readonly stream?: string;
+}
+
+/**
+ * Everything a TAPA asks the world to do, as data. Calls carry an `op` that comes back
+ * on the result event, and a deadline: the runner must deliver a result, at the latest
+ * a DEADLINE_EXCEEDED failure, within `deadlineMs` of starting the call.
+ */
+export type TapaEffect =
+  /** Answer a Tap.Open or Tap.Close; no error means OK. */
+  | { readonly kind: 'reply'; readonly request: number; readonly error?: CallError }
+  /** Send a Tap.Watch subscriber a new snapshot. */
+  | { readonly kind: 'publish'; readonly watcher: number; readonly statuses: readonly StreamStatus[] }
+  /** TargetRegistry.Register. */
+  | { readonly kind: 'register'; readonly op: number; readonly scope: Scope; readonly target: NspTarget; readonly deadlineMs: number }
+  /** TargetRegistry.Unregister. */
+  | { readonly kind: 'unregister'; readonly op: number; readonly scope: Scope; readonly target: NspTarget; readonly deadlineMs: number }
+  /** TargetRegistry.Watch with this filter; answer with its first message, then cancel it. */
+  | { readonly kind: 'getTargets'; readonly op: number; readonly scope: Scope; readonly filter: NspTarget; readonly deadlineMs: number }
+  /** ConfigurationManager.WatchStream until cancelled; every message is an nspStreams event. */
+  | { readonly kind: 'watchStreams'; readonly op: number; readonly scope: Scope; readonly filter: NspStream }
+  /** ConfigurationManager.WatchFlow until cancelled; every message is an nspFlows event. */
+  | { readonly kind: 'watchFlows'; readonly op: number; readonly scope: Scope; readonly filter: NspFlow }
+  /** NetworkService.Request. */
+  | { readonly kind: 'nsmRequest'; readonly op: number; readonly scope: Scope; readonly request: NetworkServiceRequest; readonly deadlineMs: number }
+  /** NetworkService.Close. */
+  | { readonly kind: 'nsmClose'; readonly op: number; readonly scope: Scope; readonly connection: Connection; readonly deadlineMs: number }
+  /** MonitorConnection.MonitorConnections until cancelled; every message is an nsmEvent. */
+  | { readonly kind: 'monitorConnections'; readonly op: number; readonly scope: Scope; readonly selector: MonitorScopeSelector }
+  /** Stop a watch; its later messages would be ignored anyway. */
+  | { readonly kind: 'cancel'; readonly op: number }
+  | { readonly kind: 'setTimer'; readonly timer: number; readonly afterMs: number }
+  | { readonly kind: 'cancelTimer'; readonly timer: number }
+  /** No conduit of this trench is left: its NSP connection can be closed. */
+  | { readonly kind: 'releaseTrench'; readonly trench: string }
+  /** Everything the shutdown event asked for is done. */
+  | { readonly kind: 'shutdownComplete' };
+
+export type CallEffect = Extract<TapaEffect, { op: number }>;

@@ -1,0 +1,13 @@
+export { step, type StepResult } from './step.js';
+export { initialState, type TapaState } from './state.js';
+export { defaultConfig, limits, type CoreConfig } from './config.js';
+export type { TapaEvent, CallError, GrpcCode } from './events.js';
+export type { TapaEffect, CallEffect, Scope } from './effects.js';
+export { invariants } from './invariants.js';
+export { converged, divergences, type WorldView } from './converged.js';
+export { createRng, nextInt, nextUint32, type RngState } from './rng.js';
+export { connectionIdentity } from './connection.js';
+export { localIps } from './localips.js';
+export { IDENTIFIER_KEY, parseIdentifier } from './identifier.js';
+export { matches as watchFilterMatches } from './watch.js';
+export { sameSet, formatPrefixes, parsePrefix } from './prefix.js';

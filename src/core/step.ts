@@ -1,0 +1,129 @@
+import { limits } from './config.js';
+import { onConduitTimer, onNsmResult, onWatchResult, reconcileConduit } from './conduit.js';
+import type { TapaEffect } from './effects.js';
+import type { TapaEvent } from './events.js';
+import { assertNever } from './exhaustive.js';
+import type { TapaState } from './state.js';
+import { close, open, unwant } from './tap.js';
+import { onStreamTimer, onTargetResult, reconcileTarget } from './target.js';
+import { conduitOf, dropConduit } from './trench.js';
+import { Turn } from './turn.js';
+import { publish, subscribe } from './watch.js';
+
+export interface StepResult {
+  readonly state: TapaState;
+  readonly effects: TapaEffect[];
+}
+
+/**
+ * The TAPA: handles one event completely and says what the world must do next.
+ *
+ * No I/O, no clock, no randomness but the seeded one in the state: the result depends
+ * only on the state and the event. For speed the state is updated in place and
+ * returned; it belongs to whoever called `step` (clone it first to keep the old one).
+ */
+export function step(state: TapaState, event: TapaEvent): StepResult {
+  const turn = new Turn(state);
+  dispatch(turn, event);
+  settle(turn);
+  publish(turn);
+  if (state.shutdown === 'draining' && state.trenches.size === 0) {
+    state.shutdown = 'done';
+    turn.emit({ kind: 'shutdownComplete' });
+  }
+  return { state, effects: turn.effects };
+}
+
+function dispatch(turn: Turn, event: TapaEvent): void {
+  const { state } = turn;
+  switch (event.kind) {
+    case 'tapOpen':
+      return open(turn, event.request, event.stream);
+    case 'tapClose':
+      return close(turn, event.request, event.stream);
+    case 'tapWatch':
+      return subscribe(turn, event.watcher, event.filter);
+    case 'tapUnwatch':
+      state.watchers.delete(event.watcher);
+      return;
+    case 'shutdown':
+      if (state.shutdown !== 'running') return;
+      state.shutdown = 'draining';
+      for (const stream of [...state.registry.values()]) unwant(turn, stream);
+      for (const trench of state.trenches.values()) for (const conduit of trench.conduits.values()) turn.touchConduit(conduit);
+      return;
+    case 'timer':
+      return onTimer(turn, event.timer);
+    case 'nspStreams':
+    case 'nspFlows':
+    case 'nspTargets':
+    case 'nsmConnection':
+    case 'nsmEvent':
+    case 'done':
+    case 'failed':
+      return onResult(turn, event);
+    default:
+      return assertNever(event);
+  }
+}
+
+function onResult(turn: Turn, event: Extract<TapaEvent, { op: number }>): void {
+  const owner = turn.state.pending.get(event.op);
+  // Not waiting for it (any more): a late, duplicated or cancelled result.
+  if (!owner) return;
+  switch (owner.kind) {
+    case 'target': {
+      turn.settleCall(event.op);
+      const conduit = conduitOf(turn.state, owner.stream.trench, owner.stream.conduit);
+      if (conduit) onTargetResult(turn, owner.stream, conduit, event);
+      return;
+    }
+    case 'nsm':
+      turn.settleCall(event.op);
+      return onNsmResult(turn, owner.conduit, event);
+    case 'watch':
+      return onWatchResult(turn, owner.conduit, owner.watch, event);
+    default:
+      return assertNever(owner);
+  }
+}
+
+function onTimer(turn: Turn, timer: number): void {
+  const owner = turn.state.timers.get(timer);
+  if (!owner) return; // cancelled, or fired twice
+  turn.state.timers.delete(timer);
+  switch (owner.kind) {
+    case 'stream': {
+      const conduit = conduitOf(turn.state, owner.stream.trench, owner.stream.conduit);
+      if (conduit) onStreamTimer(turn, owner.stream, conduit, timer);
+      return;
+    }
+    case 'nsm':
+    case 'recovery':
+      return onConduitTimer(turn, owner.conduit, owner.kind);
+    case 'watch':
+      return onConduitTimer(turn, owner.conduit, owner.watch);
+    default:
+      return assertNever(owner);
+  }
+}
+
+/** Lets every touched stream and conduit take its next step until nothing changes. */
+function settle(turn: Turn): void {
+  const { state } = turn;
+  for (let round = 0; turn.dirtyStreams.size > 0 || turn.dirtyConduits.size > 0; round++) {
+    if (round >= limits.maxSettleRounds) throw new Error(`reconciling did not settle within ${limits.maxSettleRounds} rounds`);
+    const streams = [...turn.dirtyStreams];
+    turn.dirtyStreams.clear();
+    for (const stream of streams) {
+      const conduit = conduitOf(state, stream.trench, stream.conduit);
+      if (conduit?.streams.get(stream.name) === stream) reconcileTarget(turn, stream, conduit);
+    }
+    const conduits = [...turn.dirtyConduits];
+    turn.dirtyConduits.clear();
+    for (const conduit of conduits) {
+      if (conduitOf(state, conduit.trench, conduit.name) !== conduit) continue;
+      if (!reconcileConduit(turn, conduit)) dropConduit(turn, conduit);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { limits } from './config.js';
+import { createConduit } from './conduit.js';
+import type { CallError } from './events.js';
+import type { StreamState } from './state.js';
+import { createStream } from './stream.js';
+import { abandonBackoff } from './target.js';
+import { conduitOf, otherTrenchInUse, trenchOf } from './trench.js';
+import type { Turn } from './turn.js';
+import type { TapStream } from './wire.js';
+
+export interface StreamNames {
+  readonly trench: string;
+  readonly conduit: string;
+  readonly stream: string;
+}
+
+/**
+ * Checks a Tap request. Go's messages for absent parts are kept; unlike Go, empty and
+ * over-long names are refused too (the proto documents them as invalid), since a
+ * nameless conduit would otherwise become a real NSM connection.
+ */
+export function validate(msg: TapStream | undefined): StreamNames | CallError {
+  if (!msg) return invalid('stream cannot be nil');
+  if (!msg.conduit) return invalid('conduit cannot be nil');
+  if (!msg.conduit.trench) return invalid('trench cannot be nil');
+  const names = { trench: msg.conduit.trench.name, conduit: msg.conduit.name, stream: msg.name };
+  for (const [level, name] of Object.entries(names)) {
+    if (name === '') return invalid(`${level} name cannot be empty`);
+    if (name.length > limits.maxNameLength) return invalid(`${level} name is longer than ${limits.maxNameLength} characters`);
+  }
+  return names;
+}
+
+function invalid(message: string): CallError {
+  return { code: 'INVALID_ARGUMENT', message };
+}
+
+/**
+ * Tap.Open: records the stream and answers at once, like Go; the application learns how
+ * it goes through Watch. Opening an open stream changes nothing.
+ */
+export function open(turn: Turn, request: number, msg: TapStream | undefined): void {
+  const names = validate(msg);
+  if ('code' in names) return turn.emit({ kind: 'reply', request, error: names });
+  if (turn.state.shutdown !== 'running') {
+    return turn.emit({ kind: 'reply', request, error: { code: 'UNAVAILABLE', message: 'the TAPA is shutting down' } });
+  }
+  if (otherTrenchInUse(turn.state, names.trench)) {
+    return turn.emit({ kind: 'reply', request, error: { code: 'FAILED_PRECONDITION', message: 'another trench is already connected' } });
+  }
+  const trench = trenchOf(turn.state, names.trench);
+  let conduit = trench.conduits.get(names.conduit);
+  if (!conduit) {
+    conduit = createConduit(turn, names.trench, names.conduit);
+    trench.conduits.set(names.conduit, conduit);
+  }
+  let stream = conduit.streams.get(names.stream);
+  if (!stream) {
+    stream = createStream(names.trench, names.conduit, names.stream, msg as TapStream);
+    conduit.streams.set(names.stream, stream);
+    want(turn, stream, conduit);
+  } else if (!stream.wanted) {
+    // Re-opened while its target is still being withdrawn: it is acquired again once that is done.
+    stream.tap = msg as TapStream;
+    want(turn, stream, conduit);
+  }
+  turn.emit({ kind: 'reply', request });
+}
+
+function want(turn: Turn, stream: StreamState, conduit: { wanted: number }): void {
+  stream.wanted = true;
+  conduit.wanted++;
+  turn.state.registry.set(stream.key, stream);
+  turn.membership.add(stream);
+  turn.touchStream(stream);
+}
+
+/**
+ * Tap.Close: answered at once like Go, but applied in order with the Opens around it,
+ * so Close then Open of a stream leaves it open and Open then Close leaves it closed.
+ */
+export function close(turn: Turn, request: number, msg: TapStream | undefined): void {
+  const names = validate(msg);
+  if ('code' in names) return turn.emit({ kind: 'reply', request, error: names });
+  const stream = conduitOf(turn.state, names.trench, names.conduit)?.streams.get(names.stream);
+  if (stream) unwant(turn, stream);
+  turn.emit({ kind: 'reply', request });
+}
+
+/** The application no longer wants the stream (Close, or shutdown). */
+export function unwant(turn: Turn, stream: StreamState): void {
+  if (!stream.wanted) return;
+  const conduit = conduitOf(turn.state, stream.trench, stream.conduit);
+  stream.wanted = false;
+  if (conduit) {
+    conduit.wanted--;
+    turn.dirtyConduits.add(conduit);
+  }
+  turn.state.registry.delete(stream.key);
+  turn.membership.add(stream);
+  abandonBackoff(turn, stream);
+  turn.touchStream(stream);
+}

@@ -1,0 +1,228 @@
+import { limits } from './config.js';
+import { assertNever } from './exhaustive.js';
+import type { TapaEvent } from './events.js';
+import { IDENTIFIER_KEY, identifiersInUse, parseIdentifier, pickIdentifier } from './identifier.js';
+import { sameSet } from './prefix.js';
+import type { ConduitState, Registration, StreamState, TargetCall, TargetOp } from './state.js';
+import { desired, type Desired } from './stream.js';
+import type { Turn } from './turn.js';
+import type { NspStream, NspTarget } from './wire.js';
+
+/**
+ * The NSP side of a stream (reference §2.4), as a reconciler: whenever no call is in
+ * flight and no back-off is pending, compare what the NSP should hold (`desired`) with
+ * what we believe it holds (`registered`) and make the one call that closes the gap.
+ * One call at a time per stream; whatever changed meanwhile (Close, new IPs, a new
+ * maxTargets) is acted on the moment the call returns, so nothing is lost or leaked.
+ *
+ * Acquiring a target: lookup (identifiers in use) -> register DISABLED -> verify (no
+ * collision, else re-draw and register again) -> register ENABLED. Keeping it: every
+ * nspEntryTimeout, refresh (register ENABLED) -> confirm (the NSP still has it ENABLED,
+ * else it expired us and the register created a DISABLED entry: acquire again, keeping
+ * the identifier). Releasing it: unregister.
+ */
+export function reconcileTarget(turn: Turn, stream: StreamState, conduit: ConduitState): void {
+  if (stream.op || stream.timer?.purpose === 'retry') return;
+  const want = desired(turn.state, stream, conduit);
+  const reg = stream.registered;
+  if (reg && (!want || !sameSet(reg.ips, want.ips))) {
+    release(turn, stream, reg, false);
+  } else if (!want) {
+    stream.failed = false;
+    stream.redraws = 0;
+    clearTimer(turn, stream);
+    if (!stream.wanted) forget(turn, stream, conduit);
+  } else if (!reg || reg.status !== 'ENABLED' || reg.identifier > want.maxTargets) {
+    stream.redraws = 0;
+    send(turn, stream, 'lookup', want.ips, stream.identifier);
+  } else if (!stream.timer) {
+    arm(turn, stream, 'refresh', turn.state.config.nspEntryTimeoutMs);
+  }
+}
+
+type TargetResult = Extract<TapaEvent, { op: number }>;
+
+export function onTargetResult(turn: Turn, stream: StreamState, conduit: ConduitState, result: TargetResult): void {
+  const op = stream.op;
+  if (op?.id !== result.op) return;
+  stream.op = undefined;
+  turn.touchStream(stream);
+  // A runner that answers with the wrong kind of result is treated as a failed call.
+  if (result.kind === 'failed' || result.kind !== expectedResult(op.call)) return onFailure(turn, stream, op);
+  const want = desired(turn.state, stream, conduit);
+  // Still heading where this call was going? Otherwise reconciling takes it from here.
+  const current = want !== undefined && sameSet(want.ips, op.ips) ? want : undefined;
+  const targets = result.kind === 'nspTargets' ? result.targets.filter((t) => sameStream(t.stream, stream)) : [];
+  switch (op.call) {
+    case 'lookup':
+      if (current) choose(turn, stream, current, targets);
+      return;
+    case 'register':
+      stream.registered = { ips: op.ips, identifier: op.identifier, status: 'DISABLED' };
+      if (current) send(turn, stream, 'verify', op.ips, op.identifier);
+      return;
+    case 'verify':
+      if (current) verify(turn, stream, current, op, targets);
+      return;
+    case 'enable':
+      stream.registered = { ips: op.ips, identifier: op.identifier, status: 'ENABLED' };
+      succeeded(turn, stream);
+      return;
+    case 'refresh':
+      if (current) send(turn, stream, 'confirm', op.ips, op.identifier);
+      return;
+    case 'confirm':
+      confirm(turn, stream, op, targets);
+      return;
+    case 'unregister':
+      stream.registered = undefined;
+      if (!stream.wanted) stream.identifier = 0;
+      if (op.thenBackoff) arm(turn, stream, 'retry', limits.streamRetryMs);
+      return;
+    default:
+      return assertNever(op.call);
+  }
+}
+
+export function onStreamTimer(turn: Turn, stream: StreamState, conduit: ConduitState, timer: number): void {
+  if (stream.timer?.id !== timer) return;
+  const purpose = stream.timer.purpose;
+  stream.timer = undefined;
+  turn.touchStream(stream);
+  const reg = stream.registered;
+  const want = desired(turn.state, stream, conduit);
+  if (purpose === 'refresh' && !stream.op && reg?.status === 'ENABLED' && want && sameSet(reg.ips, want.ips)) {
+    send(turn, stream, 'refresh', reg.ips, reg.identifier);
+  }
+}
+
+/** Close: withdraw now rather than after a back-off that was about acquiring. */
+export function abandonBackoff(turn: Turn, stream: StreamState): void {
+  if (stream.timer?.purpose === 'retry') clearTimer(turn, stream);
+  stream.failed = false;
+}
+
+function expectedResult(call: TargetCall): 'nspTargets' | 'done' {
+  return call === 'lookup' || call === 'verify' || call === 'confirm' ? 'nspTargets' : 'done';
+}
+
+function choose(turn: Turn, stream: StreamState, want: Desired, targets: readonly NspTarget[]): void {
+  const used = identifiersInUse(targets, want.ips, want.maxTargets);
+  const id = pickIdentifier(turn.state.rng, want.maxTargets, used, stream.identifier);
+  if (id === undefined) return fail(turn, stream); // no identifier available
+  stream.identifier = id;
+  send(turn, stream, 'register', want.ips, id);
+}
+
+function verify(turn: Turn, stream: StreamState, want: Desired, op: TargetOp, targets: readonly NspTarget[]): void {
+  const used = identifiersInUse(targets, op.ips, want.maxTargets);
+  if (op.identifier > want.maxTargets) return; // maxTargets shrank meanwhile: reconciling starts over
+  if (!used.has(op.identifier)) return send(turn, stream, 'enable', op.ips, op.identifier);
+  // Collision: another target registered the same identifier. Whoever verifies second
+  // sees the other and moves, so two ENABLED targets never share one.
+  const id = pickIdentifier(turn.state.rng, want.maxTargets, used, 0);
+  if (id === undefined) {
+    // Full: give the slot back so the targets that hold the others are not blocked by ours.
+    stream.failed = true;
+    const reg = stream.registered;
+    if (reg) return release(turn, stream, reg, true);
+    return arm(turn, stream, 'retry', limits.streamRetryMs);
+  }
+  if (++stream.redraws > limits.maxCollisionRedraws) return fail(turn, stream);
+  stream.identifier = id;
+  send(turn, stream, 'register', op.ips, id);
+}
+
+function confirm(turn: Turn, stream: StreamState, op: TargetOp, targets: readonly NspTarget[]): void {
+  const own = targets.find((t) => sameSet(t.ips, op.ips));
+  const reg = stream.registered;
+  if (own?.status === 'ENABLED' && parseIdentifier(own) === op.identifier) return succeeded(turn, stream);
+  // The NSP expired us; the refresh registered a new, DISABLED, target. Acquire again.
+  if (reg && sameSet(reg.ips, op.ips)) stream.registered = { ...reg, status: 'DISABLED' };
+}
+
+function succeeded(turn: Turn, stream: StreamState): void {
+  stream.failed = false;
+  stream.redraws = 0;
+  arm(turn, stream, 'refresh', turn.state.config.nspEntryTimeoutMs);
+}
+
+function onFailure(turn: Turn, stream: StreamState, op: TargetOp): void {
+  if (op.call === 'register' || op.call === 'enable') {
+    // It may have landed: remember it so that it is unregistered if no longer wanted.
+    stream.registered = { ips: op.ips, identifier: op.identifier, status: 'UNKNOWN' };
+  }
+  fail(turn, stream);
+}
+
+function fail(turn: Turn, stream: StreamState): void {
+  stream.failed = true;
+  arm(turn, stream, 'retry', limits.streamRetryMs);
+}
+
+function release(turn: Turn, stream: StreamState, reg: Registration, thenBackoff: boolean): void {
+  clearTimer(turn, stream);
+  send(turn, stream, 'unregister', reg.ips, reg.identifier, thenBackoff, reg.status === 'ENABLED' ? 'ENABLED' : 'DISABLED');
+}
+
+/** Drops a stream that is neither wanted nor holding anything. */
+function forget(turn: Turn, stream: StreamState, conduit: ConduitState): void {
+  conduit.streams.delete(stream.name);
+  turn.dirtyConduits.add(conduit);
+}
+
+function send(
+  turn: Turn,
+  stream: StreamState,
+  call: TargetCall,
+  ips: readonly string[],
+  identifier: number,
+  thenBackoff = false,
+  status: 'ENABLED' | 'DISABLED' = call === 'enable' || call === 'refresh' ? 'ENABLED' : 'DISABLED',
+): void {
+  const scope = { trench: stream.trench, conduit: stream.conduit, stream: stream.name };
+  const owner = { kind: 'target', stream } as const;
+  const deadlineMs = limits.nspCallMs;
+  let id: number;
+  switch (call) {
+    case 'lookup':
+    case 'verify':
+    case 'confirm':
+      id = turn.call({ kind: 'getTargets', scope, deadlineMs, filter: { ips: [], context: {}, status: 'ANY', type: 'DEFAULT', stream: nspStream(stream) } }, owner);
+      break;
+    case 'register':
+    case 'enable':
+    case 'refresh':
+      id = turn.call({ kind: 'register', scope, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      break;
+    case 'unregister':
+      id = turn.call({ kind: 'unregister', scope, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      break;
+    default:
+      return assertNever(call);
+  }
+  stream.op = thenBackoff ? { id, call, ips, identifier, thenBackoff } : { id, call, ips, identifier };
+}
+
+function target(stream: StreamState, ips: readonly string[], identifier: number, status: 'ENABLED' | 'DISABLED'): NspTarget {
+  return { ips: [...ips], context: { [IDENTIFIER_KEY]: String(identifier) }, status, type: 'DEFAULT', stream: nspStream(stream) };
+}
+
+/** The NSP form of the stream; maxTargets is the NSP's to say, so it stays unset. */
+function nspStream(stream: StreamState): NspStream {
+  return { name: stream.name, maxTargets: 0, conduit: { name: stream.conduit, destinationPortNats: [], trench: { name: stream.trench } } };
+}
+
+function sameStream(s: NspStream | undefined, stream: StreamState): boolean {
+  return s?.name === stream.name && s.conduit?.name === stream.conduit && s.conduit.trench?.name === stream.trench;
+}
+
+function arm(turn: Turn, stream: StreamState, purpose: 'retry' | 'refresh', afterMs: number): void {
+  clearTimer(turn, stream);
+  stream.timer = { id: turn.setTimer({ kind: 'stream', stream }, afterMs), purpose };
+}
+
+function clearTimer(turn: Turn, stream: StreamState): void {
+  turn.cancelTimer(stream.timer?.id);
+  stream.timer = undefined;
+}

@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import type { CallEffect, TapaEffect } from '../../src/core/effects.js';
+import type { TapaEvent } from '../../src/core/events.js';
+import { invariants } from '../../src/core/invariants.js';
+import { initialState, type TapaState } from '../../src/core/state.js';
+import { step } from '../../src/core/step.js';
+import type { CoreConfig } from '../../src/core/config.js';
+import type { Connection, NspFlow, NspStream, NspTarget, TapStream } from '../../src/core/wire.js';
+
+/**
+ * Drives one core instance by hand: feeds events, keeps every effect, and checks the
+ * invariants after each step. Tests answer calls explicitly, so each step of a
+ * protocol is visible in the test.
+ */
+export class Driver {
+  readonly state: TapaState;
+  /** Effects of the last step. */
+  last: TapaEffect[] = [];
+  /** Every effect so far. */
+  readonly all: TapaEffect[] = [];
+  private request = 0;
+
+  constructor(seed = 1, config: Partial<CoreConfig> = {}) {
+    this.state = initialState(seed, { name: 'pod-a', node: 'node-1', namespace: 'red', ...config });
+  }
+
+  send(event: TapaEvent): TapaEffect[] {
+    this.last = step(this.state, event).effects;
+    this.all.push(...this.last);
+    expect(invariants(this.state), `invariants after ${event.kind}`).to.deep.equal([]);
+    return this.last;
+  }
+
+  open(stream: TapStream | undefined): TapaEffect[] {
+    return this.send({ kind: 'tapOpen', request: ++this.request, stream });
+  }
+
+  close(stream: TapStream | undefined): TapaEffect[] {
+    return this.send({ kind: 'tapClose', request: ++this.request, stream });
+  }
+
+  /** The one pending call of this kind (optionally matching), among all effects so far. */
+  pending<K extends CallEffect['kind']>(kind: K, where: (e: Extract<CallEffect, { kind: K }>) => boolean = () => true): Extract<CallEffect, { kind: K }> {
+    const found = this.openCalls(kind).filter(where);
+    expect(found, `pending ${kind} calls`).to.have.length(1);
+    return found[0]!;
+  }
+
+  openCalls<K extends CallEffect['kind']>(kind: K): Extract<CallEffect, { kind: K }>[] {
+    return this.all.filter((e): e is Extract<CallEffect, { kind: K }> => e.kind === kind && this.state.pending.has((e as CallEffect).op));
+  }
+
+  done(op: number): TapaEffect[] {
+    return this.send({ kind: 'done', op });
+  }
+
+  fail(op: number, code: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' = 'UNAVAILABLE'): TapaEffect[] {
+    return this.send({ kind: 'failed', op, error: { code, message: 'injected' } });
+  }
+
+  /** Fires the live timer set for this owner kind, e.g. the one stream timer. */
+  fire(timer: number): TapaEffect[] {
+    return this.send({ kind: 'timer', timer });
+  }
+
+  timerOf(afterMs: number): number {
+    const live = this.all.filter((e): e is Extract<TapaEffect, { kind: 'setTimer' }> => e.kind === 'setTimer' && this.state.timers.has(e.timer));
+    const found = live.filter((e) => e.afterMs === afterMs);
+    expect(found, `live timers of ${afterMs} ms`).to.have.length(1);
+    return found[0]!.timer;
+  }
+
+  replies(): Extract<TapaEffect, { kind: 'reply' }>[] {
+    return this.last.filter((e): e is Extract<TapaEffect, { kind: 'reply' }> => e.kind === 'reply');
+  }
+
+  /** The statuses of the last snapshot sent to a watcher. */
+  lastSnapshot(watcher: number): { name: string; status: string }[] | undefined {
+    for (let i = this.all.length - 1; i >= 0; i--) {
+      const e = this.all[i]!;
+      if (e.kind === 'publish' && e.watcher === watcher) return e.statuses.map((s) => ({ name: s.stream?.name ?? '', status: s.status }));
+    }
+    return undefined;
+  }
+}
+
+export const TRENCH = 'trench-a';
+
+export function tapStream(stream: string, conduit = 'load-balancer-a1', trench = TRENCH): TapStream {
+  return { name: stream, conduit: { name: conduit, trench: { name: trench } } };
+}
+
+export function nspStream(name: string, conduit = 'load-balancer-a1', maxTargets = 100, trench = TRENCH): NspStream {
+  return { name, maxTargets, conduit: { name: conduit, destinationPortNats: [], trench: { name: trench } } };
+}
+
+export function flow(vips: string[], conduit = 'load-balancer-a1', trench = TRENCH): NspFlow {
+  return {
+    name: 'flow',
+    sourceSubnets: [],
+    destinationPortRanges: [],
+    sourcePortRanges: [],
+    protocols: [],
+    priority: 0,
+    byteMatches: [],
+    stream: { name: 's', maxTargets: 0, conduit: { name: conduit, destinationPortNats: [], trench: { name: trench } } },
+    vips: vips.map((address) => ({ name: address, address })),
+  };
+}
+
+/** What the proxy answers to a Request: the request's connection with an IP context. */
+export function answered(request: { connection?: Connection | undefined }, src: string[], gateways: string[] = ['172.16.0.1/24', 'fd00::1/64']): Connection {
+  const c = request.connection!;
+  return {
+    ...c,
+    state: 'UP',
+    path: { index: 0, pathSegments: [{ name: 'pod-a', id: c.id, token: '', metrics: {} }] },
+    context: {
+      extraContext: {},
+      MTU: 1500,
+      ipContext: {
+        srcIpAddrs: src,
+        dstIpAddrs: [],
+        srcIpRequired: false,
+        dstIpRequired: false,
+        srcRoutes: [],
+        dstRoutes: [],
+        excludedPrefixes: [],
+        ipNeighbors: [],
+        extraPrefixRequest: [],
+        extraPrefixes: gateways,
+        policies: [],
+      },
+    },
+  };
+}
+
+export function target(ips: string[], identifier: number | undefined, status: 'ENABLED' | 'DISABLED', stream = nspStream('stream-a1', 'load-balancer-a1', 0)): NspTarget {
+  return { ips, context: identifier === undefined ? {} : { identifier: String(identifier) }, status, type: 'DEFAULT', stream };
+}
