@@ -87,7 +87,6 @@ function checkConduit(state: TapaState, conduit: ConduitState, where: string, ch
   check(conduit.connection !== undefined || conduit.localIps.length === 0, `${where} has local IPs without a connection`);
   check(conduit.nsmOp === undefined || state.pending.get(conduit.nsmOp.id)?.kind === 'nsm', `${where} has an NSM call nobody waits for`);
   check(conduit.nsmOp === undefined || conduit.nsmTimer === undefined, `${where} calls NSM while backing off`);
-  check(conduit.nsmOp?.call !== 'update' || conduit.connection !== undefined, `${where} updates a connection it does not have`);
   for (const [kind, w] of Object.entries(conduit.watches)) {
     check(w.op === undefined || w.timer === undefined, `${where} ${kind} watch is open and scheduled to re-open`);
     check(w.op !== undefined || w.timer !== undefined, `${where} ${kind} watch is neither open nor scheduled`);

@@ -35,6 +35,9 @@ export function reconcileTarget(turn: Turn, stream: StreamState, conduit: Condui
   } else if (!reg || reg.status !== 'ENABLED' || reg.identifier > want.maxTargets) {
     stream.redraws = 0;
     send(turn, stream, 'lookup', want.ips, stream.identifier);
+  } else if (stream.failed) {
+    // The last refresh failed: retry it now that the back-off is over.
+    send(turn, stream, 'refresh', reg.ips, reg.identifier);
   } else if (!stream.timer) {
     arm(turn, stream, 'refresh', turn.state.config.nspEntryTimeoutMs);
   }
@@ -47,11 +50,11 @@ export function onTargetResult(turn: Turn, stream: StreamState, conduit: Conduit
   if (op?.id !== result.op) return;
   stream.op = undefined;
   turn.touchStream(stream);
-  // A runner that answers with the wrong kind of result is treated as a failed call.
-  if (result.kind === 'failed' || result.kind !== expectedResult(op.call)) return onFailure(turn, stream, op);
   const want = desired(turn.state, stream, conduit);
   // Still heading where this call was going? Otherwise reconciling takes it from here.
   const current = want !== undefined && sameSet(want.ips, op.ips) ? want : undefined;
+  // A runner that answers with the wrong kind of result is treated as a failed call.
+  if (result.kind === 'failed' || result.kind !== expectedResult(op.call)) return onFailure(turn, stream, op, current !== undefined);
   const targets = result.kind === 'nspTargets' ? result.targets.filter((t) => sameStream(t.stream, stream)) : [];
   switch (op.call) {
     case 'lookup':
@@ -147,12 +150,14 @@ function succeeded(turn: Turn, stream: StreamState): void {
   arm(turn, stream, 'refresh', turn.state.config.nspEntryTimeoutMs);
 }
 
-function onFailure(turn: Turn, stream: StreamState, op: TargetOp): void {
+function onFailure(turn: Turn, stream: StreamState, op: TargetOp, stillWanted: boolean): void {
   if (op.call === 'register' || op.call === 'enable') {
     // It may have landed: remember it so that it is unregistered if no longer wanted.
     stream.registered = { ips: op.ips, identifier: op.identifier, status: 'UNKNOWN' };
   }
-  fail(turn, stream);
+  // A failed step towards something no longer wanted needs no back-off: reconciling
+  // withdraws it right away. Only failures of what is still wanted are retried later.
+  if (op.call === 'unregister' || stillWanted) fail(turn, stream);
 }
 
 function fail(turn: Turn, stream: StreamState): void {

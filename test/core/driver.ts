@@ -138,3 +138,51 @@ export function answered(request: { connection?: Connection | undefined }, src: 
 export function target(ips: string[], identifier: number | undefined, status: 'ENABLED' | 'DISABLED', stream = nspStream('stream-a1', 'load-balancer-a1', 0)): NspTarget {
   return { ips, context: identifier === undefined ? {} : { identifier: String(identifier) }, status, type: 'DEFAULT', stream };
 }
+
+export const IP_A = '172.16.0.2/24';
+export const IP_B = '172.16.0.3/24';
+
+/** Brings a conduit from its first Open to connected: no recovery, proxy answers `src`. */
+export function connect(d: Driver, src: string[] = [IP_A], conduit = 'load-balancer-a1'): Connection {
+  const monitor = d.pending('monitorConnections', (e) => e.scope.conduit === conduit);
+  d.send({ kind: 'nsmEvent', op: monitor.op, event: { type: 'INITIAL_STATE_TRANSFER', connections: {} } });
+  const request = d.pending('nsmRequest', (e) => e.scope.conduit === conduit);
+  const connection = answered(request.request, src);
+  d.send({ kind: 'nsmConnection', op: request.op, connection });
+  return connection;
+}
+
+export function pushStreams(d: Driver, streams: NspStream[], conduit = 'load-balancer-a1'): void {
+  const watch = d.pending('watchStreams', (e) => e.scope.conduit === conduit);
+  d.send({ kind: 'nspStreams', op: watch.op, streams });
+}
+
+export function pushFlows(d: Driver, flows: NspFlow[], conduit = 'load-balancer-a1'): void {
+  const watch = d.pending('watchFlows', (e) => e.scope.conduit === conduit);
+  d.send({ kind: 'nspFlows', op: watch.op, flows });
+}
+
+/** Answers the stream's pending getTargets. */
+export function targets(d: Driver, list: NspTarget[], stream = 'stream-a1'): void {
+  const call = d.pending('getTargets', (e) => e.scope.stream === stream);
+  d.send({ kind: 'nspTargets', op: call.op, targets: list });
+}
+
+/** Runs the acquisition protocol with an empty NSP: lookup, register DISABLED, verify, enable. */
+export function acquire(d: Driver, stream = 'stream-a1'): number {
+  targets(d, [], stream);
+  const reg = d.pending('register', (e) => e.scope.stream === stream);
+  d.done(reg.op);
+  targets(d, [], stream);
+  const enable = d.pending('register', (e) => e.scope.stream === stream);
+  d.done(enable.op);
+  return Number(enable.target.context['identifier']);
+}
+
+/** A stream opened, connected and ENABLED. */
+export function openStream(d: Driver, stream = 'stream-a1'): number {
+  d.open(tapStream(stream));
+  connect(d);
+  pushStreams(d, [nspStream(stream)]);
+  return acquire(d, stream);
+}

@@ -1,0 +1,14 @@
+export type { Task, ImmediateTask, TimerTask } from './task.js';
+export {
+  Scheduler,
+  type SchedulerOptions,
+  type LogEntry,
+  type RunOptions,
+  type StopReason,
+} from './scheduler.js';
+export { createStrategy, type Strategy, type StrategySpec } from './strategy.js';
+export { FifoStrategy } from './fifo.js';
+export { RandomStrategy } from './random.js';
+export { PctStrategy } from './pct.js';
+export { ReplayStrategy, Divergence } from './replay.js';
+export { ChoicesStrategy } from './choices.js';

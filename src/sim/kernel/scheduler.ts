@@ -1,0 +1,173 @@
+import type { Strategy } from './strategy.js';
+import type { ImmediateTask, Task, TimerTask } from './task.js';
+import { TimerQueue } from './timers.js';
+
+export interface SchedulerOptions {
+  /**
+   * The longest a ready task may wait, in virtual ms, while timers fire around it.
+   * 0 means messages are always delivered before the clock moves.
+   */
+  readonly maxLatencyMs?: number;
+}
+
+export interface LogEntry {
+  /** Step number from 0; `choices[seq]` is the index chosen at this step. */
+  readonly seq: number;
+  /** Virtual time at which the task ran. */
+  readonly time: number;
+  readonly actor: string;
+  readonly label: string;
+}
+
+export type StopReason = 'idle' | 'maxSteps' | 'until';
+
+export interface RunOptions {
+  readonly maxSteps: number;
+  /** Checked before every step. */
+  readonly until?: () => boolean;
+}
+
+const NO_TIMERS: readonly TimerTask[] = [];
+
+/**
+ * Runs the simulated world one task at a time. Which task runs is the strategy's
+ * choice, and every choice is recorded, so `choices` plus the same starting world
+ * replays the run exactly.
+ */
+export class Scheduler {
+  readonly strategy: Strategy;
+  readonly maxLatencyMs: number;
+  private clock = 0;
+  private nextId = 1;
+  // Ids grow with creation and a Map iterates in insertion order, so this is already in
+  // id order, and its first entry is the one that has waited longest.
+  private readonly immediate = new Map<number, ImmediateTask>();
+  private readonly timers = new TimerQueue();
+  private readonly chosen: number[] = [];
+  private readonly entries: LogEntry[] = [];
+  private running = false;
+
+  constructor(strategy: Strategy, options: SchedulerOptions = {}) {
+    const maxLatencyMs = options.maxLatencyMs ?? 1000;
+    if (!(maxLatencyMs >= 0)) throw new RangeError(`Scheduler: bad maxLatencyMs ${maxLatencyMs}`);
+    this.strategy = strategy;
+    this.maxLatencyMs = maxLatencyMs;
+  }
+
+  /** Virtual milliseconds; moves only when a timer runs. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** Every index the strategy chose, in step order. */
+  get choices(): readonly number[] {
+    return this.chosen;
+  }
+
+  get log(): readonly LogEntry[] {
+    return this.entries;
+  }
+
+  /** Tasks not yet run or cancelled, ready or not. */
+  get pending(): number {
+    return this.immediate.size + this.timers.size;
+  }
+
+  spawn(actor: string, label: string, run: () => void): number {
+    const id = this.nextId++;
+    this.immediate.set(id, { kind: 'immediate', id, actor, label, run, readyAt: this.clock });
+    return id;
+  }
+
+  at(due: number, actor: string, label: string, run: () => void): number {
+    // A timer in the past would move the clock backwards when it runs.
+    if (!(due >= this.clock) || !Number.isFinite(due)) {
+      throw new RangeError(`Scheduler.at: due ${due} is not a finite time >= now (${this.clock}) for ${actor}: ${label}`);
+    }
+    const id = this.nextId++;
+    this.timers.add({ kind: 'timer', id, actor, label, run, due });
+    return id;
+  }
+
+  after(delayMs: number, actor: string, label: string, run: () => void): number {
+    if (!(delayMs >= 0)) throw new RangeError(`Scheduler.after: bad delay ${delayMs} for ${actor}: ${label}`);
+    return this.at(this.clock + delayMs, actor, label, run);
+  }
+
+  /** Returns whether the task was still pending. */
+  cancel(id: number): boolean {
+    return this.immediate.delete(id) || this.timers.delete(id);
+  }
+
+  /** The tasks the strategy may choose from now, in id order. Empty only when nothing is pending. */
+  ready(): readonly Task[] {
+    const timers = this.readyTimers();
+    if (timers.length === 0) return [...this.immediate.values()];
+    const out: Task[] = [];
+    let t = 0;
+    for (const task of this.immediate.values()) {
+      while (t < timers.length && timers[t]!.id < task.id) out.push(timers[t++]!);
+      out.push(task);
+    }
+    while (t < timers.length) out.push(timers[t++]!);
+    return out;
+  }
+
+  /**
+   * Fairness rule (bounded message latency): only the earliest-due timers are ever
+   * ready, and only if they are due no later than `maxLatencyMs` after the oldest
+   * waiting immediate task became ready. Otherwise a strategy could keep firing
+   * timers (refresh, retry, expiry) and run the clock arbitrarily far past a message
+   * that is already in flight, which no real network does: an NSP registration would
+   * expire before its refresh was ever delivered, and the sim would report failures
+   * that are only artefacts of an unbounded latency. With the rule, no immediate task
+   * waits more than `maxLatencyMs` of virtual time, and since `now` only moves to the
+   * earliest due, it never moves backwards either.
+   */
+  private readyTimers(): readonly TimerTask[] {
+    if (this.timers.size === 0) return NO_TIMERS;
+    const oldest = this.immediate.values().next().value;
+    if (oldest !== undefined && this.timers.minDue() > oldest.readyAt + this.maxLatencyMs) return NO_TIMERS;
+    return this.timers.earliest();
+  }
+
+  /** Runs one task chosen by the strategy; undefined when nothing is pending. */
+  step(): Task | undefined {
+    // A task that steps the scheduler would run another task in the middle of its own
+    // atomic step, and the log would no longer describe what happened.
+    if (this.running) throw new Error('Scheduler.step called from inside a running task');
+    const ready = this.ready();
+    if (ready.length === 0) return undefined;
+    const index = this.strategy.choose(ready, this.clock);
+    const task = ready[index];
+    if (!Number.isInteger(index) || task === undefined) {
+      throw new RangeError(`strategy ${this.strategy.name} chose ${index} of ${ready.length} ready tasks`);
+    }
+    this.chosen.push(index);
+    if (task.kind === 'timer') {
+      this.timers.delete(task.id);
+      this.clock = task.due;
+    } else {
+      this.immediate.delete(task.id);
+    }
+    // Logged before running, so a task that throws is the last entry of the log.
+    this.entries.push({ seq: this.entries.length, time: this.clock, actor: task.actor, label: task.label });
+    this.running = true;
+    try {
+      task.run();
+    } finally {
+      this.running = false;
+    }
+    return task;
+  }
+
+  run(options: RunOptions): StopReason {
+    const { maxSteps, until } = options;
+    for (let steps = 0; ; steps++) {
+      if (until?.()) return 'until';
+      if (this.pending === 0) return 'idle';
+      if (steps >= maxSteps) return 'maxSteps';
+      this.step();
+    }
+  }
+}

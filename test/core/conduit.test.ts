@@ -1,0 +1,229 @@
+import { expect } from 'chai';
+import type { Connection, ConnectionEvent } from '../../src/core/wire.js';
+import {
+  Driver, IP_A, IP_B, acquire, answered, connect, flow, nspStream, openStream, pushFlows, pushStreams, tapStream,
+} from './driver.js';
+
+const KEY = JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']);
+const status = (d: Driver): string => d.state.registry.get(KEY)?.status ?? 'absent';
+const conduitState = (d: Driver) => d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!;
+
+function monitorEvent(d: Driver, event: ConnectionEvent): void {
+  d.send({ kind: 'nsmEvent', op: d.pending('monitorConnections').op, event });
+}
+
+function update(connection: Connection, src: string[], state: Connection['state'] = 'UP'): ConnectionEvent {
+  const ip = connection.context!.ipContext!;
+  return {
+    type: 'UPDATE',
+    connections: { [connection.id]: { ...connection, state, context: { ...connection.context!, ipContext: { ...ip, srcIpAddrs: src } } } },
+  };
+}
+
+describe('core: conduit and NSM', () => {
+  it('request shape: proxy network service, deterministic id, node label, ETHERNET, LOCAL/KERNEL', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    const monitor = d.pending('monitorConnections');
+    expect(monitor.selector.pathSegments.map((p) => p.id)).to.deep.equal(['pod-a-proxy.load-balancer-a1.trench-a.red-0']);
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+    const { request } = d.pending('nsmRequest');
+    expect(request.connection).to.deep.include({
+      id: 'pod-a-proxy.load-balancer-a1.trench-a.red-0',
+      networkService: 'proxy.load-balancer-a1.trench-a.red',
+      labels: { nodeName: 'node-1' },
+      payload: 'ETHERNET',
+    });
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: {} }]);
+  });
+
+  it('the stream is UNAVAILABLE until connected, then UNDEFINED until the NSP defines it', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    expect(status(d)).to.equal('UNAVAILABLE');
+    connect(d);
+    expect(status(d)).to.equal('UNDEFINED');
+    pushStreams(d, [nspStream('stream-a1')]);
+    expect(status(d)).to.equal('PENDING');
+  });
+
+  it('recovers the connection a previous incarnation left: context kept, interface name as preference', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    const id = 'pod-a-proxy.load-balancer-a1.trench-a.red-0';
+    const old = answered({ connection: { id, networkService: 'proxy.load-balancer-a1.trench-a.red', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'UP' } }, [IP_B, '20.0.0.1/32']);
+    const left: Connection = { ...old, path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] }, mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-3', inode: '7' } } };
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left } });
+    const { request } = d.pending('nsmRequest');
+    expect(request.connection?.context).to.deep.equal(left.context);
+    expect(request.connection?.path?.index).to.equal(0);
+    expect(request.connection?.labels).to.deep.equal({ nodeName: 'node-1' });
+    expect(request.connection?.mechanism?.parameters).to.deep.equal({ inode: '7' });
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-3' } }]);
+    expect(request.connection?.networkServiceEndpointName).to.equal('proxy-x');
+  });
+
+  it('a recovered DOWN connection is re-requested with RESELECT_REQUESTED and no mechanism or endpoint', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    const id = 'pod-a-proxy.load-balancer-a1.trench-a.red-0';
+    const left: Connection = {
+      ...answered({ connection: { id, networkService: 'x', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'DOWN' } }, [IP_B]),
+      state: 'DOWN',
+      path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] },
+      mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: {} },
+    };
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left } });
+    const c = d.pending('nsmRequest').request.connection!;
+    expect(c.state).to.equal('RESELECT_REQUESTED');
+    expect(c.mechanism).to.equal(undefined);
+    expect(c.networkServiceEndpointName).to.equal('');
+  });
+
+  it('a silent monitor does not block connecting: after MERIDIO_TIMEOUT the plain request goes out', () => {
+    const d = new Driver(1, { timeoutMs: 7_000 });
+    d.open(tapStream('stream-a1'));
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+    d.fire(d.timerOf(7_000));
+    expect(d.pending('nsmRequest').request.connection?.state).to.equal('UP');
+  });
+
+  it('a failed connect is retried after 2 s', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+    d.fail(d.pending('nsmRequest').op);
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+    d.fire(d.timerOf(2_000));
+    expect(d.pending('nsmRequest')).to.be.an('object');
+  });
+
+  it('VIPs: the union of all flows, applied once per distinct set, as source IPs and policy routes per family', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    connect(d, [IP_A, 'fd00::2/64']);
+    pushFlows(d, [flow(['20.0.0.1/32', '2000::1/128']), flow(['20.0.0.1/32', '172.16.0.200/32'])]);
+    const update = d.pending('nsmRequest');
+    const ip = update.request.connection!.context!.ipContext!;
+    // 172.16.0.200 lies in the bridge subnet: reachable without a policy route.
+    expect(ip.srcIpAddrs).to.deep.equal([IP_A, 'fd00::2/64', '20.0.0.1/32', '2000::1/128']);
+    expect(ip.policies).to.deep.equal([
+      { from: '20.0.0.1/32', proto: '', dstPort: '', srcPort: '', routes: [{ prefix: '0.0.0.0/0', nextHop: '172.16.0.1' }] },
+      { from: '2000::1/128', proto: '', dstPort: '', srcPort: '', routes: [{ prefix: '::/0', nextHop: 'fd00::1' }] },
+    ]);
+    expect(update.request.connection!.path).to.equal(undefined);
+    d.send({ kind: 'nsmConnection', op: update.op, connection: answered(update.request, ip.srcIpAddrs) });
+    expect(conduitState(d).localIps).to.deep.equal([IP_A, 'fd00::2/64']);
+    pushFlows(d, [flow(['172.16.0.200/32', '2000::1/128', '20.0.0.1/32'])]);
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+  });
+
+  it('a failed VIP update is retried after 1 s', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    connect(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    d.fail(d.pending('nsmRequest').op);
+    d.fire(d.timerOf(1_000));
+    expect(d.pending('nsmRequest').request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_A, '20.0.0.1/32']);
+  });
+
+  it('local IPs change: the old target is unregistered, a new one registered under the new IPs', () => {
+    const d = new Driver();
+    const id = openStream(d);
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, [IP_B]));
+    expect(status(d)).to.equal('PENDING');
+    const un = d.pending('unregister');
+    expect(un.target.ips).to.deep.equal([IP_A]);
+    d.done(un.op);
+    const lookup = d.pending('getTargets');
+    d.send({ kind: 'nspTargets', op: lookup.op, targets: [] });
+    const reg = d.pending('register');
+    expect(reg.target.ips).to.deep.equal([IP_B]);
+    expect(reg.target.context['identifier']).to.equal(String(id));
+  });
+
+  it('IP change while a refresh is in flight: the move waits for the call, nothing is lost', () => {
+    const d = new Driver();
+    openStream(d);
+    d.fire(d.timerOf(30_000));
+    const refresh = d.pending('register');
+    monitorEvent(d, update(conduitState(d).connection!, [IP_B]));
+    expect(d.openCalls('unregister')).to.have.length(0);
+    d.done(refresh.op);
+    expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+  });
+
+  it('local IPs empty (no address in the bridge subnets): UNAVAILABLE, target withdrawn; back when IPs return', () => {
+    const d = new Driver();
+    openStream(d);
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, ['10.9.9.9/24']));
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.done(d.pending('unregister').op);
+    expect(d.openCalls('getTargets')).to.have.length(0);
+    monitorEvent(d, update(connection, [IP_A]));
+    acquire(d);
+    expect(status(d)).to.equal('OPEN');
+  });
+
+  it('monitor DOWN: targets withdrawn and the connection re-requested with reselect', () => {
+    const d = new Driver();
+    openStream(d);
+    monitorEvent(d, update(conduitState(d).connection!, [IP_A], 'DOWN'));
+    expect(status(d)).to.equal('UNAVAILABLE');
+    expect(d.pending('nsmRequest').request.connection?.state).to.equal('RESELECT_REQUESTED');
+    expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+  });
+
+  it('monitor DELETE: targets withdrawn and a fresh connection requested', () => {
+    const d = new Driver();
+    openStream(d);
+    const ev = update(conduitState(d).connection!, [IP_A]);
+    monitorEvent(d, { ...ev, type: 'DELETE' });
+    expect(status(d)).to.equal('UNAVAILABLE');
+    const c = d.pending('nsmRequest').request.connection!;
+    expect(c.state).to.equal('UP');
+    expect(c.context).to.equal(undefined);
+  });
+
+  it('the last stream closing: targets unregistered first, then NSM Close, then the trench is released', () => {
+    const d = new Driver();
+    openStream(d);
+    d.close(tapStream('stream-a1'));
+    expect(d.openCalls('nsmClose')).to.have.length(0);
+    d.done(d.pending('unregister').op);
+    const close = d.pending('nsmClose');
+    expect(close.connection.id).to.equal('pod-a-proxy.load-balancer-a1.trench-a.red-0');
+    d.done(close.op);
+    expect(d.last).to.deep.include({ kind: 'releaseTrench', trench: 'trench-a' });
+    expect(d.last.filter((e) => e.kind === 'cancel')).to.have.length(3);
+    expect(d.state.trenches.size).to.equal(0);
+    expect(d.state.pending.size).to.equal(0);
+    expect(d.state.timers.size).to.equal(0);
+  });
+
+  it('watch ended: re-opened after its delay (streams 500 ms, flows 2 s, monitor 5 s)', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    for (const [kind, ms] of [['watchStreams', 500], ['watchFlows', 2_000], ['monitorConnections', 5_000]] as const) {
+      d.send({ kind: 'failed', op: d.pending(kind).op, error: { code: 'UNAVAILABLE', message: 'gone' } });
+      expect(d.openCalls(kind)).to.have.length(0);
+      d.fire(d.timerOf(ms));
+      expect(d.pending(kind)).to.be.an('object');
+    }
+  });
+
+  it('shutdown: every target unregistered, every connection closed, then shutdownComplete', () => {
+    const d = new Driver();
+    openStream(d);
+    d.open(tapStream('stream-b1', 'load-balancer-b1'));
+    connect(d, [IP_B], 'load-balancer-b1');
+    d.send({ kind: 'shutdown' });
+    d.done(d.pending('unregister').op);
+    for (const close of d.openCalls('nsmClose')) d.done(close.op);
+    expect(d.last).to.deep.include({ kind: 'shutdownComplete' });
+    expect(d.state.shutdown).to.equal('done');
+  });
+});

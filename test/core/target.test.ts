@@ -1,0 +1,238 @@
+import { expect } from 'chai';
+import { limits } from '../../src/core/config.js';
+import {
+  Driver, IP_A, IP_B, acquire, connect, nspStream, openStream, pushStreams, tapStream, target, targets,
+} from './driver.js';
+
+const status = (d: Driver): string => d.state.registry.get(JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']))?.status ?? 'absent';
+
+function connected(d: Driver, maxTargets = 100): void {
+  d.open(tapStream('stream-a1'));
+  connect(d);
+  pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', maxTargets)]);
+}
+
+describe('core: target protocol', () => {
+  it('lookup: asks the NSP for every target of the stream, any status', () => {
+    const d = new Driver();
+    connected(d);
+    const call = d.pending('getTargets');
+    expect(call.filter.status).to.equal('ANY');
+    expect(call.filter.type).to.equal('DEFAULT');
+    expect(call.filter.stream?.name).to.equal('stream-a1');
+    expect(call.filter.stream?.conduit?.name).to.equal('load-balancer-a1');
+    expect(call.filter.stream?.conduit?.trench?.name).to.equal('trench-a');
+    expect(status(d)).to.equal('PENDING');
+  });
+
+  it('register DISABLED with an identifier that no other target holds; our own IPs do not count', () => {
+    const d = new Driver(3);
+    connected(d, 3);
+    targets(d, [target([IP_B], 1, 'ENABLED'), target([IP_A], 2, 'ENABLED'), target(['172.16.0.9/24'], 3, 'DISABLED')]);
+    const reg = d.pending('register');
+    expect(reg.target.status).to.equal('DISABLED');
+    expect(reg.target.ips).to.deep.equal([IP_A]);
+    expect(reg.target.type).to.equal('DEFAULT');
+    expect(reg.target.context).to.deep.equal({ identifier: '2' });
+  });
+
+  it('the identifier is drawn from the seed: same seed, same identifier; it stays in [1, maxTargets]', () => {
+    const ids = (seed: number): string | undefined => {
+      const d = new Driver(seed);
+      connected(d, 5);
+      targets(d, []);
+      return d.pending('register').target.context['identifier'];
+    };
+    expect(ids(11)).to.equal(ids(11));
+    const seen = new Set(Array.from({ length: 40 }, (_, i) => ids(i)));
+    expect([...seen].every((s) => Number(s) >= 1 && Number(s) <= 5)).to.equal(true);
+    expect(seen.size).to.be.greaterThan(1);
+  });
+
+  it('verify finds no collision: register ENABLED, then OPEN and a refresh timer of nspEntryTimeout', () => {
+    const d = new Driver();
+    connected(d);
+    targets(d, []);
+    d.done(d.pending('register').op);
+    expect(status(d)).to.equal('PENDING');
+    targets(d, [target([IP_A], Number(d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.streams.get('stream-a1')!.identifier), 'DISABLED')]);
+    const enable = d.pending('register');
+    expect(enable.target.status).to.equal('ENABLED');
+    d.done(enable.op);
+    expect(status(d)).to.equal('OPEN');
+    expect(d.timerOf(30_000)).to.be.a('number');
+  });
+
+  it('collision at verify: re-draw an identifier the others do not hold and register again', () => {
+    const d = new Driver();
+    connected(d, 4);
+    targets(d, []);
+    const first = d.pending('register');
+    d.done(first.op);
+    const mine = Number(first.target.context['identifier']);
+    targets(d, [target([IP_B], mine, 'DISABLED'), target(['172.16.0.7/24'], (mine % 4) + 1, 'ENABLED')]);
+    const again = d.pending('register');
+    expect(again.target.status).to.equal('DISABLED');
+    const next = Number(again.target.context['identifier']);
+    expect(next).to.not.equal(mine);
+    expect(next).to.not.equal((mine % 4) + 1);
+    d.done(again.op);
+    targets(d, [target([IP_B], mine, 'DISABLED')]);
+    expect(d.pending('register').target.status).to.equal('ENABLED');
+  });
+
+  it(`gives up after ${limits.maxCollisionRedraws} re-draws in a row: UNAVAILABLE, retry after 1 s`, () => {
+    const d = new Driver();
+    connected(d, 50);
+    targets(d, []);
+    for (let i = 0; i <= limits.maxCollisionRedraws; i++) {
+      const reg = d.pending('register');
+      d.done(reg.op);
+      targets(d, [target([IP_B], Number(reg.target.context['identifier']), 'DISABLED')]);
+    }
+    expect(d.openCalls('register')).to.have.length(0);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.fire(d.timerOf(1_000));
+    expect(d.pending('getTargets')).to.be.an('object');
+  });
+
+  it('full stream at lookup: "no identifier available", UNAVAILABLE, retry every 1 s', () => {
+    const d = new Driver();
+    connected(d, 2);
+    targets(d, [target([IP_B], 1, 'ENABLED'), target(['172.16.0.9/24'], 2, 'ENABLED')]);
+    expect(d.openCalls('register')).to.have.length(0);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.fire(d.timerOf(1_000));
+    targets(d, [target([IP_B], 1, 'ENABLED')]);
+    expect(d.pending('register').target.context['identifier']).to.equal('2');
+  });
+
+  it('full stream at verify: unregister our DISABLED target to free the slot, then back off', () => {
+    const d = new Driver();
+    connected(d, 1);
+    targets(d, []);
+    d.done(d.pending('register').op);
+    targets(d, [target([IP_B], 1, 'DISABLED')]);
+    const un = d.pending('unregister');
+    expect(un.target.ips).to.deep.equal([IP_A]);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.done(un.op);
+    expect(d.openCalls('getTargets')).to.have.length(0);
+    d.fire(d.timerOf(1_000));
+    expect(d.pending('getTargets')).to.be.an('object');
+  });
+
+  it('maxTargets 0 from an old NSP means 100', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    connect(d);
+    pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', 0)]);
+    targets(d, Array.from({ length: 99 }, (_, i) => target([`172.16.1.${i}/24`], i + 1, 'ENABLED')));
+    expect(d.pending('register').target.context['identifier']).to.equal('100');
+  });
+
+  it('refresh every nspEntryTimeout: register ENABLED, then confirm it is still ENABLED', () => {
+    const d = new Driver();
+    const id = openStream(d);
+    d.fire(d.timerOf(30_000));
+    const refresh = d.pending('register');
+    expect(refresh.target.status).to.equal('ENABLED');
+    expect(refresh.target.context['identifier']).to.equal(String(id));
+    d.done(refresh.op);
+    targets(d, [target([IP_A], id, 'ENABLED')]);
+    expect(status(d)).to.equal('OPEN');
+    expect(d.timerOf(30_000)).to.be.a('number');
+  });
+
+  it('NSP expired us during refresh: acquire again, keeping the identifier', () => {
+    const d = new Driver();
+    const id = openStream(d);
+    d.fire(d.timerOf(30_000));
+    d.done(d.pending('register').op);
+    // The register re-created us, forced DISABLED.
+    targets(d, [target([IP_A], id, 'DISABLED')]);
+    expect(status(d)).to.equal('PENDING');
+    targets(d, [target([IP_A], id, 'DISABLED')]);
+    const reg = d.pending('register');
+    expect(reg.target).to.include({ status: 'DISABLED' });
+    expect(reg.target.context['identifier']).to.equal(String(id));
+  });
+
+  it('NSP unreachable: refresh fails -> UNAVAILABLE, retried every 1 s, OPEN again when it answers', () => {
+    const d = new Driver();
+    const id = openStream(d);
+    d.fire(d.timerOf(30_000));
+    d.fail(d.pending('register').op);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.fire(d.timerOf(1_000));
+    d.fail(d.pending('register').op, 'DEADLINE_EXCEEDED');
+    d.fire(d.timerOf(1_000));
+    d.done(d.pending('register').op);
+    targets(d, [target([IP_A], id, 'ENABLED')]);
+    expect(status(d)).to.equal('OPEN');
+  });
+
+  it('a failed register may have landed: it is unregistered if the stream is closed meanwhile', () => {
+    const d = new Driver();
+    connected(d);
+    targets(d, []);
+    const reg = d.pending('register');
+    d.close(tapStream('stream-a1'));
+    d.fail(reg.op);
+    const un = d.pending('unregister');
+    expect(un.target.ips).to.deep.equal([IP_A]);
+    expect(un.target.context).to.deep.equal(reg.target.context);
+  });
+
+  it('stale, duplicated and unknown results are ignored', () => {
+    const d = new Driver();
+    connected(d);
+    const lookup = d.pending('getTargets');
+    targets(d, []);
+    const before = JSON.stringify([...d.state.pending.keys()]);
+    d.send({ kind: 'nspTargets', op: lookup.op, targets: [] });
+    expect(d.last).to.deep.equal([]);
+    d.send({ kind: 'done', op: 9999 });
+    d.send({ kind: 'failed', op: lookup.op });
+    d.send({ kind: 'timer', timer: 9999 });
+    expect(d.last).to.deep.equal([]);
+    expect(JSON.stringify([...d.state.pending.keys()])).to.equal(before);
+  });
+
+  it('a result of the wrong kind counts as a failed call', () => {
+    const d = new Driver();
+    connected(d);
+    d.done(d.pending('getTargets').op);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    expect(d.timerOf(1_000)).to.be.a('number');
+  });
+
+  it('the stream leaves the NSP config: target unregistered, UNDEFINED; back in: acquired again', () => {
+    const d = new Driver();
+    openStream(d);
+    pushStreams(d, [nspStream('other')]);
+    expect(status(d)).to.equal('UNDEFINED');
+    d.done(d.pending('unregister').op);
+    expect(d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.streams.get('stream-a1')!.registered).to.equal(undefined);
+    pushStreams(d, [nspStream('stream-a1')]);
+    acquire(d);
+    expect(status(d)).to.equal('OPEN');
+  });
+
+  it('maxTargets shrinks below our identifier: acquire a new one in range', () => {
+    const d = new Driver(5);
+    d.open(tapStream('stream-a1'));
+    connect(d);
+    pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', 100)]);
+    let id = acquire(d);
+    expect(id, 'precondition: this seed draws an identifier above the new maxTargets').to.be.greaterThan(2);
+    d.fire(d.timerOf(30_000)); // the refresh is in flight when the config changes
+    pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', 2)]);
+    d.done(d.pending('register').op);
+    targets(d, [target([IP_A], id, 'ENABLED')]);
+    targets(d, []);
+    const reg = d.pending('register');
+    id = Number(reg.target.context['identifier']);
+    expect(id).to.be.within(1, 2);
+  });
+});
