@@ -166,7 +166,6 @@ function fail(turn: Turn, stream: StreamState): void {
 }
 
 function release(turn: Turn, stream: StreamState, reg: Registration, thenBackoff: boolean): void {
-  clearTimer(turn, stream);
   send(turn, stream, 'unregister', reg.ips, reg.identifier, thenBackoff, reg.status === 'ENABLED' ? 'ENABLED' : 'DISABLED');
 }
 
@@ -185,6 +184,8 @@ function send(
   thenBackoff = false,
   status: 'ENABLED' | 'DISABLED' = call === 'enable' || call === 'refresh' ? 'ENABLED' : 'DISABLED',
 ): void {
+  // A call supersedes a pending refresh: the refresh timer is re-armed once the target is ENABLED again.
+  clearTimer(turn, stream);
   const scope = { trench: stream.trench, conduit: stream.conduit, stream: stream.name };
   const owner = { kind: 'target', stream } as const;
   const deadlineMs = limits.nspCallMs;

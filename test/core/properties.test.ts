@@ -170,7 +170,7 @@ describe('core: properties', () => {
       fc.property(fc.nat(), actionsArb(200), (seed, actions) => {
         play(seed, actions);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.TAPA_PROPERTY_RUNS ?? 400) },
     );
   });
 
