@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { endQuietlyOnClosedPipe } from '../../stdout.js';
 import { version } from '../../version.js';
 import { demo } from '../demo.js';
+
+endQuietlyOnClosedPipe();
 
 const program = new Command('tapa-sim')
   .description('Deterministic simulation of the TAPA: hunt for deadlocks and liveness bugs, replay traces')
