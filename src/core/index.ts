@@ -11,3 +11,4 @@ export { localIps } from './localips.js';
 export { IDENTIFIER_KEY, parseIdentifier } from './identifier.js';
 export { matches as watchFilterMatches } from './watch.js';
 export { sameSet, formatPrefixes, parsePrefix } from './prefix.js';
+export { emptyIpContext } from './vip.js';

@@ -41,7 +41,7 @@ export function vipContext(current: IPContext | undefined, local: readonly strin
   return { ...emptyIpContext(), ...current, srcIpAddrs: [...local, ...routed], policies };
 }
 
-function emptyIpContext(): IPContext {
+export function emptyIpContext(): IPContext {
   return {
     srcIpAddrs: [],
     dstIpAddrs: [],

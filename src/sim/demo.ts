@@ -1,4 +1,4 @@
-import { IDENTIFIER_KEY, initialState, step, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
+import { IDENTIFIER_KEY, emptyIpContext, initialState, step, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
 import type { Connection, ConnectionEvent, NspTarget } from '../core/wire.js';
 
 /**
@@ -80,10 +80,7 @@ function connectionWith(request: Connection, ip: string): Connection {
     context: {
       extraContext: {},
       MTU: 1500,
-      ipContext: {
-        srcIpAddrs: [ip], dstIpAddrs: [], srcIpRequired: false, dstIpRequired: false, srcRoutes: [], dstRoutes: [],
-        excludedPrefixes: [], ipNeighbors: [], extraPrefixRequest: [], extraPrefixes: ['172.16.0.1/24'], policies: [],
-      },
+      ipContext: { ...emptyIpContext(), srcIpAddrs: [ip], extraPrefixes: ['172.16.0.1/24'] },
     },
   };
 }

@@ -4,6 +4,7 @@ import type { TapaEvent } from '../../src/core/events.js';
 import { invariants } from '../../src/core/invariants.js';
 import { initialState, type TapaState } from '../../src/core/state.js';
 import { step } from '../../src/core/step.js';
+import { emptyIpContext } from '../../src/core/vip.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import type { Connection, NspFlow, NspStream, NspTarget, TapStream } from '../../src/core/wire.js';
 
@@ -118,19 +119,7 @@ export function answered(request: { connection?: Connection | undefined }, src: 
     context: {
       extraContext: {},
       MTU: 1500,
-      ipContext: {
-        srcIpAddrs: src,
-        dstIpAddrs: [],
-        srcIpRequired: false,
-        dstIpRequired: false,
-        srcRoutes: [],
-        dstRoutes: [],
-        excludedPrefixes: [],
-        ipNeighbors: [],
-        extraPrefixRequest: [],
-        extraPrefixes: gateways,
-        policies: [],
-      },
+      ipContext: { ...emptyIpContext(), srcIpAddrs: src, extraPrefixes: gateways },
     },
   };
 }
