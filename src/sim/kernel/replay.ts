@@ -37,10 +37,10 @@ export class ReplayStrategy implements Strategy {
     const step = this.step;
     const index = this.list[step];
     if (index === undefined) {
-      throw new Divergence(step, `the recording ran out after ${this.list.length} choices, with ${describe(ready)}`);
+      throw new Divergence(step, `the recording ran out after ${this.list.length} choices, with ${readyList(ready)}`);
     }
     if (!Number.isInteger(index) || index < 0 || index >= ready.length) {
-      throw new Divergence(step, `the recording chose index ${index}, out of range for ${describe(ready)}`);
+      throw new Divergence(step, `the recording chose index ${index}, out of range for ${readyList(ready)}`);
     }
     this.step++;
     return index;
@@ -52,12 +52,12 @@ export class ReplayStrategy implements Strategy {
    */
   assertComplete(): void {
     if (this.remaining > 0) {
-      throw new Divergence(this.step, `nothing is ready but the recording has ${this.remaining} more choices`);
+      throw new Divergence(this.step, `the run stopped but the recording has ${this.remaining} more choices`);
     }
   }
 }
 
-function describe(ready: readonly Task[]): string {
+function readyList(ready: readonly Task[]): string {
   const shown = ready.slice(0, 5).map((t) => `${t.actor}: ${t.label}`);
   if (ready.length > shown.length) shown.push('...');
   return `${ready.length} ready task${ready.length === 1 ? '' : 's'} (${shown.join('; ')})`;

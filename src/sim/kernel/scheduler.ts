@@ -82,7 +82,7 @@ export class Scheduler {
   at(due: number, actor: string, label: string, run: () => void): number {
     // A timer in the past would move the clock backwards when it runs.
     if (!(due >= this.clock) || !Number.isFinite(due)) {
-      throw new RangeError(`Scheduler.at: due ${due} is not a finite time >= now (${this.clock}) for ${actor}: ${label}`);
+      throw new RangeError(`Scheduler.at: due ${due} is not finite and >= now (${this.clock}), for ${actor}: ${label}`);
     }
     const id = this.nextId++;
     this.timers.add({ kind: 'timer', id, actor, label, run, due });
@@ -143,13 +143,11 @@ export class Scheduler {
     if (!Number.isInteger(index) || task === undefined) {
       throw new RangeError(`strategy ${this.strategy.name} chose ${index} of ${ready.length} ready tasks`);
     }
+    // A ready task that is not pending would run twice, or run after being cancelled.
+    const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.immediate.delete(task.id);
+    if (!removed) throw new Error(`Scheduler: ready task ${task.id} (${task.actor}: ${task.label}) is not pending`);
     this.chosen.push(index);
-    if (task.kind === 'timer') {
-      this.timers.delete(task.id);
-      this.clock = task.due;
-    } else {
-      this.immediate.delete(task.id);
-    }
+    if (task.kind === 'timer') this.clock = task.due;
     // Logged before running, so a task that throws is the last entry of the log.
     this.entries.push({ seq: this.entries.length, time: this.clock, actor: task.actor, label: task.label });
     this.running = true;

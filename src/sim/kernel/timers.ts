@@ -52,7 +52,7 @@ export class TimerQueue {
       const i = stack.pop()!;
       const t = this.heap[i];
       if (t === undefined || t.due !== due) continue;
-      out.push(t);
+      if (this.live.has(t.id)) out.push(t);
       stack.push(2 * i + 1, 2 * i + 2);
     }
     if (out.length > 1) out.sort((a, b) => a.id - b.id);

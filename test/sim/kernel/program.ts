@@ -62,6 +62,12 @@ export function runProgram(program: Program, strategy: Strategy, options: Schedu
     created.push(node.delay === null ? s.spawn(node.actor, label, run) : s.after(node.delay, node.actor, label, run));
   };
   program.forEach((node, i) => schedule(node, `${i}`));
-  const stop = s.run({ maxSteps: 100_000 });
+  // A program has at most 4 * (1 + 3 + 9 + 27) nodes, so a longer run is a bug.
+  const stop = s.run({ maxSteps: 1000 });
   return { scheduler: s, stop, waits, lateTimers };
+}
+
+/** One actor doing `length` steps one after the other. */
+export function chain(actor: string, length: number): ProgramNode {
+  return { actor, delay: null, cancel: null, children: length > 1 ? [chain(actor, length - 1)] : [] };
 }

@@ -2,17 +2,13 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { RandomStrategy } from '../../../src/sim/kernel/random.js';
 import type { Task } from '../../../src/sim/kernel/task.js';
-import { programArb, runProgram, type Program } from './program.js';
+import { chain, programArb, runProgram, type Program } from './program.js';
 
 const fakeReady = (n: number): Task[] =>
   Array.from({ length: n }, (_, i) => ({ kind: 'immediate', id: i + 1, actor: 'a', label: `t${i}`, run: () => {}, readyAt: 0 }));
 
 /** Four actors each with a chain of five steps: plenty of choice points. */
-const busy: Program = ['tapa-1', 'tapa-2', 'nsp', 'nsm'].map((actor) => {
-  let node = { actor, delay: null, cancel: null, children: [] as const } as Program[number];
-  for (let i = 0; i < 4; i++) node = { actor, delay: null, cancel: null, children: [node] };
-  return node;
-});
+const busy: Program = ['tapa-1', 'tapa-2', 'nsp', 'nsm'].map((actor) => chain(actor, 5));
 
 describe('sim/kernel random', () => {
   it('is deterministic per seed', () => {

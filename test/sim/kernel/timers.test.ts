@@ -31,7 +31,10 @@ describe('sim/kernel TimerQueue', () => {
       fc.record({ kind: fc.constant('deleteEarliest' as const), pick: fc.nat() }),
     );
     // A long burst of adds first, so cancels leave the heap mostly dead and force a rebuild.
-    const opsArb = fc.tuple(fc.array(fc.nat({ max: 8 }), { minLength: 100, maxLength: 300, size: 'max' }), fc.array(opArb, { maxLength: 600, size: 'max' }));
+    const opsArb = fc.tuple(
+      fc.array(fc.nat({ max: 8 }), { minLength: 100, maxLength: 300, size: 'max' }),
+      fc.array(opArb, { maxLength: 600, size: 'max' }),
+    );
     fc.assert(
       fc.property(opsArb, ([burst, ops]) => {
         const q = new TimerQueue();
@@ -64,7 +67,7 @@ describe('sim/kernel TimerQueue', () => {
           check();
         }
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 });
