@@ -12,6 +12,8 @@ export interface StreamNames {
   readonly trench: string;
   readonly conduit: string;
   readonly stream: string;
+  /** The request itself, echoed by Watch. */
+  readonly msg: TapStream;
 }
 
 /**
@@ -28,7 +30,7 @@ export function validate(msg: TapStream | undefined): StreamNames | CallError {
     if (name === '') return invalid(`${level} name cannot be empty`);
     if (name.length > limits.maxNameLength) return invalid(`${level} name is longer than ${limits.maxNameLength} characters`);
   }
-  return names;
+  return { ...names, msg };
 }
 
 function invalid(message: string): CallError {
@@ -56,12 +58,12 @@ export function open(turn: Turn, request: number, msg: TapStream | undefined): v
   }
   let stream = conduit.streams.get(names.stream);
   if (!stream) {
-    stream = createStream(names.trench, names.conduit, names.stream, msg as TapStream);
+    stream = createStream(names.trench, names.conduit, names.stream, names.msg);
     conduit.streams.set(names.stream, stream);
     want(turn, stream, conduit);
   } else if (!stream.wanted) {
     // Re-opened while its target is still being withdrawn: it is acquired again once that is done.
-    stream.tap = msg as TapStream;
+    stream.tap = names.msg;
     want(turn, stream, conduit);
   }
   turn.emit({ kind: 'reply', request });
