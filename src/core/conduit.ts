@@ -89,20 +89,19 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
   const op = conduit.nsmOp;
   if (op?.id !== result.op) return;
   conduit.nsmOp = undefined;
-  turn.touchConduit(conduit);
   if (op.call === 'close' && result.kind === 'done') {
-    conduit.connection = undefined;
+    setDisconnected(conduit);
     conduit.held = false;
-    conduit.appliedVips = [];
     conduit.request = initialRequest(conduit.identity, turn.state.config.node);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection') {
     conduit.connection = result.connection;
     conduit.appliedVips = op.call === 'update' ? op.vips : [];
+    updateLocalIps(conduit);
   } else {
     // Failed, or answered with the wrong kind of result, which counts as failed.
     return backOff(turn, conduit, op.call);
   }
-  updateLocalIps(conduit);
+  turn.touchConduit(conduit);
 }
 
 const PUSHES = { streams: 'nspStreams', flows: 'nspFlows', monitor: 'nsmEvent' } as const;
@@ -135,7 +134,8 @@ export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKin
 }
 
 export function onConduitTimer(turn: Turn, conduit: ConduitState, owner: 'nsm' | 'recovery' | WatchKind): void {
-  turn.touchConduit(conduit);
+  // None of these changes what a stream sees; only the conduit has a next step to take.
+  turn.dirtyConduits.add(conduit);
   if (owner === 'nsm') conduit.nsmTimer = undefined;
   else if (owner === 'recovery') {
     conduit.recoveryTimer = undefined;
@@ -184,7 +184,7 @@ function endRecovery(turn: Turn, conduit: ConduitState): void {
   conduit.recovery = 'done';
   turn.cancelTimer(conduit.recoveryTimer);
   conduit.recoveryTimer = undefined;
-  turn.touchConduit(conduit);
+  turn.dirtyConduits.add(conduit);
 }
 
 /** VIPs, wanted or still applied, are never local IPs. */

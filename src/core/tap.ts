@@ -1,7 +1,7 @@
 import { limits } from './config.js';
 import { createConduit } from './conduit.js';
 import type { CallError } from './events.js';
-import type { StreamState } from './state.js';
+import type { ConduitState, StreamState } from './state.js';
 import { createStream } from './stream.js';
 import { abandonBackoff } from './target.js';
 import { conduitOf, otherTrenchInUse, trenchOf } from './trench.js';
@@ -69,7 +69,7 @@ export function open(turn: Turn, request: number, msg: TapStream | undefined): v
   turn.emit({ kind: 'reply', request });
 }
 
-function want(turn: Turn, stream: StreamState, conduit: { wanted: number }): void {
+function want(turn: Turn, stream: StreamState, conduit: ConduitState): void {
   stream.wanted = true;
   conduit.wanted++;
   turn.state.registry.set(stream.key, stream);

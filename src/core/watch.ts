@@ -39,15 +39,14 @@ export function publish(turn: Turn): void {
   const { state } = turn;
   const changed: StreamState[] = [];
   for (const s of turn.watched) {
-    const inRegistry = state.registry.get(s.key) === s;
-    if (turn.membership.has(s)) changed.push(s);
-    if (!inRegistry) continue;
-    const conduit = conduitOf(state, s.trench, s.conduit);
-    if (!conduit) continue;
-    const status = statusOf(s, conduit);
-    if (status === s.status) continue;
-    s.status = status;
-    if (!turn.membership.has(s)) changed.push(s);
+    let news = turn.membership.has(s);
+    const conduit = state.registry.get(s.key) === s ? conduitOf(state, s.trench, s.conduit) : undefined;
+    if (conduit) {
+      const status = statusOf(s, conduit);
+      news ||= status !== s.status;
+      s.status = status;
+    }
+    if (news) changed.push(s);
   }
   if (changed.length === 0) return;
   for (const [watcher, filter] of state.watchers) {
