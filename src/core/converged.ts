@@ -13,13 +13,16 @@ export interface WorldView {
   readonly connections: readonly Connection[];
   /** The NSP's stream configuration of a conduit. */
   streams(trench: string, conduit: string): readonly NspStream[];
+  /** ENABLED targets of a stream that belong to other TAPAs. */
+  enabledByOthers(trench: string, conduit: string, stream: string): number;
 }
 
 /**
  * Why the TAPA is not where it should be, given the world (empty: converged). Where it
  * should be: every open stream of a connected conduit that the NSP defines is OPEN with
- * exactly one ENABLED target under the conduit's current local IPs; nothing else of
- * this TAPA is registered; NSM holds a connection exactly for the conduits in use.
+ * exactly one ENABLED target under the conduit's current local IPs, unless other TAPAs
+ * already fill all maxTargets slots of the stream; nothing else of this TAPA is
+ * registered; NSM holds a connection exactly for the conduits in use.
  */
 export function divergences(state: TapaState, view: WorldView): string[] {
   const out: string[] = [];
@@ -46,7 +49,8 @@ export function divergences(state: TapaState, view: WorldView): string[] {
           (t) => t.stream?.name === stream.name && t.stream.conduit?.name === conduit.name && t.stream.conduit.trench?.name === trench.name,
         );
         const nsp = config.get(stream.name);
-        const reachable = conduit.connection !== undefined && conduit.localIps.length > 0 && nsp !== undefined;
+        const full = nsp !== undefined && view.enabledByOthers(trench.name, conduit.name, stream.name) >= maxTargetsOf(nsp);
+        const reachable = conduit.connection !== undefined && conduit.localIps.length > 0 && nsp !== undefined && !full;
         if (!reachable) {
           if (targets.length > 0) out.push(`${at}: ${targets.length} targets registered for a stream that cannot be open`);
           if (stream.status === 'OPEN') out.push(`${at}: reported OPEN but cannot be`);

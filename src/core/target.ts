@@ -3,6 +3,7 @@ import { assertNever } from './exhaustive.js';
 import type { TapaEvent } from './events.js';
 import { IDENTIFIER_KEY, identifiersInUse, parseIdentifier, pickIdentifier } from './identifier.js';
 import { sameSet } from './prefix.js';
+import { nextInt } from './rng.js';
 import type { ConduitState, Registration, StreamState, TargetCall, TargetOp } from './state.js';
 import { desired, type Desired } from './stream.js';
 import type { Turn } from './turn.js';
@@ -80,7 +81,7 @@ export function onTargetResult(turn: Turn, stream: StreamState, conduit: Conduit
     case 'unregister':
       stream.registered = undefined;
       if (!stream.wanted) stream.identifier = 0;
-      if (op.thenBackoff) arm(turn, stream, 'retry', limits.streamRetryMs);
+      if (op.thenBackoff) backOff(turn, stream);
       return;
     default:
       return assertNever(op.call);
@@ -129,7 +130,7 @@ function verify(turn: Turn, stream: StreamState, want: Desired, op: TargetOp, ta
     stream.failed = true;
     const reg = stream.registered;
     if (reg) return release(turn, stream, reg, true);
-    return arm(turn, stream, 'retry', limits.streamRetryMs);
+    return backOff(turn, stream);
   }
   if (++stream.redraws > limits.maxCollisionRedraws) return fail(turn, stream);
   stream.identifier = id;
@@ -162,7 +163,18 @@ function onFailure(turn: Turn, stream: StreamState, op: TargetOp, stillWanted: b
 
 function fail(turn: Turn, stream: StreamState): void {
   stream.failed = true;
-  arm(turn, stream, 'retry', limits.streamRetryMs);
+  backOff(turn, stream);
+}
+
+/**
+ * Waits between a half and one and a half retry delays, drawn from the seeded generator.
+ * Go waits exactly 1 s; two pods contending for the last identifier of a stream then
+ * collide, back off and retry in lockstep forever (the simulator found this). Jitter
+ * breaks the symmetry.
+ */
+function backOff(turn: Turn, stream: StreamState): void {
+  const base = limits.streamRetryMs;
+  arm(turn, stream, 'retry', base / 2 + nextInt(turn.state.rng, base + 1));
 }
 
 function release(turn: Turn, stream: StreamState, reg: Registration, thenBackoff: boolean): void {

@@ -4,7 +4,7 @@ import type { Connection, NspTarget } from '../../src/core/wire.js';
 import { Driver, IP_A, IP_B, nspStream, openStream, tapStream, target } from './driver.js';
 
 function view(targets: NspTarget[], connections: Connection[], streams = [nspStream('stream-a1')]): WorldView {
-  return { targets, connections, streams: () => streams };
+  return { targets, connections, streams: () => streams, enabledByOthers: () => 0 };
 }
 
 describe('core: convergence', () => {

@@ -71,6 +71,14 @@ export class Driver {
     return found[0]!.timer;
   }
 
+  /** The live back-off timer of a stream: 1 s with jitter, so in [500, 1500] ms. */
+  retryTimer(): number {
+    const live = this.all.filter((e): e is Extract<TapaEffect, { kind: 'setTimer' }> => e.kind === 'setTimer' && this.state.timers.get(e.timer)?.kind === 'stream');
+    const found = live.filter((e) => e.afterMs >= 500 && e.afterMs <= 1_500);
+    expect(found, 'live stream back-off timers').to.have.length(1);
+    return found[0]!.timer;
+  }
+
   replies(): Extract<TapaEffect, { kind: 'reply' }>[] {
     return this.last.filter((e): e is Extract<TapaEffect, { kind: 'reply' }> => e.kind === 'reply');
   }

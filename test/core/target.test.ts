@@ -81,7 +81,7 @@ describe('core: target protocol', () => {
     expect(d.pending('register').target.status).to.equal('ENABLED');
   });
 
-  it(`gives up after ${limits.maxCollisionRedraws} re-draws in a row: UNAVAILABLE, retry after 1 s`, () => {
+  it(`gives up after ${limits.maxCollisionRedraws} re-draws in a row: UNAVAILABLE, retry after about 1 s`, () => {
     const d = new Driver();
     connected(d, 50);
     targets(d, []);
@@ -92,17 +92,17 @@ describe('core: target protocol', () => {
     }
     expect(d.openCalls('register')).to.have.length(0);
     expect(status(d)).to.equal('UNAVAILABLE');
-    d.fire(d.timerOf(1_000));
+    d.fire(d.retryTimer());
     expect(d.pending('getTargets')).to.be.an('object');
   });
 
-  it('full stream at lookup: "no identifier available", UNAVAILABLE, retry every 1 s', () => {
+  it('full stream at lookup: "no identifier available", UNAVAILABLE, retry after about 1 s', () => {
     const d = new Driver();
     connected(d, 2);
     targets(d, [target([IP_B], 1, 'ENABLED'), target(['172.16.0.9/24'], 2, 'ENABLED')]);
     expect(d.openCalls('register')).to.have.length(0);
     expect(status(d)).to.equal('UNAVAILABLE');
-    d.fire(d.timerOf(1_000));
+    d.fire(d.retryTimer());
     targets(d, [target([IP_B], 1, 'ENABLED')]);
     expect(d.pending('register').target.context['identifier']).to.equal('2');
   });
@@ -118,8 +118,21 @@ describe('core: target protocol', () => {
     expect(status(d)).to.equal('UNAVAILABLE');
     d.done(un.op);
     expect(d.openCalls('getTargets')).to.have.length(0);
-    d.fire(d.timerOf(1_000));
+    d.fire(d.retryTimer());
     expect(d.pending('getTargets')).to.be.an('object');
+  });
+
+  it('back-off delays are jittered around 1 s from the seed, so contending pods fall out of step', () => {
+    const delays = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) {
+      const d = new Driver(seed);
+      connected(d, 1);
+      targets(d, [target([IP_B], 1, 'ENABLED')]);
+      const t = d.last.find((e) => e.kind === 'setTimer');
+      if (t?.kind === 'setTimer') delays.add(t.afterMs);
+    }
+    expect([...delays].every((ms) => ms >= 500 && ms <= 1_500)).to.equal(true);
+    expect(delays.size).to.be.greaterThan(5);
   });
 
   it('maxTargets 0 from an old NSP means 100', () => {
@@ -158,15 +171,15 @@ describe('core: target protocol', () => {
     expect(reg.target.context['identifier']).to.equal(String(id));
   });
 
-  it('NSP unreachable: refresh fails -> UNAVAILABLE, retried every 1 s, OPEN again when it answers', () => {
+  it('NSP unreachable: refresh fails -> UNAVAILABLE, retried after about 1 s, OPEN again when it answers', () => {
     const d = new Driver();
     const id = openStream(d);
     d.fire(d.timerOf(30_000));
     d.fail(d.pending('register').op);
     expect(status(d)).to.equal('UNAVAILABLE');
-    d.fire(d.timerOf(1_000));
+    d.fire(d.retryTimer());
     d.fail(d.pending('register').op, 'DEADLINE_EXCEEDED');
-    d.fire(d.timerOf(1_000));
+    d.fire(d.retryTimer());
     d.done(d.pending('register').op);
     targets(d, [target([IP_A], id, 'ENABLED')]);
     expect(status(d)).to.equal('OPEN');
@@ -204,7 +217,7 @@ describe('core: target protocol', () => {
     connected(d);
     d.done(d.pending('getTargets').op);
     expect(status(d)).to.equal('UNAVAILABLE');
-    expect(d.timerOf(1_000)).to.be.a('number');
+    expect(d.retryTimer()).to.be.a('number');
   });
 
   it('the stream leaves the NSP config: target unregistered, UNDEFINED; back in: acquired again', () => {

@@ -1,20 +1,134 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { endQuietlyOnClosedPipe } from '../../stdout.js';
 import { version } from '../../version.js';
 import { demo } from '../demo.js';
+import { hunt, type StrategyName } from '../hunt.js';
+import { MODELS, PUBLIC_MODELS } from '../models.js';
+import { replay } from '../replay.js';
+import { parseTrace, TraceError } from '../trace.js';
 
 endQuietlyOnClosedPipe();
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+const err = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function usage(message: string): never {
+  err(`tapa-sim: ${message}`);
+  process.exit(2);
+}
+
+function integer(min: number, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^[0-9]+$/.test(text) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]`);
+    return n;
+  };
+}
+
+function model(name: string) {
+  const m = MODELS.get(name);
+  if (!m) usage(`unknown model "${name}"; known: ${PUBLIC_MODELS.join(', ')}`);
+  return m;
+}
 
 const program = new Command('tapa-sim')
   .description('Deterministic simulation of the TAPA: hunt for deadlocks and liveness bugs, replay traces')
   .version(version(), '--version')
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
   .showHelpAfterError();
+
+program
+  .command('hunt')
+  .description('explore scenarios and schedules; shrink and write the first failure found')
+  .requiredOption('--model <name>', `model to run (${PUBLIC_MODELS.join(', ')})`)
+  .addOption(new Option('--strategy <name>', 'how schedules are chosen').choices(['fifo', 'random', 'pct', 'choices']).default('random'))
+  .option('--runs <n>', 'runs to explore', integer(1, 10_000_000), 1000)
+  .option('--seed <s>', 'seed of the hunt; the same seed explores the same runs', integer(0, 2 ** 32 - 1), 1)
+  .option('--depth <d>', 'PCT depth (priority change points + 1)', integer(1, 100), 3)
+  .option('--time-limit <sec>', 'stop exploring after this many seconds of wall time', integer(1, 86_400))
+  .option('--out <dir>', 'where to write counterexample.json', '.')
+  .option('--json', 'end with one line of JSON')
+  .action((o: { model: string; strategy: StrategyName; runs: number; seed: number; depth: number; timeLimit?: number; out: string; json?: boolean }) => {
+    const m = model(o.model);
+    const started = Date.now();
+    const limit = o.timeLimit === undefined ? Infinity : started + o.timeLimit * 1000;
+    const tty = process.stderr.isTTY === true;
+    const result = hunt({
+      model: m,
+      strategy: o.strategy,
+      runs: o.runs,
+      seed: o.seed,
+      depth: o.depth,
+      stop: () => Date.now() > limit,
+      progress: (i) => {
+        if (tty && i % 100 === 0) process.stderr.write(`\r  ${i} / ${o.runs} runs`);
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    const elapsedMs = Date.now() - started;
+    const summary: Record<string, unknown> = {
+      model: m.name, strategy: o.strategy, seed: o.seed, runs: result.runs, schedules: result.runs, elapsedMs, found: result.found, kind: result.kind ?? null,
+    };
+    const rate = result.runs / Math.max(elapsedMs / 1000, 0.001);
+    if (!result.found || !result.trace) {
+      out(`hunt ${m.name} (${o.strategy}, seed ${o.seed}): ${result.runs} runs in ${(elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(0)} schedules/s): nothing found`);
+    } else {
+      const t = result.trace;
+      mkdirSync(o.out, { recursive: true });
+      const file = join(o.out, 'counterexample.json');
+      writeFileSync(file, `${JSON.stringify(t, null, 1)}\n`);
+      Object.assign(summary, { steps: t.scenario.steps.length, choices: t.choices.length, counterexample: file, message: t.failure?.message });
+      out(`hunt ${m.name} (${o.strategy}, seed ${o.seed}): found ${result.kind} in run ${result.runs} after ${(elapsedMs / 1000).toFixed(1)} s`);
+      out(`  ${t.failure?.message ?? ''}`);
+      out(`  shrunk from ${result.original?.steps} steps / ${result.original?.choices} choices to ${t.scenario.steps.length} steps / ${t.choices.length} choices`);
+      out(`  counterexample: ${file}`);
+      out(`  replay it: tapa-sim replay ${file}`);
+    }
+    if (o.json) out(JSON.stringify(summary));
+    process.exit(result.found ? 1 : 0);
+  });
+
+program
+  .command('replay <file>')
+  .description('re-run a trace and check that it runs as recorded')
+  .option('--model <name>', 'run the trace\'s scenario on another model')
+  .action((file: string, o: { model?: string }) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      usage(`${file}: cannot read: ${(e as Error).message}`);
+    }
+    let trace;
+    try {
+      trace = parseTrace(text, [...MODELS.keys()]);
+    } catch (e) {
+      if (e instanceof TraceError) usage(`${file}: ${e.message}`);
+      throw e;
+    }
+    const m = model(o.model ?? trace.model);
+    const outcome = replay(trace, m);
+    switch (outcome.kind) {
+      case 'diverged':
+        usage(`${file}: ${outcome.message}`);
+        break;
+      case 'failed':
+        out(`replay ${file} on ${m.name}: ${outcome.failure.kind} at t=${outcome.failure.time} ms after ${outcome.steps} steps`);
+        out(`  ${outcome.failure.message}`);
+        process.exit(1);
+        break;
+      case 'passed':
+        out(`replay ${file} on ${m.name}: ${outcome.steps} steps, every check passed`);
+        process.exit(0);
+    }
+  });
 
 program
   .command('demo')
   .description('walk the TAPA core through open, an NSM IP change and shutdown')
-  .action(() => demo((line) => process.stdout.write(`${line}\n`)));
+  .action(() => demo(out));
 
 program.parse();

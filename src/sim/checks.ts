@@ -1,0 +1,49 @@
+import { connectionIdentity, parseIdentifier, type WorldView } from '../core/index.js';
+import type { NspTarget } from '../core/wire.js';
+import type { Environment } from './environment.js';
+import type { TapaUnderTest } from './model.js';
+import { conduitName, NAMESPACE, TRENCH } from './scenario.js';
+
+/** What the world holds for one TAPA: targets carrying its IPs, its NSM connections. */
+export function viewOf(env: Environment, tapa: TapaUnderTest): WorldView {
+  const ids = Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
+  const owned = env.addressesOf(ids);
+  const all = env.nsp.allTargets();
+  const mine = (t: NspTarget): boolean => t.ips.some((ip) => owned.has(ip));
+  return {
+    targets: all.filter(mine),
+    enabledByOthers: (trench, conduit, stream) =>
+      all.filter((t) => !mine(t) && t.status === 'ENABLED' && t.stream?.name === stream && t.stream.conduit?.name === conduit && t.stream.conduit.trench?.name === trench).length,
+    connections: ids.flatMap((id) => {
+      const c = env.nsm.connection(id);
+      return c ? [c] : [];
+    }),
+    streams: (trench, conduit) => env.nsp.streams(trench, conduit),
+  };
+}
+
+/**
+ * Rules of the whole world, checked after every step:
+ * - no two ENABLED targets of one stream share an identifier (two load balancer slots
+ *   would be one);
+ * - every target of a TAPA is one that TAPA knows it may hold: a target left behind
+ *   after its unregister, or under IPs the TAPA moved away from, is stale.
+ */
+export function worldViolations(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
+  const out: string[] = [];
+  const all = env.nsp.allTargets();
+  const enabled = new Map<string, NspTarget>();
+  for (const t of all) {
+    if (t.status !== 'ENABLED') continue;
+    const key = `${t.stream?.conduit?.trench?.name}/${t.stream?.conduit?.name}/${t.stream?.name}#${parseIdentifier(t)}`;
+    const other = enabled.get(key);
+    if (other) out.push(`two ENABLED targets with identifier ${key}: ${other.ips.join(',')} and ${t.ips.join(',')}`);
+    else enabled.set(key, t);
+  }
+  for (const tapa of tapas) {
+    for (const t of viewOf(env, tapa).targets) {
+      if (!tapa.holds(t)) out.push(`${tapa.name}: stale target ${t.ips.join(',')} in ${t.stream?.conduit?.name}/${t.stream?.name}`);
+    }
+  }
+  return out;
+}

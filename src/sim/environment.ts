@@ -1,0 +1,162 @@
+import { connectionIdentity, type CallError } from '../core/index.js';
+import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../core/wire.js';
+import type { Scheduler } from './kernel/index.js';
+import { conduitName, NAMESPACE, streamName, tapaName, TRENCH, windowMs, type Scenario, type Step } from './scenario.js';
+import { Ports, type Outcome, type Subscription } from './world.js';
+import { NsmModel } from './world/nsm.js';
+import { NspModel, type ConduitConfig } from './world/nsp.js';
+
+export const NSP = 'nsp';
+export const NSM = 'nsm';
+const FAULT = 'fault';
+const UNAVAILABLE: CallError = { code: 'UNAVAILABLE', message: 'the NSP is unreachable' };
+const RESTARTED: CallError = { code: 'UNAVAILABLE', message: 'the NSP restarted' };
+
+/** VIP sets a 'vips' step chooses from. */
+const VIP_SETS: readonly (readonly string[])[] = [['20.0.0.1/32', '2000::1/128'], ['20.0.0.1/32'], ['20.0.0.2/32', '2000::2/128'], []];
+
+/**
+ * The NSP and the NSM that every TAPA of a scenario shares, reachable through Ports,
+ * and the faults a scenario throws at them.
+ */
+export class Environment {
+  readonly nsp: NspModel;
+  readonly nsm: NsmModel;
+  readonly ports: Ports;
+  private config: ConduitConfig[];
+  private readonly configWatches = new Map<Subscription, string>();
+  private readonly monitors = new Map<Subscription, { ids: Set<string>; send: (e: ConnectionEvent) => void }>();
+
+  constructor(readonly scheduler: Scheduler, readonly scenario: Scenario) {
+    this.nsp = new NspModel();
+    this.nsm = new NsmModel({ faultyProxy: scenario.faultyProxy });
+    this.ports = new Ports(scheduler);
+    this.config = Array.from({ length: scenario.conduits }, (_, c) => ({
+      name: conduitName(c),
+      streams: Array.from({ length: scenario.streams }, (_, s) => ({ name: streamName(c, s), maxTargets: scenario.maxTargets })),
+      flows: [{ name: `flow-${conduitName(c)}`, stream: streamName(c, 0), vips: [...VIP_SETS[0]!] }],
+    }));
+    this.nsp.configure(TRENCH, this.config);
+    this.nsp.onConfigChange((trench) => {
+      for (const [sub, t] of this.configWatches) if (t === trench) (sub as ReturnType<Ports['latest']>).changed();
+    });
+    this.nsm.onEvent((event) => {
+      for (const { ids, send } of this.monitors.values()) {
+        const mine = Object.entries(event.connections).filter(([id]) => ids.has(id));
+        if (mine.length > 0) send({ ...event, connections: Object.fromEntries(mine) });
+      }
+    });
+  }
+
+  register(caller: string, label: string, target: NspTarget, done: (o: Outcome<void>) => void): void {
+    this.ports.call(NSP, caller, label, () => {
+      const { key, generation } = this.nsp.register(target, this.scheduler.now);
+      this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
+    }, done);
+  }
+
+  unregister(caller: string, label: string, target: NspTarget, done: (o: Outcome<void>) => void): void {
+    this.ports.call(NSP, caller, label, () => this.nsp.unregister(target), done);
+  }
+
+  targets(caller: string, label: string, filter: NspTarget, done: (o: Outcome<NspTarget[]>) => void): void {
+    this.ports.call(NSP, caller, label, () => this.nsp.targets(filter), done);
+  }
+
+  watchStreams(caller: string, label: string, trench: string, conduit: string, push: (s: NspStream[]) => void, end: (e: CallError) => void): Subscription {
+    return this.configWatch(caller, label, trench, () => this.nsp.streams(trench, conduit), push, end);
+  }
+
+  watchFlows(caller: string, label: string, trench: string, conduit: string, push: (f: NspFlow[]) => void, end: (e: CallError) => void): Subscription {
+    return this.configWatch(caller, label, trench, () => this.nsp.flows(trench, conduit), push, end);
+  }
+
+  request(caller: string, label: string, request: NetworkServiceRequest, done: (o: Outcome<Connection>) => void): void {
+    this.ports.call(NSM, caller, label, () => this.nsm.request(request), done);
+  }
+
+  close(caller: string, label: string, connection: Connection, done: (o: Outcome<void>) => void): void {
+    this.ports.call(NSM, caller, label, () => this.nsm.close(connection), done);
+  }
+
+  monitor(caller: string, label: string, selector: MonitorScopeSelector, push: (e: ConnectionEvent) => void, end: (e: CallError) => void): Subscription {
+    const stream = this.ports.ordered<ConnectionEvent>(NSM, caller, label, push, end);
+    const ids = new Set(selector.pathSegments.map((p) => p.id));
+    this.monitors.set(stream, { ids, send: (e) => stream.send(e) });
+    this.scheduler.spawn(NSM, `${label} subscribe`, () => stream.send(this.nsm.snapshot(selector)));
+    return { id: stream.id, server: NSM, cancel: () => { this.monitors.delete(stream); stream.cancel(); } };
+  }
+
+  /** Applies a configuration or fault step (application steps are the TAPAs'). */
+  apply(step: Step): void {
+    const conduit = step.b % this.scenario.conduits;
+    const id = connectionIdentity(tapaName(step.a % this.scenario.tapas), NAMESPACE, TRENCH, conduitName(conduit)).id;
+    switch (step.kind) {
+      case 'vips':
+        return this.reconfigure(conduit, (c) => ({ ...c, flows: c.flows.map((f) => ({ ...f, vips: [...VIP_SETS[step.c % VIP_SETS.length]!] })) }));
+      case 'streamConfig': {
+        const name = streamName(conduit, step.c % this.scenario.streams);
+        return this.reconfigure(conduit, (c) => {
+          const present = c.streams.some((s) => s.name === name);
+          if (step.c % 2 === 0) {
+            return { ...c, streams: present ? c.streams.filter((s) => s.name !== name) : [...c.streams, { name, maxTargets: this.scenario.maxTargets }] };
+          }
+          return { ...c, streams: c.streams.map((s) => (s.name === name ? { ...s, maxTargets: 1 + (step.c % 4) } : s)) };
+        });
+      }
+      case 'heal':
+        return this.nsmFault(id, () => this.nsm.heal(id));
+      case 'down':
+        return this.nsmFault(id, () => this.nsm.down(id));
+      case 'drop':
+        return this.nsmFault(id, () => this.nsm.drop(id));
+      case 'loseAddresses':
+        return this.nsmFault(id, () => this.nsm.loseAddresses(id));
+      case 'nspRestart':
+        for (const { key, generation } of this.nsp.restart(step.c % 2 === 0 ? 'reload' : 'wipe', this.scheduler.now)) {
+          this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
+        }
+        return this.ports.failAll(NSP, RESTARTED);
+      case 'nspOutage':
+        this.nsp.available = false;
+        this.ports.failAll(NSP, UNAVAILABLE);
+        this.scheduler.after(windowMs(step), FAULT, 'NSP reachable again', () => {
+          this.nsp.available = true;
+        });
+        return;
+      case 'nsmErrors': {
+        const which = step.c % 2 === 0 ? 'failRequests' : 'failCloses';
+        this.nsm[which] = true;
+        this.scheduler.after(windowMs(step), FAULT, `NSM ${which} ends`, () => {
+          this.nsm[which] = false;
+        });
+        return;
+      }
+      default:
+        return; // application steps
+    }
+  }
+
+  /** NSM local addresses ever given to these connections: whose targets are whose. */
+  addressesOf(ids: readonly string[]): Set<string> {
+    return new Set(ids.flatMap((id) => this.nsm.addressesOf(id)));
+  }
+
+  private nsmFault(id: string, fault: () => void): void {
+    if (this.nsm.connection(id)) fault();
+  }
+
+  private reconfigure(conduit: number, change: (c: ConduitConfig) => ConduitConfig): void {
+    this.config = this.config.map((c, i) => (i === conduit ? change(c) : c));
+    this.nsp.configure(TRENCH, this.config);
+  }
+
+  private configWatch<T>(caller: string, label: string, trench: string, read: () => T, push: (v: T) => void, end: (e: CallError) => void): Subscription {
+    const stream = this.ports.latest(NSP, caller, label, () => {
+      this.nsp.assertAvailable();
+      return read();
+    }, push, end);
+    this.configWatches.set(stream, trench);
+    return { id: stream.id, server: NSP, cancel: () => { this.configWatches.delete(stream); stream.cancel(); } };
+  }
+}

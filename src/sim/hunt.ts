@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import type { StrategySpec } from './kernel/index.js';
+import type { Model } from './model.js';
+import { runScenario, type Failure, type FailureKind, type RunOptions } from './run.js';
+import { scenarioArb, type Scenario, type ScenarioOptions } from './scenario.js';
+import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
+
+export type StrategyName = 'fifo' | 'random' | 'pct' | 'choices';
+
+export interface HuntOptions {
+  readonly model: Model;
+  readonly strategy: StrategyName;
+  readonly runs: number;
+  readonly seed: number;
+  readonly depth?: number;
+  readonly scenarios?: ScenarioOptions;
+  /** Asked before every run; true stops the hunt (a wall-clock limit lives with the caller). */
+  readonly stop?: () => boolean;
+  readonly progress?: (run: number) => void;
+}
+
+export interface HuntResult {
+  readonly runs: number;
+  readonly found: boolean;
+  readonly kind?: FailureKind;
+  /** The shrunk counterexample, ready to be written as a trace. */
+  readonly trace?: Trace;
+  /** Size before and after shrinking. */
+  readonly original?: { readonly steps: number; readonly choices: number };
+}
+
+/** The seed of run `i` of a hunt: distinct runs, reproducible from the hunt's seed. */
+export function runSeed(seed: number, i: number): number {
+  return (Math.imul(seed, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
+}
+
+/** The scenario and schedule of one run, a pure function of the run's seed. */
+export function plan(options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenarios'>, seed: number): { scenario: Scenario; strategy: StrategySpec } {
+  const [scenario] = fc.sample(scenarioArb(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
+  switch (options.strategy) {
+    case 'fifo':
+      return { scenario, strategy: { kind: 'fifo' } };
+    case 'random':
+      return { scenario, strategy: { kind: 'random', seed } };
+    case 'pct':
+      return { scenario, strategy: { kind: 'pct', seed, depth: options.depth ?? 3 } };
+    case 'choices': {
+      const [choices] = fc.sample(fc.array(fc.nat(7), { maxLength: 400 }), { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
+      return { scenario, strategy: { kind: 'choices', choices } };
+    }
+  }
+}
+
+/**
+ * Explores runs until one fails, then shrinks it. A run is found with any strategy, but
+ * is shrunk as a (scenario, choice list) pair: the recorded choices replay it exactly
+ * under the `choices` strategy, and fast-check shrinks both towards fewer steps and the
+ * plain first-ready order.
+ */
+export function hunt(options: HuntOptions): HuntResult {
+  for (let i = 0; i < options.runs; i++) {
+    if (options.stop?.()) return { runs: i, found: false };
+    options.progress?.(i);
+    const seed = runSeed(options.seed, i);
+    const { scenario, strategy } = plan(options, seed);
+    const result = runScenario(scenario, { model: options.model, strategy, seed });
+    if (result.failure) {
+      const trace = shrink(options.model, scenario, [...result.choices], seed, result.failure.kind);
+      return { runs: i + 1, found: true, kind: result.failure.kind, trace, original: { steps: scenario.steps.length, choices: result.choices.length } };
+    }
+  }
+  return { runs: options.runs, found: false };
+}
+
+export function shrink(model: Model, scenario: Scenario, choices: number[], seed: number, kind: FailureKind, scenarios?: ScenarioOptions): Trace {
+  const fails = (s: Scenario, c: number[]): boolean => runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed }).failure?.kind === kind;
+  const check = fc.check(
+    fc.property(scenarioArb(scenarios), fc.array(fc.nat()), (s, c) => !fails(s, c)),
+    { examples: [[scenario, choices]], numRuns: 1, seed },
+  );
+  const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, choices]) as [Scenario, number[]];
+  return record(model, s, { kind: 'choices', choices: c }, seed);
+}
+
+/** Runs once and writes the run down as a trace. */
+export function record(model: Model, scenario: Scenario, strategy: StrategySpec, seed: number, extra: Partial<RunOptions> = {}): Trace {
+  const result = runScenario(scenario, { model, strategy, seed, ...extra });
+  return {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    model: model.name,
+    scenario,
+    strategy,
+    seed,
+    choices: [...result.choices],
+    failure: result.failure ?? null,
+    log: [...result.log],
+  };
+}
+
+export type { Failure };

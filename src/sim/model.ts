@@ -1,0 +1,30 @@
+import type { CallError, WorldView } from '../core/index.js';
+import type { NspTarget, TapStream } from '../core/wire.js';
+import type { Environment } from './environment.js';
+
+/** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
+export interface TapaUnderTest {
+  /** Also its actor name for the scheduler. */
+  readonly name: string;
+  /** A Tap.Open reaches the TAPA; the answer goes to the `reply` it was created with. */
+  open(request: number, stream: TapStream): void;
+  close(request: number, stream: TapStream): void;
+  /** Broken internal rules, checked after every step the TAPA takes. */
+  invariants(): string[];
+  /** Why this TAPA is not where it should be given the world (empty: converged). */
+  divergences(view: WorldView): string[];
+  /** Does this TAPA know it may hold this NSP target (registered, or a call about it in flight)? */
+  holds(target: NspTarget): boolean;
+}
+
+export interface TapaSpec {
+  readonly name: string;
+  readonly node: string;
+  readonly seed: number;
+  readonly reply: (request: number, error?: CallError) => void;
+}
+
+export interface Model {
+  readonly name: string;
+  create(env: Environment, spec: TapaSpec): TapaUnderTest;
+}

@@ -1,0 +1,143 @@
+import type { CallError } from '../core/index.js';
+import type { TapStream } from '../core/wire.js';
+import { viewOf, worldViolations } from './checks.js';
+import { Environment } from './environment.js';
+import { createStrategy, Scheduler, type LogEntry, type StrategySpec } from './kernel/index.js';
+import type { Model, TapaUnderTest } from './model.js';
+import { conduitName, quietAt, streamName, tapaName, timeline, TRENCH, type Scenario, type Step } from './scenario.js';
+
+export type FailureKind = 'invariant' | 'hang' | 'convergence' | 'deadlock' | 'potential-deadlock';
+
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly message: string;
+  /** Virtual ms. */
+  readonly time: number;
+}
+
+export interface RunOptions {
+  readonly model: Model;
+  readonly strategy: StrategySpec;
+  /** Seeds the TAPAs' own generators. */
+  readonly seed: number;
+  /** A Tap call must be answered within this much virtual time. */
+  readonly hangMs?: number;
+  /** After the last step and fault, the world must converge within this much virtual time. */
+  readonly convergenceMs?: number;
+  readonly maxSteps?: number;
+  readonly maxLatencyMs?: number;
+}
+
+export interface RunResult {
+  readonly failure: Failure | undefined;
+  readonly log: readonly LogEntry[];
+  readonly choices: readonly number[];
+  /** Virtual ms at the end of the run. */
+  readonly time: number;
+}
+
+export const DEFAULTS = { hangMs: 10_000, convergenceMs: 90_000, maxSteps: 50_000, maxLatencyMs: 1_000 } as const;
+
+/**
+ * Runs one scenario under one schedule: the safety phase checks every step; once the
+ * last step and fault are over, the liveness phase demands that the world converge.
+ */
+export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
+  const scheduler = new Scheduler(createStrategy(options.strategy), { maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs });
+  const env = new Environment(scheduler, scenario);
+  const asked = new Map<string, number>(); // unanswered Tap calls -> asked at
+  const tapas: TapaUnderTest[] = Array.from({ length: scenario.tapas }, (_, i) =>
+    options.model.create(env, {
+      name: tapaName(i),
+      node: `worker-${i + 1}`,
+      seed: options.seed * 31 + i,
+      reply: (request: number, _error?: CallError) => {
+        asked.delete(`${tapaName(i)}#${request}`);
+      },
+    }),
+  );
+  const app = new Application(scenario, tapas, (tapa, request) => asked.set(`${tapa}#${request}`, scheduler.now));
+  for (const step of timeline(scenario)) {
+    scheduler.at(step.at, step.kind === 'open' || step.kind === 'close' || step.kind === 'openAll' || step.kind === 'closeAll' ? 'app' : 'world',
+      `${step.kind} a=${step.a} b=${step.b} c=${step.c}`, () => (app.handles(step) ? app.apply(step) : env.apply(step)));
+  }
+  const quiet = quietAt(scenario);
+  const hangMs = options.hangMs ?? DEFAULTS.hangMs;
+  const deadline = quiet + (options.convergenceMs ?? DEFAULTS.convergenceMs);
+  const byName = new Map(tapas.map((t) => [t.name, t]));
+  const done = (failure: Failure | undefined): RunResult => ({ failure, log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
+
+  for (let steps = 0; steps < (options.maxSteps ?? DEFAULTS.maxSteps); steps++) {
+    const task = scheduler.step();
+    const now = scheduler.now;
+    if (!task) {
+      const reasons = notConverged(env, tapas);
+      return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
+    }
+    const tapa = byName.get(task.actor);
+    const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...worldViolations(env, tapas)];
+    if (broken.length > 0) return done({ kind: 'invariant', message: broken.join('; '), time: now });
+    for (const [call, at] of asked) {
+      if (now - at > hangMs) return done({ kind: 'hang', message: `Tap call ${call} not answered within ${hangMs} ms`, time: now });
+    }
+    if (now >= quiet && asked.size === 0 && notConverged(env, tapas).length === 0) return done(undefined);
+    if (now > deadline) {
+      return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${notConverged(env, tapas).join('; ')}`, time: now });
+    }
+  }
+  return done({ kind: 'convergence', message: `still busy after ${options.maxSteps ?? DEFAULTS.maxSteps} steps`, time: scheduler.now });
+}
+
+function notConverged(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
+  return tapas.flatMap((t) => t.divergences(viewOf(env, t)).map((d) => `${t.name}: ${d}`));
+}
+
+/** The target applications: Tap calls as the scenario says. */
+class Application {
+  private request = 0;
+  private readonly open = new Set<string>();
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly tapas: readonly TapaUnderTest[],
+    private readonly asked: (tapa: string, request: number) => void,
+  ) {}
+
+  handles(step: Step): boolean {
+    return step.kind === 'open' || step.kind === 'close' || step.kind === 'openAll' || step.kind === 'closeAll';
+  }
+
+  apply(step: Step): void {
+    const tapa = this.tapas[step.a % this.scenario.tapas]!;
+    const conduit = step.b % this.scenario.conduits;
+    switch (step.kind) {
+      case 'open':
+        return this.call(tapa, 'open', conduit, step.c % this.scenario.streams);
+      case 'close':
+        return this.call(tapa, 'close', conduit, step.c % this.scenario.streams);
+      case 'openAll':
+        for (const c of new Set([conduit, (conduit + 1) % this.scenario.conduits])) {
+          for (let s = 0; s < this.scenario.streams; s++) this.call(tapa, 'open', c, s);
+        }
+        return;
+      case 'closeAll':
+        for (const key of [...this.open]) {
+          const [name, c, s] = key.split('/');
+          if (name === tapa.name) this.call(tapa, 'close', Number(c), Number(s));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private call(tapa: TapaUnderTest, what: 'open' | 'close', conduit: number, stream: number): void {
+    const key = `${tapa.name}/${conduit}/${stream}`;
+    if (what === 'open') this.open.add(key);
+    else this.open.delete(key);
+    const msg: TapStream = { name: streamName(conduit, stream), conduit: { name: conduitName(conduit), trench: { name: TRENCH } } };
+    const request = ++this.request;
+    this.asked(tapa.name, request);
+    tapa[what](request, msg);
+  }
+}

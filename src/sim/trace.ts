@@ -1,0 +1,124 @@
+import type { LogEntry, StrategySpec } from './kernel/index.js';
+import type { Failure, FailureKind } from './run.js';
+import { STEP_KINDS, type Scenario, type Step } from './scenario.js';
+
+export const TRACE_FORMAT = 'tapa-sim-trace';
+export const TRACE_VERSION = 1;
+
+/** A run written down: enough to replay it exactly and to check that it did (docs/trace-format.md). */
+export interface Trace {
+  readonly format: typeof TRACE_FORMAT;
+  readonly version: typeof TRACE_VERSION;
+  readonly model: string;
+  readonly scenario: Scenario;
+  /** How the schedule was found (informational; replay uses `choices`). */
+  readonly strategy: StrategySpec;
+  readonly seed: number;
+  /** The index chosen at every step among the ready tasks. */
+  readonly choices: readonly number[];
+  readonly failure: Failure | null;
+  readonly log: readonly LogEntry[];
+}
+
+export class TraceError extends Error {}
+
+const KINDS: readonly FailureKind[] = ['invariant', 'hang', 'convergence', 'deadlock', 'potential-deadlock'];
+
+/** Reads a trace, with one clear message for whatever is wrong with it. */
+export function parseTrace(text: string, knownModels: readonly string[]): Trace {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new TraceError(`not JSON: ${(err as Error).message}`);
+  }
+  const t = object(raw, 'trace');
+  if (t['format'] !== TRACE_FORMAT) throw new TraceError(`not a ${TRACE_FORMAT} file (format: ${JSON.stringify(t['format'])})`);
+  if (t['version'] !== TRACE_VERSION) throw new TraceError(`unknown trace version ${JSON.stringify(t['version'])}; this tapa-sim reads version ${TRACE_VERSION}`);
+  const model = string(t['model'], 'model');
+  if (!knownModels.includes(model)) throw new TraceError(`unknown model "${model}"; known: ${knownModels.join(', ')}`);
+  const failure = t['failure'] === null ? null : parseFailure(t['failure']);
+  return {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    model,
+    scenario: parseScenario(t['scenario']),
+    strategy: object(t['strategy'], 'strategy') as unknown as StrategySpec,
+    seed: integer(t['seed'], 'seed', 0, 2 ** 32),
+    choices: array(t['choices'], 'choices').map((c, i) => integer(c, `choices[${i}]`, 0, 2 ** 31)),
+    failure,
+    log: array(t['log'], 'log').map((e, i) => {
+      const o = object(e, `log[${i}]`);
+      return { seq: integer(o['seq'], `log[${i}].seq`, 0, 2 ** 31), time: integer(o['time'], `log[${i}].time`, 0, 2 ** 52), actor: string(o['actor'], `log[${i}].actor`), label: string(o['label'], `log[${i}].label`) };
+    }),
+  };
+}
+
+export function parseScenario(raw: unknown): Scenario {
+  const s = object(raw, 'scenario');
+  return {
+    tapas: integer(s['tapas'], 'scenario.tapas', 1, 16),
+    conduits: integer(s['conduits'], 'scenario.conduits', 1, 26),
+    streams: integer(s['streams'], 'scenario.streams', 1, 64),
+    maxTargets: integer(s['maxTargets'], 'scenario.maxTargets', 1, 1000),
+    faultyProxy: boolean(s['faultyProxy'], 'scenario.faultyProxy'),
+    steps: array(s['steps'], 'scenario.steps').map((raw, i): Step => {
+      const st = object(raw, `scenario.steps[${i}]`);
+      const kind = st['kind'];
+      if (!STEP_KINDS.includes(kind as Step['kind'])) throw new TraceError(`scenario.steps[${i}].kind: unknown step ${JSON.stringify(kind)}`);
+      return {
+        at: integer(st['at'], `scenario.steps[${i}].at`, 0, 2 ** 40),
+        kind: kind as Step['kind'],
+        a: integer(st['a'], `scenario.steps[${i}].a`, 0, 2 ** 31),
+        b: integer(st['b'], `scenario.steps[${i}].b`, 0, 2 ** 31),
+        c: integer(st['c'], `scenario.steps[${i}].c`, 0, 2 ** 31),
+      };
+    }),
+  };
+}
+
+function parseFailure(raw: unknown): Failure {
+  const f = object(raw, 'failure');
+  const kind = f['kind'];
+  if (!KINDS.includes(kind as FailureKind)) throw new TraceError(`failure.kind: unknown ${JSON.stringify(kind)}`);
+  return { kind: kind as FailureKind, message: string(f['message'], 'failure.message'), time: integer(f['time'], 'failure.time', 0, 2 ** 52) };
+}
+
+function object(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TraceError(`${what}: expected an object`);
+  return v as Record<string, unknown>;
+}
+
+function array(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new TraceError(`${what}: expected an array`);
+  return v;
+}
+
+function string(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new TraceError(`${what}: expected a string`);
+  return v;
+}
+
+function boolean(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new TraceError(`${what}: expected true or false`);
+  return v;
+}
+
+function integer(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TraceError(`${what}: expected an integer in [${min}, ${max}]`);
+  return v;
+}
+
+/** The first place where two logs differ, or undefined when they are the same. */
+export function firstDivergence(expected: readonly LogEntry[], actual: readonly LogEntry[]): string | undefined {
+  const n = Math.max(expected.length, actual.length);
+  for (let i = 0; i < n; i++) {
+    const e = expected[i];
+    const a = actual[i];
+    if (!e || !a || e.time !== a.time || e.actor !== a.actor || e.label !== a.label) {
+      const show = (x: LogEntry | undefined): string => (x ? `t=${x.time} ${x.actor}: ${x.label}` : '(end of log)');
+      return `step ${i}: recorded ${show(e)}, replayed ${show(a)}`;
+    }
+  }
+  return undefined;
+}

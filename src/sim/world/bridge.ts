@@ -1,0 +1,61 @@
+import { parsePrefix, within, type Prefix } from '../../core/prefix.js';
+
+/** Bridge subnets available: the service's number is the third octet of 172.16.n.0/24. */
+export const MAX_BRIDGES = 256;
+/** Host numbers .2 to .254: .1 is the gateway and .255 the broadcast address. */
+const FIRST_HOST = 2;
+const LAST_HOST = 254;
+
+/** A bridge subnet ran out of addresses; a scenario that needs more is too long. */
+export class BridgeExhausted extends RangeError {
+  constructor(what: string) {
+    super(what);
+    this.name = 'BridgeExhausted';
+  }
+}
+
+/**
+ * The bridge of one proxy network service: 172.16.<n>.0/24 and fd00:<n>::/64 (n in hex,
+ * so the group's value is n), gateways .1 and ::1. Host addresses are never handed out
+ * twice, so a pod whose IPs change really gets new IPs, and a stale target is told apart
+ * from a fresh one by its addresses alone.
+ */
+export class Bridge {
+  /** The gateways as NSM reports them in extra_prefixes. */
+  readonly gateways: readonly string[];
+  private readonly subnets: readonly Prefix[];
+  private nextHost = FIRST_HOST;
+
+  constructor(readonly index: number) {
+    if (!Number.isInteger(index) || index < 0 || index >= MAX_BRIDGES) {
+      throw new BridgeExhausted(`no bridge subnet number ${index}: at most ${MAX_BRIDGES} network services`);
+    }
+    this.subnets = [prefix(`172.16.${index}.0/24`), prefix(`fd00:${index.toString(16)}::/64`)];
+    this.gateways = this.host(1);
+  }
+
+  /** A fresh pair [IPv4/24, IPv6/64]. */
+  allocate(): string[] {
+    if (this.nextHost > LAST_HOST) throw new BridgeExhausted(`bridge ${this.subnets[0]!.text} has handed out every host address`);
+    return this.host(this.nextHost++);
+  }
+
+  /**
+   * Whether the address lies in this bridge, by the rule the TAPA uses to pick its local
+   * IPs (inside a gateway subnet and at least as specific).
+   */
+  holds(address: string): boolean {
+    const p = parsePrefix(address);
+    return p !== undefined && this.subnets.some((s) => within(p, s));
+  }
+
+  private host(n: number): string[] {
+    return [prefix(`172.16.${this.index}.${n}/24`).text, prefix(`fd00:${this.index.toString(16)}::${n.toString(16)}/64`).text];
+  }
+}
+
+function prefix(text: string): Prefix {
+  const p = parsePrefix(text);
+  if (!p) throw new Error(`bridge address ${text} does not parse`);
+  return p;
+}

@@ -1,0 +1,235 @@
+import { formatPrefixes } from '../../core/prefix.js';
+import { emptyIpContext } from '../../core/vip.js';
+import type { Connection, ConnectionEvent, IPContext, MonitorScopeSelector, NetworkServiceRequest } from '../../core/wire.js';
+import { Bridge } from './bridge.js';
+import { Listeners } from './listeners.js';
+import { inScope, monitorView } from './monitorscope.js';
+
+/** NetworkService.Request failed; the world answers with a gRPC error. */
+export class NsmRequestFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NsmRequestFailed';
+  }
+}
+
+/** NetworkService.Close failed; the world answers with a gRPC error. */
+export class NsmCloseFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NsmCloseFailed';
+  }
+}
+
+export interface NsmOptions {
+  /**
+   * The proxy got no bridge IPs, so NSM reports no gateways (extra_prefixes): the
+   * trigger of Meridio #578.
+   */
+  readonly faultyProxy?: boolean;
+}
+
+interface Held {
+  /** As answered to Request: path index 0. */
+  connection: Connection;
+  /**
+   * The addresses the proxy's IPAM gave this connection. They stay its own even while
+   * NSM does not report them (loseAddresses): like NSM's point-to-point IPAM, every
+   * later Request puts them back first.
+   */
+  local: string[];
+}
+
+const INTERFACE_NAME_KEY = 'name';
+const MTU = 1500;
+
+/**
+ * NSM and the conduit proxies as the TAPAs see them (reference §3): connections to
+ * `proxy.<conduit>.<trench>.<namespace>` with local IPs from the service's bridge, the
+ * bridge gateways as extra prefixes, a monitor, and the faults a world throws at it.
+ * Synchronous and deterministic; the world schedules calls and delivers events.
+ */
+export class NsmModel {
+  failRequests = false;
+  failCloses = false;
+  readonly faultyProxy: boolean;
+  private readonly bridges = new Map<string, Bridge>();
+  private readonly held = new Map<string, Held>();
+  private readonly history = new Map<string, string[]>();
+  private readonly listeners = new Listeners<ConnectionEvent>();
+
+  constructor(options: NsmOptions = {}) {
+    this.faultyProxy = options.faultyProxy ?? false;
+  }
+
+  /**
+   * A new connection (unknown id, or a reselect) gets fresh local IPs; a known one is an
+   * update that may only change the source addresses and policies.
+   */
+  request(request: NetworkServiceRequest): Connection {
+    if (this.failRequests) throw new NsmRequestFailed('NSM failed the request');
+    const asked = request.connection;
+    if (!asked || asked.id === '' || asked.networkService === '') {
+      throw new NsmRequestFailed('a request must name a connection id and a network service');
+    }
+    const known = this.held.get(asked.id);
+    const held = known && asked.state !== 'RESELECT_REQUESTED' ? this.update(known, asked) : this.create(request, asked, known);
+    this.held.set(asked.id, held);
+    // NSM's monitor reports every Request that passes, changed or not.
+    this.emit('UPDATE', held.connection);
+    return structuredClone(held.connection);
+  }
+
+  /** Unknown connections are fine: closing twice is not an error in NSM either. */
+  close(connection: Connection): void {
+    if (this.failCloses) throw new NsmCloseFailed('NSM failed the close');
+    this.forget(connection.id);
+  }
+
+  /** NSM heals the data path with new local IPs; the VIPs stay. False when the id is unknown. */
+  heal(id: string): boolean {
+    const held = this.held.get(id);
+    if (!held) return false;
+    const local = this.allocate(id, this.bridge(held.connection.networkService));
+    const others = sources(held.connection).filter((a) => !held.local.includes(a));
+    held.local = local;
+    held.connection = withSources({ ...held.connection, state: 'UP' }, [...local, ...others]);
+    this.emit('UPDATE', held.connection);
+    return true;
+  }
+
+  /** The data path is down; the TAPA should ask for a reselect. */
+  down(id: string): boolean {
+    const held = this.held.get(id);
+    if (!held) return false;
+    held.connection = { ...held.connection, state: 'DOWN' };
+    this.emit('UPDATE', held.connection);
+    return true;
+  }
+
+  /** NSM forgets the connection as if it had been closed. */
+  drop(id: string): boolean {
+    return this.forget(id);
+  }
+
+  /** NSM reports the connection without its local IPs; only the VIPs are left. */
+  loseAddresses(id: string): boolean {
+    const held = this.held.get(id);
+    if (!held) return false;
+    held.connection = withSources(held.connection, sources(held.connection).filter((a) => !held.local.includes(a)));
+    this.emit('UPDATE', held.connection);
+    return true;
+  }
+
+  /** UPDATE and DELETE events, each about one connection, as a monitor reports them. */
+  onEvent(listener: (event: ConnectionEvent) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** The first message of MonitorConnections: every live connection the selector sees. */
+  snapshot(selector: MonitorScopeSelector): ConnectionEvent {
+    const connections: Record<string, Connection> = {};
+    for (const [id, { connection }] of this.held) if (inScope(connection, selector)) connections[id] = monitorView(connection);
+    return { type: 'INITIAL_STATE_TRANSFER', connections };
+  }
+
+  /** As answered to Request (path index 0), a copy. */
+  connection(id: string): Connection | undefined {
+    const held = this.held.get(id);
+    return held && structuredClone(held.connection);
+  }
+
+  connections(): Connection[] {
+    return [...this.held.values()].map((h) => structuredClone(h.connection));
+  }
+
+  /** Every local address ever given to this id, oldest first: whose targets are whose. */
+  addressesOf(id: string): string[] {
+    return [...(this.history.get(id) ?? [])];
+  }
+
+  private create(request: NetworkServiceRequest, asked: Connection, previous: Held | undefined): Held {
+    const bridge = this.bridge(asked.networkService);
+    const local = this.allocate(asked.id, bridge);
+    const ipContext: IPContext = { ...emptyIpContext(), srcIpAddrs: [...local], extraPrefixes: this.faultyProxy ? [] : [...bridge.gateways] };
+    // A TAPA that takes a connection over hands its interface name back as a preference.
+    const interfaceName =
+      request.mechanismPreferences[0]?.parameters[INTERFACE_NAME_KEY] ??
+      previous?.connection.mechanism?.parameters[INTERFACE_NAME_KEY] ??
+      this.freeInterfaceName();
+    const connection: Connection = {
+      id: asked.id,
+      networkService: asked.networkService,
+      mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { [INTERFACE_NAME_KEY]: interfaceName } },
+      context: { ipContext, extraContext: {}, MTU },
+      labels: { ...asked.labels },
+      path: { index: 0, pathSegments: [{ name: 'tapa', id: asked.id, token: '', metrics: {} }] },
+      networkServiceEndpointName: `proxy-${asked.networkService}`,
+      payload: 'ETHERNET',
+      state: 'UP',
+    };
+    return { connection, local };
+  }
+
+  /**
+   * The request's source addresses are echoed (the VIPs), after the connection's own:
+   * the proxy keeps a pod's IPs whatever it asks, and never lets it claim another
+   * address of the bridge, which belongs to some other pod.
+   */
+  private update(held: Held, asked: Connection): Held {
+    const ip = asked.context?.ipContext;
+    if (!ip) return held;
+    const bridge = this.bridge(held.connection.networkService);
+    const echoed = formatPrefixes(ip.srcIpAddrs).filter((a) => !held.local.includes(a) && !bridge.holds(a));
+    const connection = withSources(held.connection, [...held.local, ...echoed]);
+    const context = connection.context!;
+    return { ...held, connection: { ...connection, context: { ...context, ipContext: { ...context.ipContext!, policies: structuredClone(ip.policies) } } } };
+  }
+
+  private forget(id: string): boolean {
+    const held = this.held.get(id);
+    if (!held) return false;
+    this.held.delete(id);
+    this.emit('DELETE', held.connection);
+    return true;
+  }
+
+  /** Bridges are numbered in the order their services are first asked for. */
+  private bridge(service: string): Bridge {
+    let bridge = this.bridges.get(service);
+    if (!bridge) {
+      bridge = new Bridge(this.bridges.size);
+      this.bridges.set(service, bridge);
+    }
+    return bridge;
+  }
+
+  private allocate(id: string, bridge: Bridge): string[] {
+    const local = bridge.allocate();
+    const history = this.history.get(id) ?? [];
+    history.push(...local);
+    this.history.set(id, history);
+    return local;
+  }
+
+  /** Meridio's interface name client: nsm-<k> with the lowest k not in use. */
+  private freeInterfaceName(): string {
+    const used = new Set([...this.held.values()].map((h) => h.connection.mechanism?.parameters[INTERFACE_NAME_KEY]));
+    let k = 0;
+    while (used.has(`nsm-${k}`)) k++;
+    return `nsm-${k}`;
+  }
+
+  private emit(type: 'UPDATE' | 'DELETE', connection: Connection): void {
+    this.listeners.emit({ type, connections: { [connection.id]: monitorView(connection) } });
+  }
+}
+
+function sources(connection: Connection): string[] {
+  return connection.context?.ipContext?.srcIpAddrs ?? [];
+}
+
+function withSources(connection: Connection, srcIpAddrs: string[]): Connection {
+  const context = connection.context ?? { extraContext: {}, MTU };
+  return { ...connection, context: { ...context, ipContext: { ...emptyIpContext(), ...context.ipContext, srcIpAddrs } } };
+}
