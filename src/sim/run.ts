@@ -1,7 +1,7 @@
 import type { CallError } from '../core/index.js';
 import type { TapStream } from '../core/wire.js';
 import { viewOf, worldViolations } from './checks.js';
-import { Environment } from './environment.js';
+import { Environment, NSP } from './environment.js';
 import { createStrategy, Scheduler, type LogEntry, type StrategySpec } from './kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
 import { conduitName, quietAt, streamName, tapaName, timeline, TRENCH, type Scenario, type Step } from './scenario.js';
@@ -75,12 +75,16 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
     }
     const tapa = byName.get(task.actor);
-    const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...worldViolations(env, tapas)];
-    if (broken.length > 0) return done({ kind: 'invariant', message: broken.join('; '), time: now });
+    // Only a TAPA's own steps change its state, and only the NSP's change the registry.
+    if (tapa || task.actor === NSP) {
+      const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...worldViolations(env, tapas)];
+      if (broken.length > 0) return done({ kind: 'invariant', message: broken.join('; '), time: now });
+    }
     for (const [call, at] of asked) {
       if (now - at > hangMs) return done({ kind: 'hang', message: `Tap call ${call} not answered within ${hangMs} ms`, time: now });
     }
-    if (now >= quiet && asked.size === 0 && notConverged(env, tapas).length === 0) return done(undefined);
+    // Convergence is judged when the world is at rest: every message delivered, only timers left.
+    if (now >= quiet && scheduler.quiescent && asked.size === 0 && notConverged(env, tapas).length === 0) return done(undefined);
     if (now > deadline) {
       return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${notConverged(env, tapas).join('; ')}`, time: now });
     }

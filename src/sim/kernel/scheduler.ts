@@ -68,6 +68,11 @@ export class Scheduler {
     return this.entries;
   }
 
+  /** No message or action is waiting: only timers are left, the world is at rest until one fires. */
+  get quiescent(): boolean {
+    return this.immediate.size === 0;
+  }
+
   /** Tasks not yet run or cancelled, ready or not. */
   get pending(): number {
     return this.immediate.size + this.timers.size;

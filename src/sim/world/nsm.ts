@@ -86,7 +86,10 @@ export class NsmModel {
     this.forget(connection.id);
   }
 
-  /** NSM heals the data path with new local IPs; the VIPs stay. False when the id is unknown. */
+  /**
+   * NSM healed the data path through another proxy instance: new local IPs, the VIPs kept,
+   * and the path is up again. False when the id is unknown (the TAPA may have closed it).
+   */
   heal(id: string): boolean {
     const held = this.held.get(id);
     if (!held) return false;
