@@ -9,10 +9,25 @@ export interface Prefix {
 }
 
 /**
+ * Parsing is pure, so remembering recent results changes nothing but speed: a TAPA sees
+ * the same few addresses over and over. Bounded, like everything else in the core.
+ */
+const CACHE_LIMIT = 4096;
+const cache = new Map<string, Prefix | undefined>();
+
+/**
  * Parses "ip/bits" strictly, like Go's net.ParseCIDR: dotted-quad IPv4 only (ipaddr.js
  * alone would also take "0x7f.1"), no IPv6 zone, bits within the family's width.
  */
 export function parsePrefix(s: string): Prefix | undefined {
+  if (cache.has(s)) return cache.get(s);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  const p = parse(s);
+  cache.set(s, p);
+  return p;
+}
+
+function parse(s: string): Prefix | undefined {
   const slash = s.indexOf('/');
   if (slash < 0) return undefined;
   const addr = s.slice(0, slash);

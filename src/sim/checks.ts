@@ -8,14 +8,14 @@ import { conduitName, NAMESPACE, TRENCH } from './scenario.js';
 export function viewOf(env: Environment, tapa: TapaUnderTest): WorldView {
   const ids = Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
   const owned = env.addressesOf(ids);
-  const all = env.nsp.allTargets();
+  const all = env.nsp.peekTargets();
   const mine = (t: NspTarget): boolean => t.ips.some((ip) => owned.has(ip));
   return {
     targets: all.filter(mine),
     enabledByOthers: (trench, conduit, stream) =>
       all.filter((t) => !mine(t) && t.status === 'ENABLED' && t.stream?.name === stream && t.stream.conduit?.name === conduit && t.stream.conduit.trench?.name === trench).length,
     connections: ids.flatMap((id) => {
-      const c = env.nsm.connection(id);
+      const c = env.nsm.peek(id);
       return c ? [c] : [];
     }),
     streams: (trench, conduit) => env.nsp.streams(trench, conduit),
@@ -31,7 +31,7 @@ export function viewOf(env: Environment, tapa: TapaUnderTest): WorldView {
  */
 export function worldViolations(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
   const out: string[] = [];
-  const all = env.nsp.allTargets();
+  const all = env.nsp.peekTargets();
   const enabled = new Map<string, NspTarget>();
   for (const t of all) {
     if (t.status !== 'ENABLED') continue;

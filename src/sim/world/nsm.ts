@@ -142,6 +142,11 @@ export class NsmModel {
     return held && structuredClone(held.connection);
   }
 
+  /** Like connection(id), without a copy: for checkers, which must not change it. */
+  peek(id: string): Readonly<Connection> | undefined {
+    return this.held.get(id)?.connection;
+  }
+
   connections(): Connection[] {
     return [...this.held.values()].map((h) => structuredClone(h.connection));
   }

@@ -114,6 +114,11 @@ export class NspModel {
     return this.registry.targets();
   }
 
+  /** Like allTargets, without copies: for checkers, which must not change them. */
+  peekTargets(): readonly Readonly<NspTarget>[] {
+    return this.registry.peek();
+  }
+
   /** Every entry with its key, generation and expiry: for checkers and traces. */
   entries(): TargetEntry[] {
     return this.registry.list();

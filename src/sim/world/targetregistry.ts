@@ -69,6 +69,17 @@ export class TargetRegistry {
     return out;
   }
 
+  /**
+   * The stored targets themselves, for checkers that run after every step: no copies.
+   * Entries are replaced, never changed in place, so what this returns stays valid; the
+   * caller must not change it.
+   */
+  peek(): readonly Readonly<NspTarget>[] {
+    const out: NspTarget[] = [];
+    for (const { target } of this.entries.values()) out.push(target);
+    return out;
+  }
+
   list(): TargetEntry[] {
     return [...this.entries].map(([key, e]) => ({ key, generation: e.generation, expiresAt: e.expiresAt, target: structuredClone(e.target) }));
   }
