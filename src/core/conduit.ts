@@ -93,6 +93,14 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
     setDisconnected(conduit);
     conduit.held = false;
     conduit.request = initialRequest(conduit.identity, turn.state.config.node);
+  } else if (op.call !== 'close' && result.kind === 'nsmConnection' && op.superseded) {
+    // The answer may predate the DOWN or DELETE that came in meanwhile: ask again.
+    conduit.connection = undefined;
+    conduit.appliedVips = [];
+  } else if (op.call !== 'close' && result.kind === 'nsmConnection' && result.connection.state === 'DOWN') {
+    // NSM answered with a connection whose data path is down: heal it by reselecting.
+    conduit.request = reselectRequest(result.connection);
+    setDisconnected(conduit);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection') {
     conduit.connection = result.connection;
     conduit.appliedVips = op.call === 'update' ? op.vips : [];
@@ -156,8 +164,10 @@ function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEv
   }
   const own = ownConnection(event, conduit.identity.id);
   const current = conduit.connection;
-  // Events about a connection we are closing, or do not have yet, change nothing.
-  if (!own || !current || conduit.nsmOp?.call === 'close') return;
+  if (!own || conduit.nsmOp?.call === 'close') return; // not ours, or going away anyway
+  const gone = event.type === 'DELETE' || own.state === 'DOWN';
+  if (gone && conduit.nsmOp) conduit.nsmOp.superseded = true;
+  if (!current) return; // not connected yet: the call in flight decides
   turn.touchConduit(conduit);
   if (event.type === 'DELETE') {
     // NSM dropped the connection: the IPs are no longer ours. Withdraw, then reconnect.

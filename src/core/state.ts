@@ -58,8 +58,14 @@ export interface ConduitState {
   localIps: string[];
   /** VIP set of the last successful update. */
   appliedVips: string[];
-  /** The one NSM call in flight. */
-  nsmOp: { readonly id: number; readonly call: 'connect' | 'close' } | { readonly id: number; readonly call: 'update'; readonly vips: string[] } | undefined;
+  /**
+   * The one NSM call in flight. `superseded`: NSM reported the connection DOWN or deleted
+   * while the call was on its way, so its answer may describe a connection that is gone.
+   */
+  nsmOp:
+    | { readonly id: number; readonly call: 'connect' | 'close'; superseded?: boolean }
+    | { readonly id: number; readonly call: 'update'; readonly vips: string[]; superseded?: boolean }
+    | undefined;
   /** Back-off timer after a failed NSM call. */
   nsmTimer: number | undefined;
 }

@@ -32,31 +32,39 @@ export class Ports {
   }
 
   /**
-   * A server stream whose messages are the latest value of `read` (NSP watches: a slow
-   * reader sees only the newest list). `changed()` on the returned handle schedules a
-   * push unless one is already on its way.
+   * A server stream whose messages are the latest value of `read` (NSP watches: like
+   * Meridio's capacity-1 channel with flush-before-send, a slow reader sees only the
+   * newest list, and never an older one after a newer one). `changed()` on the returned
+   * handle schedules a read unless one is already on its way.
    */
   latest<T>(server: string, caller: string, label: string, read: () => T, push: (value: T) => void, end: (error: CallError) => void): LatestStream {
     const id = this.nextSubscription++;
-    let pushing = false;
+    let reading = false;
+    let unread: { value: T } | undefined;
     const sub: LiveSubscription & LatestStream = {
       id,
       server,
       changed: () => {
-        if (pushing || !this.live.has(id)) return;
-        pushing = true;
+        if (reading || !this.live.has(id)) return;
+        reading = true;
         this.scheduler.spawn(server, `${label} push`, () => {
-          pushing = false;
+          reading = false;
           if (!this.live.has(id)) return;
           const outcome = attempt(read);
           if (!outcome.ok) return sub.fail(outcome.error);
+          const delivering = unread !== undefined;
+          unread = { value: outcome.value };
+          if (delivering) return; // the delivery on its way will carry this newer value
           this.scheduler.spawn(caller, `${label} message`, () => {
-            if (this.live.has(id)) push(outcome.value);
+            const message = unread;
+            unread = undefined;
+            if (message && this.live.has(id)) push(message.value);
           });
         });
       },
       fail: (error: CallError) => {
         if (!this.live.delete(id)) return;
+        unread = undefined;
         this.scheduler.spawn(caller, `${label} ended ${error.code}`, () => end(error));
       },
       cancel: () => {

@@ -188,6 +188,28 @@ describe('core: conduit and NSM', () => {
     expect(c.context).to.equal(undefined);
   });
 
+  it('DELETE while a VIP update is on its way: its answer is not trusted, the connection is requested afresh', () => {
+    const d = new Driver();
+    openStream(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    monitorEvent(d, { ...update(conduitState(d).connection!, [IP_A]), type: 'DELETE' });
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A]) });
+    const again = d.pending('nsmRequest');
+    expect(again.request.connection?.context).to.equal(undefined);
+    expect(conduitState(d).connection).to.equal(undefined);
+  });
+
+  it('an answer with a DOWN connection is healed by reselecting', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+    const req = d.pending('nsmRequest');
+    d.send({ kind: 'nsmConnection', op: req.op, connection: { ...answered(req.request, [IP_A]), state: 'DOWN' } });
+    expect(d.pending('nsmRequest').request.connection?.state).to.equal('RESELECT_REQUESTED');
+    expect(status(d)).to.equal('UNAVAILABLE');
+  });
+
   it('the last stream closing: targets unregistered first, then NSM Close, then the trench is released', () => {
     const d = new Driver();
     openStream(d);

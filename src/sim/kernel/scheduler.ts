@@ -104,18 +104,18 @@ export class Scheduler {
     return this.immediate.delete(id) || this.timers.delete(id);
   }
 
-  /** The tasks the strategy may choose from now, in id order. Empty only when nothing is pending. */
+  /**
+   * The tasks the strategy may choose from now: messages and actions first, in id order,
+   * then the ready timers. Index 0, the plain order that fifo and exhausted choice lists
+   * follow, thus delivers every message before the clock moves (zero latency); other
+   * strategies still explore late delivery within the latency bound. Interleaving by id
+   * instead made the plain order fire old timers ahead of new messages, which put
+   * contending TAPAs into lockstep. Empty only when nothing is pending.
+   */
   ready(): readonly Task[] {
     const timers = this.readyTimers();
     if (timers.length === 0) return [...this.immediate.values()];
-    const out: Task[] = [];
-    let t = 0;
-    for (const task of this.immediate.values()) {
-      while (t < timers.length && timers[t]!.id < task.id) out.push(timers[t++]!);
-      out.push(task);
-    }
-    while (t < timers.length) out.push(timers[t++]!);
-    return out;
+    return [...this.immediate.values(), ...timers];
   }
 
   /**

@@ -13,7 +13,7 @@ import type { Task } from './task.js';
  */
 export interface Strategy {
   readonly name: string;
-  /** An index into `ready`, which is never empty and is in id order. */
+  /** An index into `ready`, which is never empty: messages in id order, then the ready timers. */
   choose(ready: readonly Task[], now: number): number;
 }
 

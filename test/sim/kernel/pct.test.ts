@@ -59,7 +59,7 @@ describe('sim/kernel pct', () => {
     for (const c of counts) expect(c).to.be.within(300, 500);
   });
 
-  it('runs the lowest-id task of the highest-priority ready actor', () => {
+  it('runs the first ready task of the highest-priority ready actor', () => {
     fc.assert(
       fc.property(programArb, fc.integer(), fc.integer({ min: 1, max: 4 }), (program, seed, depth) => {
         const pct = new PctStrategy(seed, depth, 20);

@@ -144,18 +144,17 @@ describe('sim/kernel Scheduler', () => {
     });
 
     it('keeps the clock still while immediate tasks run', () => {
-      const strategy = new Steered();
-      const s = new Scheduler(strategy);
+      const s = new Scheduler(new FifoStrategy());
       s.at(50, 'nsp', 'expire', () => s.spawn('nsp', 'after expiry', noop));
       s.spawn('app', 'one', () => s.spawn('app', 'two', noop));
-      // The timer comes first in id order, so steer past it.
-      strategy.pick = 1;
+      // The timer is older, but immediate tasks are listed first, so index 0 runs them.
+      expect(s.ready().map((x) => x.label)).to.deep.equal(['one', 'expire']);
       s.step();
       expect(s.now).to.equal(0);
+      expect(s.ready().map((x) => x.label)).to.deep.equal(['two', 'expire']);
       s.step();
       expect(s.now).to.equal(0);
       expect(s.ready().map((x) => x.label)).to.deep.equal(['expire']);
-      strategy.pick = 0;
       s.step();
       expect(s.now).to.equal(50);
       s.step();
@@ -167,13 +166,14 @@ describe('sim/kernel Scheduler', () => {
       ]);
     });
 
-    it('offers every timer sharing the earliest due, merged with immediate tasks in id order', () => {
+    it('offers every timer sharing the earliest due, after all immediate tasks, each kind in id order', () => {
       const s = new Scheduler(new FifoStrategy());
       const t1 = s.at(5, 'tapa-1', 'refresh', noop);
-      const m = s.spawn('nsp', 'answer', noop);
+      const m1 = s.spawn('nsp', 'answer', noop);
       const t2 = s.at(5, 'tapa-2', 'refresh', noop);
       s.at(6, 'tapa-2', 'later', noop);
-      expect(ids(s.ready())).to.deep.equal([t1, m, t2]);
+      const m2 = s.spawn('nsp', 'another answer', noop);
+      expect(ids(s.ready())).to.deep.equal([m1, m2, t1, t2]);
     });
 
     it('allows a timer due now, and rejects times in the past or not finite', () => {
@@ -246,17 +246,26 @@ describe('sim/kernel Scheduler', () => {
       s.step();
       // Now the oldest waiting message became ready at 600: the bound is 1600.
       expect(ids(s.ready())).to.include(t2);
-      expect(s.ready().map((t) => t.label)).to.deep.equal(['tick 1200', 'new message']);
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['new message', 'tick 1200']);
     });
 
     it('with maxLatencyMs 0 never moves the clock past a waiting message', () => {
-      const s = new Scheduler(new FifoStrategy(), { maxLatencyMs: 0 });
-      s.at(1, 'nsp', 'tick', noop);
+      const strategy = new Steered();
+      const s = new Scheduler(strategy, { maxLatencyMs: 0 });
+      const tick = s.at(1, 'nsp', 'tick', noop);
       const now = s.after(0, 'nsp', 'due now', noop);
       const m = s.spawn('app', 'message', noop);
-      expect(ids(s.ready())).to.deep.equal([now, m]);
+      expect(ids(s.ready())).to.deep.equal([m, now]);
+      // A timer due now may still run ahead of the message, but 'tick' may not.
+      strategy.pick = 1;
       s.step();
+      expect(s.now).to.equal(0);
       expect(ids(s.ready())).to.deep.equal([m]);
+      strategy.pick = 0;
+      s.step();
+      expect(ids(s.ready())).to.deep.equal([tick]);
+      s.step();
+      expect(s.now).to.equal(1);
     });
 
     it('rejects a negative or NaN bound and accepts Infinity', () => {
@@ -264,8 +273,8 @@ describe('sim/kernel Scheduler', () => {
       expect(() => new Scheduler(new FifoStrategy(), { maxLatencyMs: NaN })).to.throw(RangeError);
       const s = new Scheduler(new FifoStrategy(), { maxLatencyMs: Infinity });
       const t = s.at(1e9, 'nsp', 'far', noop);
-      s.spawn('app', 'message', noop);
-      expect(ids(s.ready())[0]).to.equal(t);
+      const m = s.spawn('app', 'message', noop);
+      expect(ids(s.ready())).to.deep.equal([m, t]);
     });
   });
 
@@ -288,7 +297,7 @@ describe('sim/kernel Scheduler', () => {
       readonly time: number;
     }
 
-    it('offers exactly the tasks the fairness rule allows, in id order', () => {
+    it('offers exactly the tasks the fairness rule allows, immediate tasks first, each kind in id order', () => {
       fc.assert(
         fc.property(fc.array(opArb, { maxLength: 400, size: 'max' }), fc.constantFrom(0, 500, 1000), (ops, maxLatencyMs) => {
           const strategy = new Steered();
@@ -301,10 +310,8 @@ describe('sim/kernel Scheduler', () => {
             const timers = model.filter((t) => !t.immediate);
             const minDue = Math.min(...timers.map((t) => t.time));
             const ok = minDue <= oldest + maxLatencyMs;
-            return model
-              .filter((t) => t.immediate || (ok && t.time === minDue))
-              .map((t) => t.id)
-              .sort((a, b) => a - b);
+            const byId = (tasks: ModelTask[]): number[] => tasks.map((t) => t.id).sort((a, b) => a - b);
+            return [...byId(model.filter((t) => t.immediate)), ...byId(timers.filter((t) => ok && t.time === minDue))];
           };
           for (const op of ops) {
             switch (op.kind) {

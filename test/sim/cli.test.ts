@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function sim(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as Record<string, unknown>;
+const timing = ({ elapsedMs: _e, ...rest }: Record<string, unknown>): Record<string, unknown> => rest;
+
+describe('tapa-sim command line', function () {
+  this.timeout(300_000);
+
+  it('hunt on the core finds nothing (exit 0), and the same seed prints the same JSON apart from timing', () => {
+    const a = sim(['hunt', '--model', 'core', '--runs', '200', '--seed', '7', '--json']);
+    const b = sim(['hunt', '--model', 'core', '--runs', '200', '--seed', '7', '--json']);
+    expect(a.status, a.stderr + a.stdout).to.equal(0);
+    const ja = lastJson(a.stdout);
+    expect(ja).to.include({ model: 'core', strategy: 'random', seed: 7, runs: 200, schedules: 200, found: false });
+    expect(ja).to.have.property('elapsedMs');
+    expect(timing(lastJson(b.stdout))).to.deep.equal(timing(ja));
+  });
+
+  it('hunt on a broken core exits 1 and writes a counterexample that replays with exit 1', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+    const h = sim(['hunt', '--model', 'broken:keeps-old-target', '--runs', '2000', '--seed', '1', '--out', out, '--json']);
+    expect(h.status, h.stderr).to.equal(1);
+    expect(lastJson(h.stdout)).to.include({ found: true, kind: 'invariant' });
+    const r = sim(['replay', join(out, 'counterexample.json')]);
+    expect(r.status, r.stderr).to.equal(1);
+    expect(r.stdout).to.contain('invariant');
+  });
+
+  it('replay of a malformed, unknown-version or missing file exits 2 with one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapa-replay-'));
+    const cases: [string, string | undefined, RegExp][] = [
+      ['bad.json', '{"format": "tapa-sim-trace", ', /not JSON/],
+      ['v9.json', '{"format": "tapa-sim-trace", "version": 9}', /unknown trace version 9/],
+      ['missing.json', undefined, /cannot read/],
+    ];
+    for (const [name, text, message] of cases) {
+      if (text !== undefined) writeFileSync(join(dir, name), text);
+      const r = sim(['replay', join(dir, name)]);
+      expect(r.status, name).to.equal(2);
+      expect(r.stderr.trimEnd().split('\n'), name).to.have.length(1);
+      expect(r.stderr, name).to.match(message);
+    }
+  });
+
+  it('replay of a run that diverges from its log exits 2 and shows the first difference', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+    sim(['hunt', '--model', 'broken:reuses-identifier', '--runs', '2000', '--seed', '1', '--out', out]);
+    const file = join(out, 'counterexample.json');
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as { log: { label: string }[] };
+    trace.log[3]!.label = 'edited';
+    writeFileSync(file, JSON.stringify(trace));
+    const r = sim(['replay', file]);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/diverges from the recorded log at step 3/);
+  });
+
+  it('bad usage exits 2', () => {
+    expect(sim(['hunt', '--model', 'nope']).status).to.equal(2);
+    expect(sim(['hunt', '--model', 'core', '--runs', 'many']).status).to.equal(2);
+    expect(sim(['hunt']).status).to.equal(2);
+  });
+});

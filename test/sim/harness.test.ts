@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hunt, plan, record, runSeed } from '../../src/sim/hunt.js';
+import { MODELS } from '../../src/sim/models.js';
+import { tapaProperty } from '../../src/sim/property.js';
+import { replay } from '../../src/sim/replay.js';
+import { runScenario } from '../../src/sim/run.js';
+import type { Scenario } from '../../src/sim/scenario.js';
+import { parseTrace, TraceError } from '../../src/sim/trace.js';
+
+const core = MODELS.get('core')!;
+
+/** Two TAPAs, one conduit: both open, NSM moves one of them, then an NSP outage. */
+const SCENARIO: Scenario = {
+  tapas: 2,
+  conduits: 1,
+  streams: 2,
+  maxTargets: 4,
+  faultyProxy: false,
+  steps: [
+    { at: 0, kind: 'openAll', a: 0, b: 0, c: 0 },
+    { at: 100, kind: 'open', a: 1, b: 0, c: 1 },
+    { at: 20_000, kind: 'heal', a: 0, b: 0, c: 0 },
+    { at: 40_000, kind: 'nspOutage', a: 0, b: 0, c: 4 },
+  ],
+};
+
+describe('sim: runs', () => {
+  it('the same seed and strategy give a byte-identical event log', () => {
+    for (const strategy of [{ kind: 'random', seed: 3 }, { kind: 'pct', seed: 3, depth: 3 }, { kind: 'fifo' }] as const) {
+      const a = runScenario(SCENARIO, { model: core, strategy, seed: 9 });
+      const b = runScenario(SCENARIO, { model: core, strategy, seed: 9 });
+      expect(JSON.stringify(b.log)).to.equal(JSON.stringify(a.log));
+      expect(a.failure, strategy.kind).to.equal(undefined);
+    }
+  });
+
+  it('different seeds explore different schedules', () => {
+    const a = runScenario(SCENARIO, { model: core, strategy: { kind: 'random', seed: 1 }, seed: 1 });
+    const b = runScenario(SCENARIO, { model: core, strategy: { kind: 'random', seed: 2 }, seed: 1 });
+    expect(JSON.stringify(a.log)).to.not.equal(JSON.stringify(b.log));
+  });
+
+  it('a recorded run replays with an identical log, and a tampered log is a divergence', () => {
+    const trace = record(core, SCENARIO, { kind: 'random', seed: 5 }, 5);
+    expect(replay(trace, core)).to.deep.include({ kind: 'passed' });
+    const tampered = { ...trace, log: trace.log.map((e, i) => (i === 7 ? { ...e, label: 'something else' } : e)) };
+    const outcome = replay(tampered, core);
+    expect(outcome.kind).to.equal('diverged');
+    expect(outcome.kind === 'diverged' && outcome.message).to.contain('step 7');
+  });
+
+  it('the plan of a hunt run is a pure function of its seed', () => {
+    const seed = runSeed(7, 3);
+    expect(plan({ strategy: 'pct' }, seed)).to.deep.equal(plan({ strategy: 'pct' }, seed));
+    expect(runSeed(7, 3)).to.not.equal(runSeed(7, 4));
+  });
+});
+
+describe('sim: traces', () => {
+  const good = JSON.stringify(record(core, SCENARIO, { kind: 'fifo' }, 1));
+  const names = [...MODELS.keys()];
+  it('round-trips through JSON', () => {
+    expect(parseTrace(good, names)).to.deep.equal(JSON.parse(good));
+  });
+  const bad: [string, string, RegExp][] = [
+    ['not JSON', '{', /not JSON/],
+    ['another format', JSON.stringify({ format: 'x' }), /not a tapa-sim-trace file/],
+    ['another version', good.replace('"version":1', '"version":99'), /unknown trace version 99/],
+    ['an unknown model', good.replace('"model":"core"', '"model":"nope"'), /unknown model "nope"/],
+    ['a bad step', good.replace('"kind":"openAll"', '"kind":"explode"'), /unknown step "explode"/],
+    ['a negative choice', good.replace('"choices":[', '"choices":[-1,'), /choices\[0\]/],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`refuses ${what} with one clear message`, () => {
+      expect(() => parseTrace(text, names)).to.throw(TraceError, message);
+    });
+  }
+});
+
+describe('sim: the checkers bite', function () {
+  this.timeout(300_000);
+  const cases: [string, string][] = [
+    ['broken:silent-after-ip-change', 'hang'],
+    ['broken:keeps-old-target', 'invariant'],
+    ['broken:reuses-identifier', 'invariant'],
+  ];
+  for (const [name, kind] of cases) {
+    it(`${name} is found within 2,000 runs as ${kind}; its shrunk counterexample replays and fails again`, () => {
+      const result = hunt({ model: MODELS.get(name)!, strategy: 'random', runs: 2_000, seed: 1 });
+      expect(result.found).to.equal(true);
+      expect(result.kind).to.equal(kind);
+      const trace = result.trace!;
+      expect(trace.scenario.steps.length).to.be.at.most(result.original!.steps);
+      const outcome = replay(parseTrace(JSON.stringify(trace), [...MODELS.keys()]), MODELS.get(name)!);
+      expect(outcome).to.deep.include({ kind: 'failed' });
+      expect(outcome.kind === 'failed' && outcome.failure.kind).to.equal(kind);
+    });
+  }
+});
+
+describe('sim: the core under generated scenarios', function () {
+  this.timeout(600_000);
+  it('1,000 generated scenarios and schedules: every Tap call answered, every run converges, no invariant broken', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapa-property-'));
+    fc.assert(tapaProperty({ model: 'core', out }), { numRuns: 1_000 });
+  });
+
+  it('tapaProperty writes the smallest failing run as a replayable trace', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapa-property-'));
+    let failure: unknown;
+    try {
+      fc.assert(tapaProperty({ model: 'broken:reuses-identifier', out }), { numRuns: 2_000, seed: 1 });
+    } catch (err) {
+      failure = err;
+    }
+    const cause = (failure as { cause?: Error } | undefined)?.cause;
+    expect(cause?.message).to.match(/^invariant: two ENABLED targets[\s\S]*tapa-sim replay/);
+    const trace = parseTrace(readFileSync(join(out, 'tapa-counterexample.json'), 'utf8'), [...MODELS.keys()]);
+    expect(replay(trace, MODELS.get(trace.model)!)).to.deep.include({ kind: 'failed' });
+  });
+});
