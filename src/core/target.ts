@@ -113,7 +113,7 @@ function expectedResult(call: TargetCall): 'nspTargets' | 'done' {
 function choose(turn: Turn, stream: StreamState, want: Desired, targets: readonly NspTarget[]): void {
   const used = identifiersInUse(targets, want.ips, want.maxTargets);
   const id = pickIdentifier(turn.state.rng, want.maxTargets, used, stream.identifier);
-  if (id === undefined) return fail(turn, stream); // no identifier available
+  if (id === undefined) return full(turn, stream);
   stream.identifier = id;
   send(turn, stream, 'register', want.ips, id);
 }
@@ -125,16 +125,22 @@ function verify(turn: Turn, stream: StreamState, want: Desired, op: TargetOp, ta
   // Collision: another target registered the same identifier. Whoever verifies second
   // sees the other and moves, so two ENABLED targets never share one.
   const id = pickIdentifier(turn.state.rng, want.maxTargets, used, 0);
-  if (id === undefined) {
-    // Full: give the slot back so the targets that hold the others are not blocked by ours.
-    stream.failed = true;
-    const reg = stream.registered;
-    if (reg) return release(turn, stream, reg, true);
-    return backOff(turn, stream);
-  }
+  if (id === undefined) return full(turn, stream);
   if (++stream.redraws > limits.maxCollisionRedraws) return fail(turn, stream);
   stream.identifier = id;
   send(turn, stream, 'register', op.ips, id);
+}
+
+/**
+ * No identifier is free ("no identifier available"). Whatever we still hold at the NSP
+ * is given back before backing off: the other TAPAs count a DISABLED target's identifier
+ * as taken, so keeping it could make the stream look full to them too.
+ */
+function full(turn: Turn, stream: StreamState): void {
+  stream.failed = true;
+  const reg = stream.registered;
+  if (reg) return release(turn, stream, reg, true);
+  backOff(turn, stream);
 }
 
 function confirm(turn: Turn, stream: StreamState, op: TargetOp, targets: readonly NspTarget[]): void {

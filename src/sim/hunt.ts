@@ -72,8 +72,14 @@ export function hunt(options: HuntOptions): HuntResult {
   return { runs: options.runs, found: false };
 }
 
+/** Runs a shrink may try; past it, the smallest failure so far is the counterexample. */
+export const SHRINK_BUDGET = 2_000;
+
 export function shrink(model: Model, scenario: Scenario, choices: number[], seed: number, kind: FailureKind, scenarios?: ScenarioOptions): Trace {
-  const fails = (s: Scenario, c: number[]): boolean => runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed }).failure?.kind === kind;
+  // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
+  let budget = SHRINK_BUDGET;
+  const fails = (s: Scenario, c: number[]): boolean =>
+    budget-- > 0 && runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed }).failure?.kind === kind;
   const check = fc.check(
     fc.property(scenarioArb(scenarios), fc.array(fc.nat()), (s, c) => !fails(s, c)),
     { examples: [[scenario, choices]], numRuns: 1, seed },

@@ -67,6 +67,8 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const byName = new Map(tapas.map((t) => [t.name, t]));
   const done = (failure: Failure | undefined): RunResult => ({ failure, log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
 
+  // Why the world was not converged the last time it was at rest.
+  let atRest = ['it was never at rest after the last step'];
   for (let steps = 0; steps < (options.maxSteps ?? DEFAULTS.maxSteps); steps++) {
     const task = scheduler.step();
     const now = scheduler.now;
@@ -84,9 +86,12 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       if (now - at > hangMs) return done({ kind: 'hang', message: `Tap call ${call} not answered within ${hangMs} ms`, time: now });
     }
     // Convergence is judged when the world is at rest: every message delivered, only timers left.
-    if (now >= quiet && scheduler.quiescent && asked.size === 0 && notConverged(env, tapas).length === 0) return done(undefined);
+    if (now >= quiet && scheduler.quiescent && asked.size === 0) {
+      atRest = notConverged(env, tapas);
+      if (atRest.length === 0) return done(undefined);
+    }
     if (now > deadline) {
-      return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${notConverged(env, tapas).join('; ')}`, time: now });
+      return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${atRest.join('; ')}`, time: now });
     }
   }
   return done({ kind: 'convergence', message: `still busy after ${options.maxSteps ?? DEFAULTS.maxSteps} steps`, time: scheduler.now });

@@ -107,6 +107,21 @@ describe('core: target protocol', () => {
     expect(d.pending('register').target.context['identifier']).to.equal('2');
   });
 
+  it('full stream at lookup while holding a DISABLED target: give it back, then back off', () => {
+    const d = new Driver();
+    connected(d, 1);
+    const id = acquire(d);
+    d.fire(d.timerOf(30_000));
+    d.done(d.pending('register').op);
+    targets(d, []); // the NSP had expired us: the refresh re-created us DISABLED
+    targets(d, [target([IP_B], id, 'ENABLED')]); // meanwhile another pod took the only slot
+    const un = d.pending('unregister');
+    expect(un.target.ips).to.deep.equal([IP_A]);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.done(un.op);
+    expect(d.retryTimer()).to.be.a('number');
+  });
+
   it('full stream at verify: unregister our DISABLED target to free the slot, then back off', () => {
     const d = new Driver();
     connected(d, 1);
