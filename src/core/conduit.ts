@@ -4,7 +4,7 @@ import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
 import { localIps } from './localips.js';
 import { sameSet } from './prefix.js';
-import type { ConduitState, WatchKind } from './state.js';
+import type { ConduitState, NsmOp, WatchKind } from './state.js';
 import type { Turn } from './turn.js';
 import { vipContext, vipsOfFlows } from './vip.js';
 import type { Connection, NetworkServiceRequest, NspStream } from './wire.js';
@@ -93,10 +93,11 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
     setDisconnected(conduit);
     conduit.held = false;
     conduit.request = initialRequest(conduit.identity, turn.state.config.node);
-  } else if (op.call !== 'close' && result.kind === 'nsmConnection' && op.superseded) {
-    // The answer may predate the DOWN or DELETE that came in meanwhile: ask again.
-    conduit.connection = undefined;
+  } else if (op.call !== 'close' && result.kind === 'nsmConnection' && overtaken(conduit, op, result.connection)) {
+    // Rather than guess which is newer, ask again: a connect is repeated, an update is
+    // re-sent from what the monitor reported (NSM Requests are idempotent).
     conduit.appliedVips = [];
+    updateLocalIps(conduit);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && result.connection.state === 'DOWN') {
     // NSM answered with a connection whose data path is down: heal it by reselecting.
     conduit.request = reselectRequest(result.connection);
@@ -166,7 +167,8 @@ function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEv
   const current = conduit.connection;
   if (!own || conduit.nsmOp?.call === 'close') return; // not ours, or going away anyway
   const gone = event.type === 'DELETE' || own.state === 'DOWN';
-  if (gone && conduit.nsmOp) conduit.nsmOp.superseded = true;
+  if (conduit.nsmOp && gone) conduit.nsmOp.gone = true;
+  else if (conduit.nsmOp) conduit.nsmOp.seen = own;
   if (!current) return; // not connected yet: the call in flight decides
   turn.touchConduit(conduit);
   if (event.type === 'DELETE') {
@@ -199,8 +201,17 @@ function endRecovery(turn: Turn, conduit: ConduitState): void {
 
 /** VIPs, wanted or still applied, are never local IPs. */
 function updateLocalIps(conduit: ConduitState): void {
-  const next = localIps(conduit.connection, [...(conduit.vips ?? []), ...conduit.appliedVips]);
+  const next = localIpsOf(conduit, conduit.connection);
   if (!sameSet(next, conduit.localIps)) conduit.localIps = next;
+}
+
+function localIpsOf(conduit: ConduitState, connection: Connection | undefined): string[] {
+  return localIps(connection, [...(conduit.vips ?? []), ...conduit.appliedVips]);
+}
+
+/** Did a monitor report during the call contradict its answer? */
+function overtaken(conduit: ConduitState, op: NsmOp, answer: Connection): boolean {
+  return op.gone === true || (op.seen !== undefined && !sameSet(localIpsOf(conduit, op.seen), localIpsOf(conduit, answer)));
 }
 
 function streamMap(conduit: ConduitState, streams: readonly NspStream[]): Map<string, NspStream> {

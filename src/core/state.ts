@@ -58,17 +58,22 @@ export interface ConduitState {
   localIps: string[];
   /** VIP set of the last successful update. */
   appliedVips: string[];
-  /**
-   * The one NSM call in flight. `superseded`: NSM reported the connection DOWN or deleted
-   * while the call was on its way, so its answer may describe a connection that is gone.
-   */
-  nsmOp:
-    | { readonly id: number; readonly call: 'connect' | 'close'; superseded?: boolean }
-    | { readonly id: number; readonly call: 'update'; readonly vips: string[]; superseded?: boolean }
-    | undefined;
+  /** The one NSM call in flight. */
+  nsmOp: NsmOp | undefined;
   /** Back-off timer after a failed NSM call. */
   nsmTimer: number | undefined;
 }
+
+/**
+ * An NSM call. The monitor may report on the connection while the call is on its way;
+ * the answer and the report can then disagree, and nothing tells which is newer.
+ * `gone`: NSM reported it DOWN or deleted; `seen`: the last report of it UP.
+ */
+export type NsmOp = ({ readonly call: 'connect' | 'close' } | { readonly call: 'update'; readonly vips: string[] }) & {
+  readonly id: number;
+  gone?: boolean;
+  seen?: Connection;
+};
 
 /** What we believe the NSP holds for a stream. */
 export interface Registration {

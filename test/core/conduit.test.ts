@@ -200,6 +200,17 @@ describe('core: conduit and NSM', () => {
     expect(conduitState(d).connection).to.equal(undefined);
   });
 
+  it('a monitor report of new IPs while a VIP update is on its way wins over the answer, and the update is re-sent', () => {
+    const d = new Driver();
+    openStream(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    monitorEvent(d, update(conduitState(d).connection!, [IP_B])); // healed meanwhile
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A, '20.0.0.1/32']) });
+    expect(conduitState(d).localIps).to.deep.equal([IP_B]);
+    expect(d.pending('nsmRequest').request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B, '20.0.0.1/32']);
+  });
+
   it('an answer with a DOWN connection is healed by reselecting', () => {
     const d = new Driver();
     d.open(tapStream('stream-a1'));
