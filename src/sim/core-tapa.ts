@@ -2,7 +2,7 @@ import {
   divergences, initialState, invariants, sameSet, step,
   type CallError, type TapaEffect, type TapaEvent, type TapaState, type WorldView,
 } from '../core/index.js';
-import type { NspTarget, TapStream } from '../core/wire.js';
+import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
 import type { Environment } from './environment.js';
 import type { Model, TapaSpec, TapaUnderTest } from './model.js';
 import { NAMESPACE } from './scenario.js';
@@ -21,6 +21,7 @@ export class CoreTapa implements TapaUnderTest {
   readonly state: TapaState;
   private readonly subscriptions = new Map<number, Subscription>();
   private readonly timers = new Map<number, number>();
+  private readonly watchers = new Map<number, (statuses: readonly StreamStatus[]) => void>();
 
   private readonly tamper: ReturnType<Breakage> | undefined;
 
@@ -36,6 +37,11 @@ export class CoreTapa implements TapaUnderTest {
 
   close(request: number, stream: TapStream): void {
     this.env.scheduler.spawn(this.name, `Tap.Close ${describe(stream)} #${request}`, () => this.deliver({ kind: 'tapClose', request, stream }));
+  }
+
+  watch(watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void {
+    this.watchers.set(watcher, message);
+    this.env.scheduler.spawn(this.name, `Tap.Watch ${filter ? describe(filter) : '(all)'} #${watcher}`, () => this.deliver({ kind: 'tapWatch', watcher, filter }));
   }
 
   invariants(): string[] {
@@ -77,13 +83,13 @@ export class CoreTapa implements TapaUnderTest {
           this.deliver(o.ok ? { kind: 'nspTargets', op: effect.op, targets: o.value } : { kind: 'failed', op: effect.op, error: o.error }),
         );
       case 'watchStreams':
-        return this.watch(effect.op, env.watchStreams(name, `${name} WatchStream ${effect.scope.conduit} #${effect.op}`, effect.scope.trench, effect.scope.conduit ?? '',
+        return this.track(effect.op, env.watchStreams(name, `${name} WatchStream ${effect.scope.conduit} #${effect.op}`, effect.scope.trench, effect.scope.conduit ?? '',
           (streams) => this.deliver({ kind: 'nspStreams', op: effect.op, streams }), (error) => this.ended(effect.op, error)));
       case 'watchFlows':
-        return this.watch(effect.op, env.watchFlows(name, `${name} WatchFlow ${effect.scope.conduit} #${effect.op}`, effect.scope.trench, effect.scope.conduit ?? '',
+        return this.track(effect.op, env.watchFlows(name, `${name} WatchFlow ${effect.scope.conduit} #${effect.op}`, effect.scope.trench, effect.scope.conduit ?? '',
           (flows) => this.deliver({ kind: 'nspFlows', op: effect.op, flows }), (error) => this.ended(effect.op, error)));
       case 'monitorConnections':
-        return this.watch(effect.op, env.monitor(name, `${name} MonitorConnections ${effect.scope.conduit} #${effect.op}`, effect.selector,
+        return this.track(effect.op, env.monitor(name, `${name} MonitorConnections ${effect.scope.conduit} #${effect.op}`, effect.selector,
           (event) => this.deliver({ kind: 'nsmEvent', op: effect.op, event }), (error) => this.ended(effect.op, error)));
       case 'nsmRequest':
         return env.request(name, `${name} NSM Request ${effect.scope.conduit} #${effect.op}`, effect.request, (o) =>
@@ -110,13 +116,14 @@ export class CoreTapa implements TapaUnderTest {
         return;
       }
       case 'publish':
+        return this.watchers.get(effect.watcher)?.(effect.statuses);
       case 'releaseTrench':
       case 'shutdownComplete':
         return;
     }
   }
 
-  private watch(op: number, sub: Subscription): void {
+  private track(op: number, sub: Subscription): void {
     this.subscriptions.set(op, sub);
   }
 

@@ -1,5 +1,5 @@
 import type { CallError, WorldView } from '../core/index.js';
-import type { NspTarget, TapStream } from '../core/wire.js';
+import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
 import type { Environment } from './environment.js';
 
 /** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
@@ -9,6 +9,8 @@ export interface TapaUnderTest {
   /** A Tap.Open reaches the TAPA; the answer goes to the `reply` it was created with. */
   open(request: number, stream: TapStream): void;
   close(request: number, stream: TapStream): void;
+  /** A Tap.Watch subscription; every message it sends goes to `message`. */
+  watch(watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void;
   /** Broken internal rules, checked after every step the TAPA takes. */
   invariants(): string[];
   /** Why this TAPA is not where it should be given the world (empty: converged). */

@@ -1,10 +1,10 @@
 import type { CallError } from '../core/index.js';
-import type { TapStream } from '../core/wire.js';
 import { viewOf, worldViolations } from './checks.js';
 import { Environment, NSP } from './environment.js';
 import { createStrategy, Scheduler, type LogEntry, type StrategySpec } from './kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
-import { conduitName, quietAt, streamName, tapaName, timeline, TRENCH, type Scenario, type Step } from './scenario.js';
+import { Application } from './application.js';
+import { quietAt, tapaName, timeline, type Scenario } from './scenario.js';
 
 export type FailureKind = 'invariant' | 'hang' | 'convergence' | 'deadlock' | 'potential-deadlock';
 
@@ -53,13 +53,14 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       seed: options.seed * 31 + i,
       reply: (request: number, _error?: CallError) => {
         asked.delete(`${tapaName(i)}#${request}`);
+        app.answered(tapaName(i));
       },
     }),
   );
   const app = new Application(scenario, tapas, (tapa, request) => asked.set(`${tapa}#${request}`, scheduler.now));
   for (const step of timeline(scenario)) {
-    scheduler.at(step.at, step.kind === 'open' || step.kind === 'close' || step.kind === 'openAll' || step.kind === 'closeAll' ? 'app' : 'world',
-      `${step.kind} a=${step.a} b=${step.b} c=${step.c}`, () => (app.handles(step) ? app.apply(step) : env.apply(step)));
+    const byApp = app.handles(step);
+    scheduler.at(step.at, byApp ? 'app' : 'world', `${step.kind} a=${step.a} b=${step.b} c=${step.c}`, () => (byApp ? app.apply(step) : env.apply(step)));
   }
   const quiet = quietAt(scenario);
   const hangMs = options.hangMs ?? DEFAULTS.hangMs;
@@ -73,7 +74,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     const task = scheduler.step();
     const now = scheduler.now;
     if (!task) {
-      const reasons = notConverged(env, tapas);
+      const reasons = [...notConverged(env, tapas), ...app.staleWatches(env)];
       return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
     }
     const tapa = byName.get(task.actor);
@@ -86,8 +87,8 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       if (now - at > hangMs) return done({ kind: 'hang', message: `Tap call ${call} not answered within ${hangMs} ms`, time: now });
     }
     // Convergence is judged when the world is at rest: every message delivered, only timers left.
-    if (now >= quiet && scheduler.quiescent && asked.size === 0) {
-      atRest = notConverged(env, tapas);
+    if (now >= quiet && scheduler.quiescent && app.idle) {
+      atRest = [...notConverged(env, tapas), ...app.staleWatches(env)];
       if (atRest.length === 0) return done(undefined);
     }
     if (now > deadline) {
@@ -99,54 +100,4 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
 
 function notConverged(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
   return tapas.flatMap((t) => t.divergences(viewOf(env, t)).map((d) => `${t.name}: ${d}`));
-}
-
-/** The target applications: Tap calls as the scenario says. */
-class Application {
-  private request = 0;
-  private readonly open = new Set<string>();
-
-  constructor(
-    private readonly scenario: Scenario,
-    private readonly tapas: readonly TapaUnderTest[],
-    private readonly asked: (tapa: string, request: number) => void,
-  ) {}
-
-  handles(step: Step): boolean {
-    return step.kind === 'open' || step.kind === 'close' || step.kind === 'openAll' || step.kind === 'closeAll';
-  }
-
-  apply(step: Step): void {
-    const tapa = this.tapas[step.a % this.scenario.tapas]!;
-    const conduit = step.b % this.scenario.conduits;
-    switch (step.kind) {
-      case 'open':
-        return this.call(tapa, 'open', conduit, step.c % this.scenario.streams);
-      case 'close':
-        return this.call(tapa, 'close', conduit, step.c % this.scenario.streams);
-      case 'openAll':
-        for (const c of new Set([conduit, (conduit + 1) % this.scenario.conduits])) {
-          for (let s = 0; s < this.scenario.streams; s++) this.call(tapa, 'open', c, s);
-        }
-        return;
-      case 'closeAll':
-        for (const key of [...this.open]) {
-          const [name, c, s] = key.split('/');
-          if (name === tapa.name) this.call(tapa, 'close', Number(c), Number(s));
-        }
-        return;
-      default:
-        return;
-    }
-  }
-
-  private call(tapa: TapaUnderTest, what: 'open' | 'close', conduit: number, stream: number): void {
-    const key = `${tapa.name}/${conduit}/${stream}`;
-    if (what === 'open') this.open.add(key);
-    else this.open.delete(key);
-    const msg: TapStream = { name: streamName(conduit, stream), conduit: { name: conduitName(conduit), trench: { name: TRENCH } } };
-    const request = ++this.request;
-    this.asked(tapa.name, request);
-    tapa[what](request, msg);
-  }
 }

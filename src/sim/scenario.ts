@@ -26,6 +26,7 @@ export const STEP_KINDS = [
   'close', // TAPA a closes stream c of conduit b
   'openAll', // TAPA a opens every stream of conduits b and b+1 (the #578 reporter's app)
   'closeAll', // TAPA a closes every stream it has open
+  'watch', // TAPA a's application calls Tap.Watch: everything (c even) or conduit b only (c odd)
   'vips', // the flows of conduit b change VIPs (set c)
   'streamConfig', // conduit b: stream c leaves or re-enters the NSP config, or its maxTargets changes
   'heal', // NSM gives TAPA a new local IPs on conduit b
@@ -70,10 +71,10 @@ export interface ScenarioOptions {
   readonly horizonMs?: number;
 }
 
-const APP: readonly StepKind[] = ['open', 'close', 'openAll', 'closeAll'];
+export const APP_STEPS: readonly StepKind[] = ['open', 'close', 'openAll', 'closeAll', 'watch'];
 
 export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
-  const kinds = options.faults === false ? APP : STEP_KINDS;
+  const kinds = options.faults === false ? APP_STEPS : STEP_KINDS;
   // Opens are the common case; without them there is nothing to break.
   const kindArb = fc.oneof(
     ...kinds.map((k) => ({ weight: k === 'open' || k === 'openAll' ? 4 : 1, arbitrary: fc.constant(k) })),

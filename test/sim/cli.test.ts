@@ -19,11 +19,12 @@ describe('tapa-sim command line', function () {
   this.timeout(300_000);
 
   it('hunt on the core finds nothing (exit 0), and the same seed prints the same JSON apart from timing', () => {
-    const a = sim(['hunt', '--model', 'core', '--runs', '200', '--seed', '7', '--json']);
-    const b = sim(['hunt', '--model', 'core', '--runs', '200', '--seed', '7', '--json']);
+    const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+    const a = sim(['hunt', '--model', 'core', '--runs', '2000', '--seed', '7', '--json', '--out', out]);
+    const b = sim(['hunt', '--model', 'core', '--runs', '2000', '--seed', '7', '--json', '--out', out]);
     expect(a.status, a.stderr + a.stdout).to.equal(0);
     const ja = lastJson(a.stdout);
-    expect(ja).to.include({ model: 'core', strategy: 'random', seed: 7, runs: 200, schedules: 200, found: false });
+    expect(ja).to.include({ model: 'core', strategy: 'random', seed: 7, runs: 2000, schedules: 2000, found: false });
     expect(ja).to.have.property('elapsedMs');
     expect(timing(lastJson(b.stdout))).to.deep.equal(timing(ja));
   });

@@ -1,0 +1,128 @@
+import type { StreamStatus, TapStream } from '../core/wire.js';
+import { viewOf } from './checks.js';
+import type { Environment } from './environment.js';
+import type { TapaUnderTest } from './model.js';
+import { APP_STEPS, conduitName, streamName, TRENCH, type Scenario, type Step } from './scenario.js';
+
+interface Watcher {
+  readonly tapa: TapaUnderTest;
+  readonly conduit: string | undefined;
+  last: readonly StreamStatus[] | undefined;
+}
+
+/** The target applications: they make the Tap calls a scenario asks for and read Watch. */
+export class Application {
+  private request = 0;
+  private readonly open = new Set<string>();
+  private readonly watchers: Watcher[] = [];
+  private readonly queued = new Map<string, (() => void)[]>();
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly tapas: readonly TapaUnderTest[],
+    /** Told of every Tap call made, so that its answer can be awaited. */
+    private readonly asked: (tapa: string, request: number) => void,
+  ) {}
+
+  handles(step: Step): boolean {
+    return APP_STEPS.includes(step.kind);
+  }
+
+  apply(step: Step): void {
+    const tapa = this.tapas[step.a % this.scenario.tapas]!;
+    const conduit = step.b % this.scenario.conduits;
+    switch (step.kind) {
+      case 'open':
+      case 'close':
+        return this.call(tapa, step.kind, conduit, step.c % this.scenario.streams);
+      case 'openAll':
+        for (const c of new Set([conduit, (conduit + 1) % this.scenario.conduits])) {
+          for (let s = 0; s < this.scenario.streams; s++) this.call(tapa, 'open', c, s);
+        }
+        return;
+      case 'closeAll':
+        for (const key of [...this.open]) {
+          const [name, c, s] = key.split('/');
+          if (name === tapa.name) this.call(tapa, 'close', Number(c), Number(s));
+        }
+        return;
+      case 'watch': {
+        const only = step.c % 2 === 1 ? conduitName(conduit) : undefined;
+        const watcher: Watcher = { tapa, conduit: only, last: undefined };
+        this.watchers.push(watcher);
+        const filter: TapStream | undefined = only === undefined ? undefined : { name: '', conduit: { name: only } };
+        tapa.watch(this.watchers.length, filter, (statuses) => {
+          watcher.last = statuses;
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * What Watch last told each application, against the world at rest: exactly the
+   * streams it has open (within its filter), OPEN exactly where its TAPA has an ENABLED
+   * target. A Watch that stops updating fails here.
+   */
+  staleWatches(env: Environment): string[] {
+    const out: string[] = [];
+    for (const [i, w] of this.watchers.entries()) {
+      const expected = [...this.open]
+        .map((key) => key.split('/'))
+        .filter(([name, c]) => name === w.tapa.name && (w.conduit === undefined || conduitName(Number(c)) === w.conduit))
+        .map(([, c, s]) => streamName(Number(c), Number(s)));
+      const got = (w.last ?? []).map((s) => s.stream?.name ?? '');
+      if ([...expected].sort().join() !== [...got].sort().join()) {
+        out.push(`${w.tapa.name} Watch #${i + 1} shows [${got.join(', ')}], the application has [${expected.join(', ')}] open`);
+        continue;
+      }
+      const enabled = new Set(viewOf(env, w.tapa).targets.filter((t) => t.status === 'ENABLED').map((t) => t.stream?.name));
+      for (const s of w.last ?? []) {
+        const name = s.stream?.name ?? '';
+        if ((s.status === 'OPEN') !== enabled.has(name)) out.push(`${w.tapa.name} Watch #${i + 1} shows ${name} ${s.status}, its target is ${enabled.has(name) ? '' : 'not '}ENABLED`);
+      }
+    }
+    return out;
+  }
+
+  /** An answer arrived: the application makes its next call, if it has one waiting. */
+  answered(tapa: string): void {
+    this.busy.delete(tapa);
+    this.next(tapa);
+  }
+
+  /**
+   * Like a real client, an application waits for the answer to one call before it makes
+   * the next; two RPCs in flight at once could arrive in either order.
+   */
+  private call(tapa: TapaUnderTest, what: 'open' | 'close', conduit: number, stream: number): void {
+    const key = `${tapa.name}/${conduit}/${stream}`;
+    if (what === 'open') this.open.add(key);
+    else this.open.delete(key);
+    const msg: TapStream = { name: streamName(conduit, stream), conduit: { name: conduitName(conduit), trench: { name: TRENCH } } };
+    const queue = this.queued.get(tapa.name) ?? [];
+    queue.push(() => {
+      const request = ++this.request;
+      this.asked(tapa.name, request);
+      tapa[what](request, msg);
+    });
+    this.queued.set(tapa.name, queue);
+    this.next(tapa.name);
+  }
+
+  private next(tapa: string): void {
+    if (this.busy.has(tapa)) return;
+    const send = this.queued.get(tapa)?.shift();
+    if (!send) return;
+    this.busy.add(tapa);
+    send();
+  }
+
+  /** Every call made and answered, none waiting. */
+  get idle(): boolean {
+    return this.busy.size === 0;
+  }
+}
