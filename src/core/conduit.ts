@@ -95,7 +95,10 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
     conduit.request = initialRequest(conduit.identity, turn.state.config.node);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && overtaken(conduit, op, result.connection)) {
     // Rather than guess which is newer, ask again: a connect is repeated, an update is
-    // re-sent from what the monitor reported (NSM Requests are idempotent).
+    // re-sent from what the monitor reported (NSM Requests are idempotent). A reselect
+    // or a recovery was carried out by this answer all the same: repeating it would
+    // make NSM pick yet another path, and new IPs, every time.
+    if (op.call === 'connect') conduit.request = initialRequest(conduit.identity, turn.state.config.node);
     conduit.appliedVips = [];
     updateLocalIps(conduit);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && result.connection.state === 'DOWN') {

@@ -6,7 +6,7 @@ import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
 import type { Environment } from './environment.js';
 import type { Model, TapaSpec, TapaUnderTest } from './model.js';
 import { NAMESPACE } from './scenario.js';
-import type { Outcome, Subscription } from './world.js';
+import type { Outcome, Subscription } from './ports.js';
 
 /**
  * Makes a core misbehave, to prove that the checkers notice: each effect is kept,

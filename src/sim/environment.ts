@@ -2,7 +2,7 @@ import { connectionIdentity, type CallError } from '../core/index.js';
 import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../core/wire.js';
 import type { Scheduler } from './kernel/index.js';
 import { conduitName, NAMESPACE, streamName, tapaName, TRENCH, windowMs, type Scenario, type Step } from './scenario.js';
-import { Ports, type Outcome, type Subscription } from './world.js';
+import { Ports, type LatestStream, type Outcome, type Subscription } from './ports.js';
 import { NsmModel } from './world/nsm.js';
 import { NspModel, type ConduitConfig } from './world/nsp.js';
 
@@ -24,7 +24,7 @@ export class Environment {
   readonly nsm: NsmModel;
   readonly ports: Ports;
   private config: ConduitConfig[];
-  private readonly configWatches = new Map<Subscription, string>();
+  private readonly configWatches = new Map<LatestStream, string>();
   private readonly monitors = new Map<Subscription, { ids: Set<string>; send: (e: ConnectionEvent) => void }>();
 
   constructor(readonly scheduler: Scheduler, readonly scenario: Scenario) {
@@ -38,7 +38,7 @@ export class Environment {
     }));
     this.nsp.configure(TRENCH, this.config);
     this.nsp.onConfigChange((trench) => {
-      for (const [sub, t] of this.configWatches) if (t === trench) (sub as ReturnType<Ports['latest']>).changed();
+      for (const [sub, t] of this.configWatches) if (t === trench) sub.changed();
     });
     this.nsm.onEvent((event) => {
       for (const { ids, send } of this.monitors.values()) {
@@ -80,7 +80,10 @@ export class Environment {
   }
 
   monitor(caller: string, label: string, selector: MonitorScopeSelector, push: (e: ConnectionEvent) => void, end: (e: CallError) => void): Subscription {
-    const stream = this.ports.ordered<ConnectionEvent>(NSM, caller, label, push, end);
+    const stream = this.ports.ordered<ConnectionEvent>(NSM, caller, label, push, (error) => {
+      this.monitors.delete(stream);
+      end(error);
+    });
     const ids = new Set(selector.pathSegments.map((p) => p.id));
     this.monitors.set(stream, { ids, send: (e) => stream.send(e) });
     this.scheduler.spawn(NSM, `${label} subscribe`, () => stream.send(this.nsm.snapshot(selector)));
@@ -155,7 +158,10 @@ export class Environment {
     const stream = this.ports.latest(NSP, caller, label, () => {
       this.nsp.assertAvailable();
       return read();
-    }, push, end);
+    }, push, (error) => {
+      this.configWatches.delete(stream);
+      end(error);
+    });
     this.configWatches.set(stream, trench);
     return { id: stream.id, server: NSP, cancel: () => { this.configWatches.delete(stream); stream.cancel(); } };
   }

@@ -211,6 +211,18 @@ describe('core: conduit and NSM', () => {
     expect(d.pending('nsmRequest').request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B, '20.0.0.1/32']);
   });
 
+  it('a reselect overtaken by a DELETE is followed by a plain request, not another reselect', () => {
+    const d = new Driver();
+    openStream(d);
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, [IP_A], 'DOWN'));
+    const reselect = d.pending('nsmRequest');
+    expect(reselect.request.connection?.state).to.equal('RESELECT_REQUESTED');
+    monitorEvent(d, { ...update(connection, [IP_A], 'DOWN'), type: 'DELETE' });
+    d.send({ kind: 'nsmConnection', op: reselect.op, connection: answered(reselect.request, [IP_B]) });
+    expect(d.pending('nsmRequest').request.connection?.state).to.equal('UP');
+  });
+
   it('an answer with a DOWN connection is healed by reselecting', () => {
     const d = new Driver();
     d.open(tapStream('stream-a1'));
