@@ -72,6 +72,8 @@ export function open(turn: Turn, request: number, msg: TapStream | undefined): v
 function want(turn: Turn, stream: StreamState, conduit: ConduitState): void {
   stream.wanted = true;
   conduit.wanted++;
+  // A conduit that was winding down may have a connection or VIPs to catch up on.
+  turn.dirtyConduits.add(conduit);
   turn.state.registry.set(stream.key, stream);
   turn.membership.add(stream);
   turn.touchStream(stream);

@@ -233,6 +233,16 @@ describe('core: conduit and NSM', () => {
     expect(status(d)).to.equal('UNAVAILABLE');
   });
 
+  it('re-opened while winding down: the conduit catches up on what it skipped (a VIP update)', () => {
+    const d = new Driver();
+    openStream(d);
+    d.close(tapStream('stream-a1'));
+    pushFlows(d, [flow(['20.0.0.1/32'])]); // no update while nothing is wanted
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+    d.open(tapStream('stream-a1'));
+    expect(d.pending('nsmRequest').request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_A, '20.0.0.1/32']);
+  });
+
   it('the last stream closing: targets unregistered first, then NSM Close, then the trench is released', () => {
     const d = new Driver();
     openStream(d);
