@@ -115,3 +115,18 @@ export function streamName(conduit: number, i: number): string {
 export function timeline(scenario: Scenario): Step[] {
   return scenario.steps.map((s, i) => ({ s, i })).sort((x, y) => x.s.at - y.s.at || x.i - y.i).map((x) => x.s);
 }
+
+/**
+ * The application of the #578 report: every 30 s a pod either opens the streams of two
+ * conduits or closes all it has open, here for `cycles` rounds on every TAPA, behind a
+ * proxy that hands out no bridge IPs.
+ */
+export function reporterScenario(tapas: number, cycles: number, faults: readonly Step[] = []): Scenario {
+  const steps: Step[] = [];
+  for (let i = 0; i < cycles; i++) {
+    for (let a = 0; a < tapas; a++) steps.push({ at: i * 30_000 + a, kind: i % 2 === 0 ? 'openAll' : 'closeAll', a, b: 0, c: 0 });
+  }
+  // End with the streams open, so that convergence means something.
+  if (cycles % 2 === 0) for (let a = 0; a < tapas; a++) steps.push({ at: cycles * 30_000 + a, kind: 'openAll', a, b: 0, c: 0 });
+  return { tapas, conduits: 2, streams: 2, maxTargets: 4, faultyProxy: true, steps: [...steps, ...faults] };
+}

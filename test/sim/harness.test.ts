@@ -8,7 +8,7 @@ import { MODELS } from '../../src/sim/models.js';
 import { tapaProperty } from '../../src/sim/property.js';
 import { replay } from '../../src/sim/replay.js';
 import { runScenario } from '../../src/sim/run.js';
-import type { Scenario } from '../../src/sim/scenario.js';
+import { reporterScenario, type Scenario } from '../../src/sim/scenario.js';
 import { parseTrace, TraceError } from '../../src/sim/trace.js';
 
 const core = MODELS.get('core')!;
@@ -51,6 +51,19 @@ describe('sim: runs', () => {
     const outcome = replay(tampered, core);
     expect(outcome.kind).to.equal('diverged');
     expect(outcome.kind === 'diverged' && outcome.message).to.contain('step 7');
+  });
+
+  it("the #578 reporter's application (open two conduits / close all, every 30 s, faulty proxy) converges under 200 schedules", () => {
+    const scenario = reporterScenario(2, 5, [
+      { at: 45_000, kind: 'vips', a: 0, b: 0, c: 1 },
+      { at: 50_000, kind: 'heal', a: 0, b: 1, c: 0 },
+      { at: 95_000, kind: 'vips', a: 0, b: 1, c: 2 },
+    ]);
+    expect(scenario.steps.filter((s) => s.kind === 'openAll')).to.have.length(6);
+    for (let seed = 0; seed < 200; seed++) {
+      const strategy = seed % 2 === 0 ? ({ kind: 'random', seed } as const) : ({ kind: 'pct', seed, depth: 3 } as const);
+      expect(runScenario(scenario, { model: core, strategy, seed }).failure, `seed ${seed}`).to.equal(undefined);
+    }
   });
 
   it('the plan of a hunt run is a pure function of its seed', () => {
