@@ -18,9 +18,8 @@ import type { NspStream, NspTarget } from './wire.js';
  *
  * Acquiring a target: lookup (identifiers in use) -> register DISABLED -> verify (no
  * collision, else re-draw and register again) -> register ENABLED. Keeping it: every
- * nspEntryTimeout, refresh (register ENABLED) -> confirm (the NSP still has it ENABLED,
- * else it expired us and the register created a DISABLED entry: acquire again, keeping
- * the identifier). Releasing it: unregister.
+ * nspEntryTimeout, confirm (the NSP still has it ENABLED; else acquire again, keeping
+ * the identifier) -> refresh (register ENABLED again). Releasing it: unregister.
  */
 export function reconcileTarget(turn: Turn, stream: StreamState, conduit: ConduitState): void {
   if (stream.op || stream.timer?.purpose === 'retry') return;
@@ -38,7 +37,7 @@ export function reconcileTarget(turn: Turn, stream: StreamState, conduit: Condui
     send(turn, stream, 'lookup', want.ips, stream.identifier);
   } else if (stream.failed) {
     // The last refresh failed: retry it now that the back-off is over.
-    send(turn, stream, 'refresh', reg.ips, reg.identifier);
+    send(turn, stream, 'confirm', reg.ips, reg.identifier);
   } else if (!stream.timer) {
     arm(turn, stream, 'refresh', turn.state.config.nspEntryTimeoutMs);
   }
@@ -72,11 +71,11 @@ export function onTargetResult(turn: Turn, stream: StreamState, conduit: Conduit
       stream.registered = { ips: op.ips, identifier: op.identifier, status: 'ENABLED' };
       succeeded(turn, stream);
       return;
-    case 'refresh':
-      if (current) send(turn, stream, 'confirm', op.ips, op.identifier);
-      return;
     case 'confirm':
-      confirm(turn, stream, op, targets);
+      if (current) confirm(turn, stream, current, op, targets);
+      return;
+    case 'refresh':
+      succeeded(turn, stream);
       return;
     case 'unregister':
       stream.registered = undefined;
@@ -96,7 +95,7 @@ export function onStreamTimer(turn: Turn, stream: StreamState, conduit: ConduitS
   const reg = stream.registered;
   const want = desired(turn.state, stream, conduit);
   if (purpose === 'refresh' && !stream.op && reg?.status === 'ENABLED' && want && sameSet(reg.ips, want.ips)) {
-    send(turn, stream, 'refresh', reg.ips, reg.identifier);
+    send(turn, stream, 'confirm', reg.ips, reg.identifier);
   }
 }
 
@@ -143,11 +142,20 @@ function full(turn: Turn, stream: StreamState): void {
   backOff(turn, stream);
 }
 
-function confirm(turn: Turn, stream: StreamState, op: TargetOp, targets: readonly NspTarget[]): void {
+/**
+ * The first half of a refresh: is our target still ENABLED at the NSP? Only then is it
+ * registered again (the keep-alive). Go registers first and checks after; but a register
+ * of an entry the NSP had lost creates it DISABLED, and the next register would turn
+ * that DISABLED entry ENABLED without any collision check: after an NSP restart that
+ * wiped its registry, two pods could end up ENABLED with one identifier (the simulator
+ * found this). Checking first means a DISABLED or missing target is always acquired
+ * again, through the collision check, keeping its identifier if it is still free.
+ */
+function confirm(turn: Turn, stream: StreamState, want: Desired, op: TargetOp, targets: readonly NspTarget[]): void {
+  if (op.identifier > want.maxTargets) return; // maxTargets shrank meanwhile: reconciling acquires anew
   const own = targets.find((t) => sameSet(t.ips, op.ips));
+  if (own?.status === 'ENABLED' && parseIdentifier(own) === op.identifier) return send(turn, stream, 'refresh', op.ips, op.identifier);
   const reg = stream.registered;
-  if (own?.status === 'ENABLED' && parseIdentifier(own) === op.identifier) return succeeded(turn, stream);
-  // The NSP expired us; the refresh registered a new, DISABLED, target. Acquire again.
   if (reg && sameSet(reg.ips, op.ips)) stream.registered = { ...reg, status: 'DISABLED' };
 }
 

@@ -148,10 +148,10 @@ describe('core: conduit and NSM', () => {
     const d = new Driver();
     openStream(d);
     d.fire(d.timerOf(30_000));
-    const refresh = d.pending('register');
+    const refresh = d.pending('getTargets');
     monitorEvent(d, update(conduitState(d).connection!, [IP_B]));
     expect(d.openCalls('unregister')).to.have.length(0);
-    d.done(refresh.op);
+    d.send({ kind: 'nspTargets', op: refresh.op, targets: [] });
     expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
   });
 

@@ -112,8 +112,7 @@ describe('core: target protocol', () => {
     connected(d, 1);
     const id = acquire(d);
     d.fire(d.timerOf(30_000));
-    d.done(d.pending('register').op);
-    targets(d, []); // the NSP had expired us: the refresh re-created us DISABLED
+    targets(d, [target([IP_A], id, 'DISABLED')]); // the NSP lost us and our own register re-created us DISABLED
     targets(d, [target([IP_B], id, 'ENABLED')]); // meanwhile another pod took the only slot
     const un = d.pending('unregister');
     expect(un.target.ips).to.deep.equal([IP_A]);
@@ -159,44 +158,46 @@ describe('core: target protocol', () => {
     expect(d.pending('register').target.context['identifier']).to.equal('100');
   });
 
-  it('refresh every nspEntryTimeout: register ENABLED, then confirm it is still ENABLED', () => {
+  it('refresh every nspEntryTimeout: first confirm it is still ENABLED, then register it ENABLED again', () => {
     const d = new Driver();
     const id = openStream(d);
     d.fire(d.timerOf(30_000));
+    expect(d.openCalls('register')).to.have.length(0);
+    targets(d, [target([IP_A], id, 'ENABLED')]);
     const refresh = d.pending('register');
     expect(refresh.target.status).to.equal('ENABLED');
     expect(refresh.target.context['identifier']).to.equal(String(id));
     d.done(refresh.op);
-    targets(d, [target([IP_A], id, 'ENABLED')]);
     expect(status(d)).to.equal('OPEN');
     expect(d.timerOf(30_000)).to.be.a('number');
   });
 
-  it('NSP expired us during refresh: acquire again, keeping the identifier', () => {
-    const d = new Driver();
-    const id = openStream(d);
-    d.fire(d.timerOf(30_000));
-    d.done(d.pending('register').op);
-    // The register re-created us, forced DISABLED.
-    targets(d, [target([IP_A], id, 'DISABLED')]);
-    expect(status(d)).to.equal('PENDING');
-    targets(d, [target([IP_A], id, 'DISABLED')]);
-    const reg = d.pending('register');
-    expect(reg.target).to.include({ status: 'DISABLED' });
-    expect(reg.target.context['identifier']).to.equal(String(id));
+  it('NSP lost us or holds us DISABLED at refresh: acquire again through the collision check, keeping the identifier', () => {
+    for (const found of [[], [target([IP_A], 1, 'DISABLED')]]) {
+      const d = new Driver();
+      const id = openStream(d);
+      d.fire(d.timerOf(30_000));
+      targets(d, found.map((t) => ({ ...t, context: { identifier: String(id) } })));
+      expect(d.openCalls('register')).to.have.length(0); // never straight back to ENABLED
+      expect(status(d)).to.equal('PENDING');
+      targets(d, []);
+      const reg = d.pending('register');
+      expect(reg.target).to.include({ status: 'DISABLED' });
+      expect(reg.target.context['identifier']).to.equal(String(id));
+    }
   });
 
   it('NSP unreachable: refresh fails -> UNAVAILABLE, retried after about 1 s, OPEN again when it answers', () => {
     const d = new Driver();
     const id = openStream(d);
     d.fire(d.timerOf(30_000));
-    d.fail(d.pending('register').op);
+    d.fail(d.pending('getTargets').op);
     expect(status(d)).to.equal('UNAVAILABLE');
     d.fire(d.retryTimer());
-    d.fail(d.pending('register').op, 'DEADLINE_EXCEEDED');
+    d.fail(d.pending('getTargets').op, 'DEADLINE_EXCEEDED');
     d.fire(d.retryTimer());
-    d.done(d.pending('register').op);
     targets(d, [target([IP_A], id, 'ENABLED')]);
+    d.done(d.pending('register').op);
     expect(status(d)).to.equal('OPEN');
   });
 
@@ -256,7 +257,6 @@ describe('core: target protocol', () => {
     expect(id, 'precondition: this seed draws an identifier above the new maxTargets').to.be.greaterThan(2);
     d.fire(d.timerOf(30_000)); // the refresh is in flight when the config changes
     pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', 2)]);
-    d.done(d.pending('register').op);
     targets(d, [target([IP_A], id, 'ENABLED')]);
     targets(d, []);
     const reg = d.pending('register');
