@@ -1,11 +1,31 @@
 #!/usr/bin/env node
+import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { endQuietlyOnClosedPipe } from '../stdout.js';
 import { version } from '../version.js';
+import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
+import { serverStream, unary } from './calls.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { startSidecar } from './sidecar.js';
 
-// The sidecar's command line. `serve` and the client commands arrive with the gRPC shell;
-// until then an unknown command is a usage error (exit 2), never a silent success.
 endQuietlyOnClosedPipe();
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`tapa: ${message}\n`);
+  process.exit(code);
+}
+
+function config(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+}
 
 const program = new Command('tapa')
   .description("Meridio's Target Access Point Ambassador: a drop-in for the Go TAPA sidecar")
@@ -13,9 +33,84 @@ const program = new Command('tapa')
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .showHelpAfterError();
 
-program.action(() => {
-  program.outputHelp();
-  process.exit(2);
-});
+program
+  .command('serve')
+  .description('run the sidecar: the Tap API on MERIDIO_SOCKET, configured by the MERIDIO_* variables')
+  .option('--embedded', "also run the simulator's NSP and NSM in this process, with Meridio's example trench")
+  .action(async (o: { embedded?: boolean }) => {
+    let env: NodeJS.ProcessEnv = process.env;
+    let stopEmbedded = async (): Promise<void> => {};
+    if (o.embedded) {
+      // Loaded only here: production never runs the simulator.
+      const { startEmbedded } = await import('../sim/serve/embedded.js');
+      const world = await startEmbedded({ nsmSocket: join(tmpdir(), `tapa-nsm-${process.pid}.sock`) });
+      process.stdout.write(`embedded NSP at ${world.nspAddress}\nembedded NSM at ${world.nsmAddress}\n`);
+      env = { ...process.env, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress };
+      stopEmbedded = () => world.stop();
+    }
+    const cfg = config(env);
+    const log = createLogger(cfg.logLevel);
+    const sidecar = await startSidecar(cfg, log).catch((err: Error) => fail(`cannot serve on ${cfg.socket}: ${err.message}`, 1));
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      await sidecar.shutdown();
+      await stopEmbedded();
+      process.exit(0);
+    };
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) process.on(signal, () => void stop(signal));
+  });
+
+interface ClientOptions {
+  trench: string;
+  conduit: string;
+  stream: string;
+  socket?: string;
+}
+
+function client(o: ClientOptions): { client: grpc.Client; stream: Stream } {
+  const socket = o.socket ?? config(process.env).socket;
+  return {
+    client: new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure()),
+    stream: { name: o.stream, conduit: { name: o.conduit, trench: { name: o.trench } } },
+  };
+}
+
+for (const [name, method] of [['open', TapService.open], ['close', TapService.close]] as const) {
+  program
+    .command(name)
+    .description(`Tap.${name === 'open' ? 'Open' : 'Close'} a stream, like Meridio's example target-client`)
+    .requiredOption('-t, --trench <name>')
+    .requiredOption('-c, --conduit <name>')
+    .requiredOption('-s, --stream <name>')
+    .option('--socket <path>', 'the TAPA socket (default: MERIDIO_SOCKET or /ambassador.sock)')
+    .action((o: ClientOptions) => {
+      const { client: c, stream } = client(o);
+      unary(c, method, stream, 10_000, (result) => {
+        c.close();
+        if (!result.ok) fail(`${name}: ${result.error.code}: ${result.error.message}`, 1);
+        process.stdout.write(`${name} ${o.trench}/${o.conduit}/${o.stream}: OK\n`);
+      });
+    });
+}
+
+program
+  .command('watch')
+  .description('Tap.Watch: print every status update of the matching streams as a JSON line')
+  .option('-t, --trench <name>', 'trench (empty: any)', '')
+  .option('-c, --conduit <name>', 'conduit (empty: any)', '')
+  .option('-s, --stream <name>', 'stream (empty: any)', '')
+  .option('--socket <path>', 'the TAPA socket (default: MERIDIO_SOCKET or /ambassador.sock)')
+  .action((o: ClientOptions) => {
+    const { client: c, stream } = client(o);
+    serverStream(c, TapService.watch, stream, { waitForReady: false },
+      (r) => process.stdout.write(`${JSON.stringify(r.streamStatus.map((s) => ({ stream: s.stream?.name, conduit: s.stream?.conduit?.name, trench: s.stream?.conduit?.trench?.name, status: s.status })))}\n`),
+      (error) => {
+        c.close();
+        if (error && error.code !== 'CANCELLED') fail(`watch: ${error.code}: ${error.message}`, 1);
+      });
+  });
 
 program.parse();

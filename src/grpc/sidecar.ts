@@ -1,0 +1,83 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { chmodSync, rmSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { TapService } from '../wire/ambassador/v1/tap.js';
+import { nspAddressOf, type Config } from './config.js';
+import { Executor } from './executor.js';
+import type { Logger } from './log.js';
+import { Runtime } from './runtime.js';
+import { tapServer } from './tap-server.js';
+
+export interface Sidecar {
+  /** Unregisters every target and closes every NSM connection (bounded by MERIDIO_TIMEOUT), then stops serving. */
+  shutdown(): Promise<'clean' | 'timed out'>;
+  readonly runtime: Runtime;
+}
+
+/** The event being handled may take this long before the health check says NOT_SERVING. */
+const STUCK_MS = 2_000;
+
+/**
+ * The production TAPA: the core behind the Tap API on a unix socket, talking to the
+ * NSP of each trench and to NSM over gRPC.
+ */
+export async function startSidecar(config: Config, log: Logger, credentials = grpc.credentials.createInsecure()): Promise<Sidecar> {
+  let accepting = true;
+  let executor: Executor | undefined;
+  // Identifiers are drawn from a seeded generator inside the core; in production the
+  // seed itself is random, so that pods do not all draw the same sequence.
+  const runtime = new Runtime(randomInt(2 ** 31), {
+    name: config.name,
+    node: config.node,
+    namespace: config.namespace,
+    nspEntryTimeoutMs: config.nspEntryTimeoutMs,
+    timeoutMs: config.timeoutMs,
+  }, (effect) => executor?.execute(effect));
+  executor = new Executor(
+    {
+      nspAddress: (trench) => nspAddressOf(config, trench),
+      nsmAddress: `unix://${config.nsmSocket}`,
+      credentials,
+      maxBackoffMs: config.grpcMaxBackoffMs,
+    },
+    (event) => runtime.dispatch(event),
+    log,
+  );
+  const server = new grpc.Server();
+  server.addService(TapService, tapServer((event) => runtime.dispatch(event), executor, () => accepting));
+  // Go's TAPA stays SERVING while deadlocked; this one reports on its event loop.
+  const health = new HealthImplementation({ '': 'SERVING' });
+  health.addToServer(server);
+  const watchdog = setInterval(() => health.setStatus('', runtime.busyFor() > STUCK_MS ? 'NOT_SERVING' : 'SERVING'), 1_000);
+  watchdog.unref();
+  rmSync(config.socket, { force: true }); // a socket file left by a previous run
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${config.socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  chmodSync(config.socket, config.socketMode);
+  log.info({ socket: config.socket, nsm: config.nsmSocket }, 'serving the Tap API');
+
+  return {
+    runtime,
+    shutdown: async () => {
+      accepting = false;
+      const done = new Promise<'clean'>((resolve) => executor!.onShutdownComplete(() => resolve('clean')));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), config.timeoutMs);
+      });
+      runtime.dispatch({ kind: 'shutdown' });
+      const outcome = await Promise.race([done, late]);
+      clearTimeout(timer);
+      clearInterval(watchdog);
+      health.setStatus('', 'NOT_SERVING');
+      // Watch streams never end on their own; the core has finished, so cut them.
+      server.forceShutdown();
+      executor!.close();
+      rmSync(config.socket, { force: true });
+      log.info({ outcome }, 'stopped');
+      return outcome;
+    },
+  };
+}
