@@ -2,12 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { chmodSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
-import { TapService } from '../wire/ambassador/v1/tap.js';
 import { nspAddressOf, type Config } from './config.js';
 import { Executor } from './executor.js';
 import type { Logger } from './log.js';
 import { Runtime } from './runtime.js';
-import { tapServer } from './tap-server.js';
+import { CheckedTapService, tapServer } from './tap-server.js';
 
 export interface Sidecar {
   /** Unregisters every target and closes every NSM connection (bounded by MERIDIO_TIMEOUT), then stops serving. */
@@ -45,7 +44,7 @@ export async function startSidecar(config: Config, log: Logger, credentials = gr
     log,
   );
   const server = new grpc.Server();
-  server.addService(TapService, tapServer((event) => runtime.dispatch(event), executor, () => accepting));
+  server.addService(CheckedTapService, tapServer((event) => runtime.dispatch(event), executor, () => accepting));
   // Go's TAPA stays SERVING while deadlocked; this one reports on its event loop.
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);

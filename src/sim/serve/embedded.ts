@@ -27,6 +27,8 @@ export interface EmbeddedWorld {
   readonly nsmAddress: string;
   readonly nsp: NspModel;
   readonly nsm: NsmModel;
+  /** Stops the NSP server, restarts its registry ('reload' keeps it, re-armed; 'wipe' forgets it) and serves again on the same port. */
+  restartNsp(mode: 'reload' | 'wipe'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,8 +48,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
   const nsp = new NspModel(options.entryTimeoutMs === undefined ? {} : { entryTimeoutMs: options.entryTimeoutMs });
   const nsm = new NsmModel({ faultyProxy: options.faultyProxy ?? false });
   nsp.configure(options.trench ?? EXAMPLE_TRENCH, options.conduits ?? EXAMPLE_CONDUITS);
-  const nspServer = new grpc.Server();
-  const expiry = addNspServices(nspServer, nsp);
+  let nspServer = new grpc.Server();
+  let expiry = addNspServices(nspServer, nsp);
   const nsmServer = new grpc.Server();
   addNsmServices(nsmServer, nsm);
   const port = await bind(nspServer, `127.0.0.1:${options.nspPort ?? 0}`);
@@ -58,6 +60,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
     nsmAddress: `unix://${options.nsmSocket}`,
     nsp,
     nsm,
+    restartNsp: async (mode) => {
+      expiry.close();
+      nspServer.forceShutdown();
+      nspServer = new grpc.Server();
+      expiry = addNspServices(nspServer, nsp);
+      // Entries kept by a reload get fresh expiry timers, as the NSP re-arms them on start.
+      for (const arming of nsp.restart(mode, Date.now())) expiry.arm(arming);
+      await bind(nspServer, `127.0.0.1:${port}`);
+    },
     stop: async () => {
       expiry.close();
       nspServer.forceShutdown();

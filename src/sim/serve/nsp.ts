@@ -10,7 +10,7 @@ type Streaming<Req, Res> = grpc.ServerWritableStream<Req, Res>;
  * The simulator's NSP model served over real gRPC (embedded mode and integration tests),
  * with real timers for registry expiry.
  */
-export function addNspServices(server: grpc.Server, nsp: NspModel): { close(): void } {
+export function addNspServices(server: grpc.Server, nsp: NspModel): { arm(a: { key: string; generation: number }): void; close(): void } {
   const timers = new Set<NodeJS.Timeout>();
   const arm = ({ key, generation }: { key: string; generation: number }): void => {
     const t = setTimeout(() => {
@@ -70,6 +70,7 @@ export function addNspServices(server: grpc.Server, nsp: NspModel): { close(): v
   server.addService(ConfigurationManagerService, config);
   server.addService(TargetRegistryService, registry);
   return {
+    arm,
     close: () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();

@@ -1,0 +1,77 @@
+import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { connectionIdentity } from '../../src/core/index.js';
+import { unary, serverStream } from '../../src/grpc/calls.js';
+import { loadConfig } from '../../src/grpc/config.js';
+import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
+import { startEmbedded, type EmbeddedWorld } from '../../src/sim/serve/embedded.js';
+import { TapService, type Stream, type StreamResponse } from '../../src/wire/ambassador/v1/tap.js';
+import type { CallError } from '../../src/core/index.js';
+
+/** A sidecar against the embedded NSP and NSM, over real sockets, with short real timeouts. */
+export interface Rig {
+  readonly world: EmbeddedWorld;
+  readonly sidecar: Sidecar;
+  readonly socket: string;
+  readonly env: Record<string, string>;
+  call(method: 'open' | 'close', stream: Stream): Promise<CallError | undefined>;
+  watch(filter: Stream, onMessage: (r: StreamResponse) => void): { cancel(): void };
+  connectionId(conduit: string): string;
+  stop(): Promise<void>;
+}
+
+export async function rig(extra: Record<string, string> = {}): Promise<Rig> {
+  const dir = mkdtempSync(join(tmpdir(), 'tapa-rig-'));
+  const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), entryTimeoutMs: 2_000 });
+  const socket = join(dir, 'tapa.sock');
+  const env = {
+    MERIDIO_NAME: 'target-a',
+    MERIDIO_NODE: 'worker-1',
+    MERIDIO_SOCKET: socket,
+    MERIDIO_NSP_ADDRESS: world.nspAddress,
+    MERIDIO_NSM_SOCKET: world.nsmAddress,
+    MERIDIO_NSP_ENTRY_TIMEOUT: '1s',
+    MERIDIO_TIMEOUT: '3s',
+    MERIDIO_GRPC_MAX_BACKOFF: '200ms',
+    MERIDIO_LOG_LEVEL: 'ERROR',
+    ...extra,
+  };
+  const sidecar = await startSidecar(loadConfig(env), pino({ level: 'silent' }));
+  const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
+  return {
+    world,
+    sidecar,
+    socket,
+    env,
+    call: (method, stream) =>
+      new Promise((resolve) => unary(client, TapService[method], stream, 5_000, (r) => resolve(r.ok ? undefined : r.error))),
+    watch: (filter, onMessage) => serverStream(client, TapService.watch, filter, {}, onMessage, () => {}),
+    connectionId: (conduit) => connectionIdentity('target-a', 'default', 'trench-a', conduit).id,
+    stop: async () => {
+      client.close();
+      await sidecar.shutdown();
+      await world.stop();
+    },
+  };
+}
+
+/** Waits for a condition of the world (never for a fixed time); fails with the last reason after `limitMs`. */
+export async function eventually(check: () => void, limitMs = 15_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+export function stream(name: string, conduit = 'load-balancer-a1', trench = 'trench-a'): Stream {
+  return { name, conduit: { name: conduit, trench: { name: trench } } };
+}
