@@ -80,3 +80,14 @@ export function divergences(state: TapaState, view: WorldView): string[] {
 export function converged(state: TapaState, view: WorldView): boolean {
   return divergences(state, view).length === 0;
 }
+
+/**
+ * Does the TAPA know it may hold this NSP target: registered under these IPs, or with a
+ * call about its stream in flight? A target of this TAPA that it does not know of is stale.
+ */
+export function mayHold(state: TapaState, target: NspTarget): boolean {
+  const s = target.stream;
+  const stream = state.trenches.get(s?.conduit?.trench?.name ?? '')?.conduits.get(s?.conduit?.name ?? '')?.streams.get(s?.name ?? '');
+  if (!stream) return false;
+  return stream.op !== undefined || (stream.registered !== undefined && sameSet(stream.registered.ips, target.ips));
+}

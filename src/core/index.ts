@@ -4,7 +4,7 @@ export { defaultConfig, limits, type CoreConfig } from './config.js';
 export type { TapaEvent, CallError, GrpcCode } from './events.js';
 export type { TapaEffect, CallEffect, Scope } from './effects.js';
 export { invariants } from './invariants.js';
-export { converged, divergences, type WorldView } from './converged.js';
+export { converged, divergences, mayHold, type WorldView } from './converged.js';
 export { createRng, nextInt, nextUint32, type RngState } from './rng.js';
 export { connectionIdentity } from './connection.js';
 export { localIps } from './localips.js';

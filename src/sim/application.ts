@@ -1,6 +1,5 @@
 import type { StreamStatus, TapStream } from '../core/wire.js';
-import { viewOf } from './checks.js';
-import type { Environment } from './environment.js';
+import { viewOf, type Models } from './checks.js';
 import type { TapaUnderTest } from './model.js';
 import { APP_STEPS, conduitName, streamName, TRENCH, type Scenario, type Step } from './scenario.js';
 
@@ -67,7 +66,7 @@ export class Application {
    * streams it has open (within its filter), OPEN exactly where its TAPA has an ENABLED
    * target. A Watch that stops updating fails here.
    */
-  staleWatches(env: Environment): string[] {
+  staleWatches(env: Models): string[] {
     const out: string[] = [];
     for (const [i, w] of this.watchers.entries()) {
       const expected = [...this.open]

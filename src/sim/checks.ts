@@ -1,13 +1,21 @@
 import { connectionIdentity, parseIdentifier, type WorldView } from '../core/index.js';
 import type { NspTarget } from '../core/wire.js';
-import type { Environment } from './environment.js';
+import type { NsmModel } from './world/nsm.js';
+import type { NspModel } from './world/nsp.js';
 import type { TapaUnderTest } from './model.js';
-import { conduitName, NAMESPACE, TRENCH } from './scenario.js';
+import { conduitName, NAMESPACE, TRENCH, type Scenario } from './scenario.js';
+
+/** The shared NSP and NSM of a scenario, simulated or served over real gRPC. */
+export interface Models {
+  readonly nsp: NspModel;
+  readonly nsm: NsmModel;
+  readonly scenario: Scenario;
+}
 
 /** What the world holds for one TAPA: targets carrying its IPs, its NSM connections. */
-export function viewOf(env: Environment, tapa: TapaUnderTest): WorldView {
+export function viewOf(env: Models, tapa: TapaUnderTest): WorldView {
   const ids = Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
-  const owned = env.addressesOf(ids);
+  const owned = new Set(ids.flatMap((id) => env.nsm.addressesOf(id)));
   const all = env.nsp.peekTargets();
   const mine = (t: NspTarget): boolean => t.ips.some((ip) => owned.has(ip));
   return {
@@ -29,7 +37,7 @@ export function viewOf(env: Environment, tapa: TapaUnderTest): WorldView {
  * - every target of a TAPA is one that TAPA knows it may hold: a target left behind
  *   after its unregister, or under IPs the TAPA moved away from, is stale.
  */
-export function worldViolations(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
+export function worldViolations(env: Models, tapas: readonly TapaUnderTest[]): string[] {
   const out: string[] = [];
   const all = env.nsp.peekTargets();
   const enabled = new Map<string, NspTarget>();

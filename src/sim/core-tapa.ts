@@ -1,5 +1,5 @@
 import {
-  divergences, initialState, invariants, sameSet, step,
+  divergences, initialState, invariants, mayHold, step,
   type CallError, type TapaEffect, type TapaEvent, type TapaState, type WorldView,
 } from '../core/index.js';
 import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
@@ -53,10 +53,7 @@ export class CoreTapa implements TapaUnderTest {
   }
 
   holds(target: NspTarget): boolean {
-    const s = target.stream;
-    const stream = this.state.trenches.get(s?.conduit?.trench?.name ?? '')?.conduits.get(s?.conduit?.name ?? '')?.streams.get(s?.name ?? '');
-    if (!stream) return false;
-    return stream.op !== undefined || (stream.registered !== undefined && sameSet(stream.registered.ips, target.ips));
+    return mayHold(this.state, target);
   }
 
   private deliver(event: TapaEvent): void {

@@ -1,7 +1,8 @@
-import { connectionIdentity, type CallError } from '../core/index.js';
+import type { CallError } from '../core/index.js';
 import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../core/wire.js';
 import type { Scheduler } from './kernel/index.js';
-import { conduitName, NAMESPACE, streamName, tapaName, TRENCH, windowMs, type Scenario, type Step } from './scenario.js';
+import { applyNsmFault, initialConfiguration, reconfigured } from './configuration.js';
+import { TRENCH, windowMs, type Scenario, type Step } from './scenario.js';
 import { Ports, type LatestStream, type Outcome, type Subscription } from './ports.js';
 import { NsmModel } from './world/nsm.js';
 import { NspModel, type ConduitConfig } from './world/nsp.js';
@@ -11,9 +12,6 @@ export const NSM = 'nsm';
 const FAULT = 'fault';
 const UNAVAILABLE: CallError = { code: 'UNAVAILABLE', message: 'the NSP is unreachable' };
 const RESTARTED: CallError = { code: 'UNAVAILABLE', message: 'the NSP restarted' };
-
-/** VIP sets a 'vips' step chooses from. */
-const VIP_SETS: readonly (readonly string[])[] = [['20.0.0.1/32', '2000::1/128'], ['20.0.0.1/32'], ['20.0.0.2/32', '2000::2/128'], []];
 
 /**
  * The NSP and the NSM that every TAPA of a scenario shares, reachable through Ports,
@@ -31,11 +29,7 @@ export class Environment {
     this.nsp = new NspModel();
     this.nsm = new NsmModel({ faultyProxy: scenario.faultyProxy });
     this.ports = new Ports(scheduler);
-    this.config = Array.from({ length: scenario.conduits }, (_, c) => ({
-      name: conduitName(c),
-      streams: Array.from({ length: scenario.streams }, (_, s) => ({ name: streamName(c, s), maxTargets: scenario.maxTargets })),
-      flows: [{ name: `flow-${conduitName(c)}`, stream: streamName(c, 0), vips: [...VIP_SETS[0]!] }],
-    }));
+    this.config = initialConfiguration(scenario);
     this.nsp.configure(TRENCH, this.config);
     this.nsp.onConfigChange((trench) => {
       for (const [sub, t] of this.configWatches) if (t === trench) sub.changed();
@@ -92,29 +86,13 @@ export class Environment {
 
   /** Applies a configuration or fault step (application steps are the TAPAs'). */
   apply(step: Step): void {
-    const conduit = step.b % this.scenario.conduits;
-    const id = connectionIdentity(tapaName(step.a % this.scenario.tapas), NAMESPACE, TRENCH, conduitName(conduit)).id;
+    const config = reconfigured(this.config, this.scenario, step);
+    if (config) {
+      this.config = config;
+      return this.nsp.configure(TRENCH, config);
+    }
+    if (applyNsmFault(this.nsm, this.scenario, step)) return;
     switch (step.kind) {
-      case 'vips':
-        return this.reconfigure(conduit, (c) => ({ ...c, flows: c.flows.map((f) => ({ ...f, vips: [...VIP_SETS[step.c % VIP_SETS.length]!] })) }));
-      case 'streamConfig': {
-        const name = streamName(conduit, step.c % this.scenario.streams);
-        return this.reconfigure(conduit, (c) => {
-          const present = c.streams.some((s) => s.name === name);
-          if (step.c % 2 === 0) {
-            return { ...c, streams: present ? c.streams.filter((s) => s.name !== name) : [...c.streams, { name, maxTargets: this.scenario.maxTargets }] };
-          }
-          return { ...c, streams: c.streams.map((s) => (s.name === name ? { ...s, maxTargets: 1 + (step.c % 4) } : s)) };
-        });
-      }
-      case 'heal':
-        return this.nsmFault(id, () => this.nsm.heal(id));
-      case 'down':
-        return this.nsmFault(id, () => this.nsm.down(id));
-      case 'drop':
-        return this.nsmFault(id, () => this.nsm.drop(id));
-      case 'loseAddresses':
-        return this.nsmFault(id, () => this.nsm.loseAddresses(id));
       case 'nspRestart':
         for (const { key, generation } of this.nsp.restart(step.c % 2 === 0 ? 'reload' : 'wipe', this.scheduler.now)) {
           this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
@@ -138,20 +116,6 @@ export class Environment {
       default:
         return; // application steps
     }
-  }
-
-  /** NSM local addresses ever given to these connections: whose targets are whose. */
-  addressesOf(ids: readonly string[]): Set<string> {
-    return new Set(ids.flatMap((id) => this.nsm.addressesOf(id)));
-  }
-
-  private nsmFault(id: string, fault: () => void): void {
-    if (this.nsm.connection(id)) fault();
-  }
-
-  private reconfigure(conduit: number, change: (c: ConduitConfig) => ConduitConfig): void {
-    this.config = this.config.map((c, i) => (i === conduit ? change(c) : c));
-    this.nsp.configure(TRENCH, this.config);
   }
 
   private configWatch<T>(caller: string, label: string, trench: string, read: () => T, push: (v: T) => void, end: (e: CallError) => void): Subscription {

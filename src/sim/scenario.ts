@@ -67,6 +67,8 @@ export interface ScenarioOptions {
   readonly maxSteps?: number;
   /** Only application steps, no faults. */
   readonly faults?: boolean;
+  /** Only these kinds of steps (overrides `faults`). */
+  readonly kinds?: readonly StepKind[];
   /** Steps happen within this many virtual ms. */
   readonly horizonMs?: number;
 }
@@ -74,7 +76,7 @@ export interface ScenarioOptions {
 export const APP_STEPS: readonly StepKind[] = ['open', 'close', 'openAll', 'closeAll', 'watch'];
 
 export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
-  const kinds = options.faults === false ? APP_STEPS : STEP_KINDS;
+  const kinds = options.kinds ?? (options.faults === false ? APP_STEPS : STEP_KINDS);
   // Opens are the common case; without them there is nothing to break.
   const kindArb = fc.oneof(
     ...kinds.map((k) => ({ weight: k === 'open' || k === 'openAll' ? 4 : 1, arbitrary: fc.constant(k) })),
