@@ -29,6 +29,8 @@ export interface Logger {
  */
 export class Executor {
   private readonly inFlight = new Map<number, Cancellable>();
+  /** Trench / conduit / stream of each call in flight, for its log lines. */
+  private readonly scopes = new Map<number, object>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly replies = new Map<number, (error?: CallError) => void>();
   private readonly watchers = new Map<number, (statuses: readonly StreamStatus[]) => void>();
@@ -60,7 +62,10 @@ export class Executor {
   }
 
   execute(effect: TapaEffect): void {
-    if ('scope' in effect) this.log.debug({ ...effect.scope, effect: effect.kind, op: effect.op }, effect.kind);
+    if ('scope' in effect) {
+      this.scopes.set(effect.op, effect.scope);
+      this.log.debug({ ...effect.scope, effect: effect.kind, op: effect.op }, effect.kind);
+    }
     switch (effect.kind) {
       case 'reply': {
         const reply = this.replies.get(effect.request);
@@ -78,7 +83,7 @@ export class Executor {
         const op = effect.op;
         const call = serverStream(this.nspClient(effect.scope.trench), TargetRegistryService.watch, effect.filter, { deadlineMs: effect.deadlineMs },
           (response) => {
-            this.settle(op)?.cancel();
+            this.settle(op)?.call.cancel();
             this.dispatch({ kind: 'nspTargets', op, targets: response.targets });
           },
           (error) => {
@@ -101,7 +106,7 @@ export class Executor {
       case 'nsmClose':
         return this.unary(effect.op, this.nsmClient(), NetworkServiceService.close, effect.connection, effect.deadlineMs, () => ({ kind: 'done', op: effect.op }));
       case 'cancel':
-        this.settle(effect.op)?.cancel();
+        this.settle(effect.op)?.call.cancel();
         return;
       case 'setTimer': {
         const timer = effect.timer;
@@ -138,8 +143,9 @@ export class Executor {
 
   private unary<Req, Res>(op: number, client: grpc.Client, method: Parameters<typeof unary<Req, Res>>[1], request: Req, deadlineMs: number, ok: (value: Res) => TapaEvent): void {
     this.inFlight.set(op, unary(client, method, request, deadlineMs, (result) => {
-      if (!this.settle(op)) return;
-      if (!result.ok) this.log.warn({ op, code: result.error.code, error: result.error.message }, `${method.path} failed`);
+      const settled = this.settle(op);
+      if (!settled) return;
+      if (!result.ok) this.log.warn({ ...settled.scope, op, code: result.error.code, error: result.error.message }, `${method.path} failed`);
       this.dispatch(result.ok ? ok(result.value) : { kind: 'failed', op, error: result.error });
     }));
   }
@@ -149,15 +155,19 @@ export class Executor {
   }
 
   private ended(op: number, error: CallError | undefined): void {
-    if (!this.settle(op)) return;
-    if (error) this.log.warn({ op, code: error.code, error: error.message }, 'watch ended');
+    const settled = this.settle(op);
+    if (!settled) return;
+    if (error) this.log.warn({ ...settled.scope, op, code: error.code, error: error.message }, 'watch ended');
     this.dispatch(error ? { kind: 'failed', op, error } : { kind: 'failed', op });
   }
 
-  private settle(op: number): Cancellable | undefined {
+  /** The call is over (answered, ended or cancelled): forget it, and say what it was. */
+  private settle(op: number): { call: Cancellable; scope: object | undefined } | undefined {
     const call = this.inFlight.get(op);
+    const scope = this.scopes.get(op);
     this.inFlight.delete(op);
-    return call;
+    this.scopes.delete(op);
+    return call && { call, scope };
   }
 
   private nspClient(trench: string): grpc.Client {

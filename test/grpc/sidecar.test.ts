@@ -5,6 +5,7 @@ import { parseIdentifier } from '../../src/core/index.js';
 import { unary } from '../../src/grpc/calls.js';
 import { TapService, Stream } from '../../src/wire/ambassador/v1/tap.js';
 import type { StreamResponse } from '../../src/wire/ambassador/v1/tap.js';
+import { service as healthService } from 'grpc-health-check';
 import { eventually, rig, stream, type Rig } from './world.js';
 
 describe('sidecar over real gRPC, against the embedded NSP and NSM', function () {
@@ -90,6 +91,17 @@ describe('sidecar over real gRPC, against the embedded NSP and NSM', function ()
       await eventually(() => expect(r.world.nsp.allTargets()).to.deep.equal([]));
     });
   }
+
+  it('serves grpc.health.v1.Health on the Tap socket: SERVING while the event loop is responsive', async () => {
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+    const client = new Health(`unix://${r.socket}`, grpc.credentials.createInsecure()) as unknown as {
+      check(req: { service: string }, cb: (err: grpc.ServiceError | null, res: { status: string }) => void): void;
+      close(): void;
+    };
+    const res = await new Promise<{ status: string }>((resolve, reject) => client.check({ service: '' }, (err, r2) => (err ? reject(err) : resolve(r2))));
+    client.close();
+    expect(res.status).to.equal('SERVING');
+  });
 
   it('500 random Tap messages: every one answered, the process alive, nothing left behind once all are closed', async () => {
     const name = fc.oneof(fc.constantFrom('stream-a1', 'stream-a2', 'stream-b1', 'load-balancer-a1', 'trench-a', ''), fc.string({ maxLength: 300 }));
