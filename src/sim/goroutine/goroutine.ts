@@ -1,0 +1,158 @@
+import type { Mutex } from './mutex.js';
+import { blockingFrame, parkFrames, type Go, type Op } from './op.js';
+
+/** Where a goroutine is, as a Go dump would classify it. */
+export type GoroutineState =
+  /** Started or woken: a scheduler task will run its next step. */
+  | 'runnable'
+  /** Parked on a mutex, WaitGroup or channel, with no task pending until something wakes it. */
+  | 'blocked'
+  /** In `sleep`, with a timer pending. */
+  | 'sleeping'
+  /** Part of a reported deadlock: never scheduled again. */
+  | 'deadlocked'
+  /** Its body returned. */
+  | 'exited'
+  /** Its body threw, or it broke a Go rule (see ModelError). */
+  | 'panicked';
+
+/** A lock a goroutine holds, with the stack that took it (lockdep's example). */
+export interface Held {
+  readonly mutex: Mutex;
+  readonly stack: readonly string[];
+}
+
+/** Key of the task that runs the op (or starts, or resumes); select cases use their index. */
+export const RUN = -1;
+
+/**
+ * One goroutine of a model. Read its public getters; everything marked internal is the
+ * runtime's bookkeeping and changes only inside it.
+ */
+export class Goroutine {
+  /** From 1, in spawn order. */
+  readonly id: number;
+  /** The function it runs, as a Go dump names it; the outermost frame of its stack. */
+  readonly name: string;
+  /** `name#id`: unique, the scheduler actor, so PCT treats each goroutine as a thread. */
+  readonly actor: string;
+  /** Who ran the `go` statement; undefined when the test or the environment did. */
+  readonly parent: Goroutine | undefined;
+
+  /** @internal */ readonly gen: Go<unknown>;
+  /** @internal Model frames, outermost first; `frames[0]` is `name`. */
+  readonly frames: string[];
+  /** @internal The op it yielded and waits to complete; 'start' before its first step. */
+  op: Op | 'start' | undefined = 'start';
+  /** @internal When `op` was yielded (a runtime counter): channel partners are taken in this order, as Go's FIFO queues do. */
+  opSeq = 0;
+  /** @internal A partner finished the op for it (a channel handoff, a WaitGroup reaching zero). */
+  completed: { readonly value: unknown } | undefined;
+  /** @internal Pending scheduler task ids, by RUN or select case index. */
+  readonly tasks = new Map<number, number>();
+  /** @internal No task is pending and the op cannot complete: parked. */
+  parked = false;
+  /** @internal When it last parked (a runtime counter), to name the goroutine that closed a cycle. */
+  parkSeq = 0;
+  /** @internal */ frozen = false;
+  /** @internal */ ended: 'exited' | 'panicked' | undefined;
+  /** @internal Locks held, in acquisition order. */
+  readonly held: Held[] = [];
+
+  /** @internal Use `Runtime.go`. */
+  constructor(id: number, name: string, parent: Goroutine | undefined, gen: Go<unknown>) {
+    this.id = id;
+    this.name = name;
+    this.actor = `${name}#${id}`;
+    this.parent = parent;
+    this.gen = gen;
+    this.frames = [name];
+  }
+
+  get state(): GoroutineState {
+    if (this.ended !== undefined) return this.ended;
+    if (this.frozen) return 'deadlocked';
+    if (typeof this.op === 'object' && this.op.kind === 'sleep') return 'sleeping';
+    return this.parked ? 'blocked' : 'runnable';
+  }
+
+  /**
+   * Its stack, innermost first. While parked, the innermost frame is the Go function it
+   * is parked in (`sync.(*Mutex).Lock`, `sync.(*WaitGroup).Wait`, `runtime.chanrecv1`,
+   * `runtime.selectgo`, ...), followed by the model frames.
+   */
+  get stack(): readonly string[] {
+    const model = [...this.frames].reverse();
+    const op = this.parkedOp();
+    return op === undefined ? model : [blockingFrame(op), ...model];
+  }
+
+  /** The stack as a Go goroutine dump prints it, with the runtime frames of the park. */
+  get dumpStack(): readonly string[] {
+    const model = [...this.frames].reverse();
+    const op = this.parkedOp();
+    return op === undefined ? model : [...parkFrames(op), ...model];
+  }
+
+  /** Names of the mutexes it holds, in acquisition order. */
+  get holds(): readonly string[] {
+    return this.held.map((h) => h.mutex.name);
+  }
+
+  /** @internal The model stack plus `frame` as innermost. */
+  stackAt(frame: string): string[] {
+    return [frame, ...[...this.frames].reverse()];
+  }
+
+  private parkedOp(): Op | undefined {
+    const op = this.op;
+    if (typeof op !== 'object') return undefined;
+    if (op.kind === 'sleep' || this.parked || this.frozen) return op;
+    return undefined;
+  }
+}
+
+let running: Goroutine | undefined;
+
+/** @internal The runtime sets it around each step; steps are synchronous, so one global is enough. */
+export function setRunning(g: Goroutine | undefined): void {
+  running = g;
+}
+
+/** The goroutine whose step is running now, if any. */
+export function currentGoroutine(): Goroutine | undefined {
+  return running;
+}
+
+/**
+ * Runs `body` with `name` pushed on the running goroutine's stack, and pops it when the
+ * body returns or throws: `yield* frame('conduit.(*Conduit).GetIPs', getIPs(c))`.
+ * Name frames like the Go functions (`pkg.(*Type).Method`, `...func1` for closures), so
+ * a dump of the model compares with a real one.
+ */
+export function* frame<R>(name: string, body: Go<R>): Go<R> {
+  const g = running;
+  if (g === undefined) throw new Error(`frame ${name} entered outside a goroutine step`);
+  g.frames.push(name);
+  const depth = g.frames.length;
+  try {
+    return yield* body;
+  } finally {
+    // A frame entered with a different goroutine running would pop someone else's stack.
+    if (g.frames.length === depth && g.frames[depth - 1] === name) g.frames.pop();
+    else throw new Error(`frame ${name}: stack of ${g.actor} is [${g.frames.join(', ')}] on exit`);
+  }
+}
+
+/**
+ * Wraps a generator function so every call runs inside `frame(name, ...)`, keeping
+ * `this`: `getIPs = framed('conduit.(*Conduit).GetIPs', function* (this: Conduit) { ... })`.
+ */
+export function framed<This, A extends unknown[], R>(
+  name: string,
+  fn: (this: This, ...args: A) => Go<R>,
+): (this: This, ...args: A) => Go<R> {
+  return function (this: This, ...args: A): Go<R> {
+    return frame(name, fn.apply(this, args));
+  };
+}

@@ -1,0 +1,479 @@
+import type { Scheduler } from '../kernel/scheduler.js';
+import { Chan, type RecvResult } from './chan.js';
+import { Context, type CancelableContext } from './context.js';
+import { Goroutine, RUN, currentGoroutine, setRunning, type Held } from './goroutine.js';
+import { LockOrder, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';
+import { ModelError } from './modelerror.js';
+import { Mutex } from './mutex.js';
+import { describeCase, describeOp, isOp, type Go, type Op } from './op.js';
+import { formatTraces, groupStacks } from './pprof.js';
+import { findDeadlock, memberOf, type Deadlock } from './waitfor.js';
+import { WaitGroup } from './waitgroup.js';
+
+export interface RuntimeOptions {
+  /** Called inside the step that closed the cycle; it must not step the scheduler. */
+  readonly onDeadlock?: (deadlock: Deadlock) => void;
+}
+
+const MUTEX_LOCK = 'sync.(*Mutex).Lock';
+const WAITGROUP_WAIT = 'sync.(*WaitGroup).Wait';
+
+/**
+ * Goroutines on the deterministic Scheduler, for lock-level models of Go code.
+ *
+ * Each goroutine step (resume the generator, run it to its next yielded op) is one
+ * scheduler task whose actor is the goroutine's unique name and whose label says what
+ * the step completes (`start`, `lock conduit.mu`, `select case 1: recv ctx#2.Done`).
+ * After every step the runtime looks at every goroutine: one whose op can complete gets
+ * a task (one per ready case of a select, so the strategy picks the case), one whose op
+ * cannot has none and is parked. So a released mutex makes all its waiters runnable and
+ * the strategy chooses the winner; the rest park again.
+ *
+ * After every step it also looks for a cycle in the wait-for graph (see waitfor.ts), and
+ * records lock-order edges for `lockOrderCycles`.
+ */
+export class Runtime {
+  readonly scheduler: Scheduler;
+  /** Called once per new deadlock, inside the step that closed it. */
+  onDeadlock: ((deadlock: Deadlock) => void) | undefined;
+  private readonly gs: Goroutine[] = [];
+  private readonly found: Deadlock[] = [];
+  private readonly order = new LockOrder();
+  /** WaitGroups with unclaimed debts, by adder, most recent last: the next spawn claims from the last. */
+  private readonly recentAdds = new Map<Goroutine | null, WaitGroup[]>();
+  private bg: Context | undefined;
+  private seq = 0;
+  private objects = 0;
+  private inStep = false;
+  private settling = false;
+  private again = false;
+
+  constructor(scheduler: Scheduler, options: RuntimeOptions = {}) {
+    this.scheduler = scheduler;
+    this.onDeadlock = options.onDeadlock;
+  }
+
+  /** Virtual ms. */
+  get now(): number {
+    return this.scheduler.now;
+  }
+
+  /** Every goroutine ever spawned, in spawn order. */
+  get goroutines(): readonly Goroutine[] {
+    return this.gs;
+  }
+
+  /** The first deadlock found, if any. */
+  get deadlock(): Deadlock | undefined {
+    return this.found[0];
+  }
+
+  /** Every deadlock found, in the order they closed. */
+  get deadlocks(): readonly Deadlock[] {
+    return this.found;
+  }
+
+  /**
+   * Go's `go fn(args...)`. `name` is the function as a Go dump names it
+   * (`conduit.(*streamManager).Stop.func1`); it is the goroutine's outermost frame, and
+   * `name#id` its scheduler actor. It may be called from a goroutine step or from
+   * outside (the test, the environment); a spawn from goroutine P claims one of P's
+   * unclaimed WaitGroup debts (see WaitGroup).
+   */
+  go<A extends unknown[]>(name: string, fn: (...args: A) => Go<unknown>, ...args: A): Goroutine {
+    const parent = currentGoroutine();
+    const g = new Goroutine(this.gs.length + 1, name, parent, fn(...args));
+    g.opSeq = ++this.seq;
+    this.gs.push(g);
+    this.claimDebt(parent ?? null, g);
+    this.changed();
+    return g;
+  }
+
+  /** A `sync.Mutex`; `name` is its lock class (`conduit.mu`). */
+  mutex(name: string): Mutex {
+    return new Mutex(this, name);
+  }
+
+  /** A `sync.WaitGroup`. */
+  waitGroup(name: string): WaitGroup {
+    return new WaitGroup(this, name);
+  }
+
+  /** `make(chan T, capacity)`. */
+  chan<T>(name: string, capacity = 0): Chan<T> {
+    return new Chan<T>(this, name, capacity);
+  }
+
+  /** `context.Background()`: never done. */
+  background(): Context {
+    this.bg ??= new Context('context.Background', this.chan('context.Background.Done'), undefined, undefined, this.stopTimer);
+    return this.bg;
+  }
+
+  /** `context.WithCancel(parent)`. */
+  withCancel(parent: Context): CancelableContext {
+    const name = `ctx#${++this.objects}`;
+    const ctx = new Context(name, this.chan(`${name}.Done`), parent, parent.deadline, this.stopTimer);
+    return { ctx, cancel: () => ctx.cancel('context canceled') };
+  }
+
+  /** `context.WithTimeout(parent, ms)`, in virtual ms; the deadline is a scheduler timer of actor `ctx#n`. */
+  withTimeout(parent: Context, ms: number): CancelableContext {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`withTimeout: bad duration ${ms}`);
+    const name = `ctx#${++this.objects}`;
+    const due = this.now + ms;
+    const inherited = parent.deadline !== undefined && parent.deadline <= due;
+    const ctx = new Context(name, this.chan(`${name}.Done`), parent, inherited ? parent.deadline : due, this.stopTimer);
+    if (!inherited && ctx.err() === undefined) {
+      ctx.timer = this.scheduler.after(ms, name, 'deadline exceeded', () =>
+        this.runTimer(() => ctx.cancel('context deadline exceeded')),
+      );
+    }
+    return { ctx, cancel: () => ctx.cancel('context canceled') };
+  }
+
+  /** `time.After(ms)`: a channel that receives the virtual time once, `ms` from now. */
+  after(ms: number): Chan<number> {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`after: bad duration ${ms}`);
+    const ch = this.chan<number>(`time.After#${++this.objects}`, 1);
+    this.scheduler.after(ms, ch.name, 'fire', () => this.runTimer(() => ch.sendNow(this.now, undefined)));
+    return ch;
+  }
+
+  /** The potential deadlocks seen so far (lockdep); see LockOrder.cycles. */
+  lockOrderCycles(limit?: number): LockOrderCycle[] {
+    return this.order.cycles(limit);
+  }
+
+  /** Every lock-order edge seen so far, with its example. */
+  lockOrderEdges(): LockOrderEdge[] {
+    return this.order.edges();
+  }
+
+  /** A goroutine dump of the live goroutines in pprof `traces` text form (see pprof.ts). */
+  dump(): string {
+    return formatTraces(groupStacks(this.gs.filter((g) => g.ended === undefined).map((g) => g.dumpStack)));
+  }
+
+  // ---- for the primitives -------------------------------------------------------------
+
+  /** @internal A primitive changed state; outside a step, wake and park goroutines now. */
+  changed(): void {
+    if (this.settling) this.again = true;
+    else if (!this.inStep) this.settle();
+  }
+
+  /** @internal */
+  noteAdd(wg: WaitGroup, adder: Goroutine | null): void {
+    const list = this.recentAdds.get(adder) ?? [];
+    const i = list.indexOf(wg);
+    if (i >= 0) list.splice(i, 1);
+    list.push(wg);
+    this.recentAdds.set(adder, list);
+  }
+
+  /** @internal The counter reached zero: Go releases every waiter, even if Add runs again before they do. */
+  releaseWaiters(wg: WaitGroup): void {
+    for (const g of this.gs) {
+      const op = g.op;
+      if (g.ended || g.frozen || g.completed || typeof op !== 'object') continue;
+      if (op.kind === 'wait' && op.wg === wg) g.completed = { value: undefined };
+    }
+  }
+
+  /**
+   * @internal The oldest parked goroutine (not `self`) with a `kind` case on `ch`, as in
+   * Go's sendq/recvq. Only parked ones: a goroutine with a task pending has not reached
+   * the channel yet, from the channel's point of view.
+   */
+  parkedPartner(
+    ch: Chan<unknown>,
+    kind: 'send' | 'recv',
+    self: Goroutine | undefined,
+  ): { g: Goroutine; index: number; value: unknown } | undefined {
+    let best: { g: Goroutine; index: number; value: unknown } | undefined;
+    for (const g of this.gs) {
+      const op = g.op;
+      if (g === self || !g.parked || g.frozen || g.completed || g.ended || typeof op !== 'object' || op.kind !== 'chan') continue;
+      const index = op.cases.findIndex((c) => c.kind === kind && c.ch === ch);
+      if (index < 0 || (best !== undefined && best.g.opSeq < g.opSeq)) continue;
+      const c = op.cases[index]!;
+      best = { g, index, value: c.kind === 'send' ? c.value : undefined };
+    }
+    return best;
+  }
+
+  /** @internal A partner completed `g`'s channel op on case `index`; `value` is the RecvResult, or undefined for a send. */
+  complete(g: Goroutine, index: number, value: RecvResult<unknown> | undefined): void {
+    const op = g.op as Op & { kind: 'chan' };
+    g.completed = {
+      value: op.select ? { index, value: value?.value, ok: value?.ok ?? true } : value,
+    };
+    this.changed();
+  }
+
+  // ---- stepping -----------------------------------------------------------------------
+
+  private readonly stopTimer = (id: number): void => {
+    this.scheduler.cancel(id);
+  };
+
+  private runTimer(fire: () => void): void {
+    this.inStep = true;
+    try {
+      fire();
+    } finally {
+      this.inStep = false;
+    }
+    this.settle();
+  }
+
+  /** One goroutine step: complete the op (case `key` of a select), then run to the next yield. */
+  private step(g: Goroutine, key: number): void {
+    g.tasks.delete(key);
+    for (const id of g.tasks.values()) this.scheduler.cancel(id);
+    g.tasks.clear();
+    this.inStep = true;
+    setRunning(g);
+    try {
+      const value = this.perform(g, key);
+      g.op = undefined;
+      g.parked = false;
+      this.resume(g, value);
+    } finally {
+      setRunning(undefined);
+      this.inStep = false;
+    }
+    this.settle();
+  }
+
+  private perform(g: Goroutine, key: number): unknown {
+    if (g.completed !== undefined) {
+      const { value } = g.completed;
+      g.completed = undefined;
+      return value;
+    }
+    const op = g.op;
+    if (op === 'start') return undefined;
+    if (op === undefined) throw new Error(`Runtime: ${g.actor} stepped without an op`);
+    switch (op.kind) {
+      case 'lock': {
+        const m = op.mutex;
+        if (m.locked) throw new Error(`Runtime: ${g.actor} ran lock ${m.name}, held by ${m.holder?.actor}`);
+        m.locked = true;
+        m.holder = g;
+        const held: Held = { mutex: m, stack: g.stackAt(MUTEX_LOCK) };
+        g.held.push(held);
+        return undefined;
+      }
+      case 'wait':
+        if (op.wg.counter !== 0) throw new Error(`Runtime: ${g.actor} ran wait ${op.wg.name} at counter ${op.wg.counter}`);
+        return undefined;
+      case 'sleep':
+        return undefined;
+      case 'chan': {
+        const index = key === RUN ? 0 : key;
+        const c = op.cases[index];
+        if (c === undefined) throw new Error(`Runtime: ${g.actor} ran missing case ${index}`);
+        let result: RecvResult<unknown> | undefined;
+        if (c.kind === 'recv') {
+          result = c.ch.recvNow(g);
+          if (result === undefined) throw new Error(`Runtime: ${g.actor} ran recv ${c.ch.name}, which would block`);
+        } else if (!c.ch.sendNow(c.value, g)) {
+          throw new Error(`Runtime: ${g.actor} ran send ${c.ch.name}, which would block`);
+        }
+        if (!op.select) return result;
+        return { index, value: result?.value, ok: result?.ok ?? true };
+      }
+    }
+  }
+
+  private resume(g: Goroutine, value: unknown): void {
+    let r: IteratorResult<Op, unknown>;
+    try {
+      r = g.gen.next(value);
+    } catch (e) {
+      g.ended = 'panicked';
+      if (e instanceof ModelError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      throw new ModelError(`goroutine panicked: ${message}`, { goroutine: g.actor, stack: g.stack }, e);
+    }
+    if (r.done) {
+      g.ended = 'exited';
+      return;
+    }
+    this.accept(g, r.value);
+  }
+
+  /** Takes the op a goroutine just yielded; misuse is raised here, at the step that yields it. */
+  private accept(g: Goroutine, op: unknown): void {
+    if (!isOp(op)) {
+      g.ended = 'panicked';
+      throw new ModelError(`yielded ${describeValue(op)}, not an op: call primitives with yield* (yield* mu.lock())`, {
+        goroutine: g.actor,
+        stack: g.stack,
+      });
+    }
+    g.op = op;
+    g.opSeq = ++this.seq;
+    switch (op.kind) {
+      case 'lock':
+        if (op.mutex.holder === g) {
+          g.ended = 'panicked';
+          throw new ModelError(`sync: ${op.mutex.name} locked again by its holder (Go would deadlock here)`, {
+            goroutine: g.actor,
+            stack: g.stackAt(MUTEX_LOCK),
+          });
+        }
+        this.recordLockOrder(g, op.mutex);
+        return;
+      case 'sleep':
+        if (!(op.ms >= 0) || !Number.isFinite(op.ms)) throw new RangeError(`sleep: bad duration ${op.ms} in ${g.actor}`);
+        g.tasks.set(RUN, this.scheduler.after(op.ms, g.actor, describeOp(op), () => this.step(g, RUN)));
+        return;
+      case 'wait':
+      case 'chan':
+        return;
+    }
+  }
+
+  /**
+   * Gives a task to every goroutine whose op can complete and takes it from every one
+   * whose op cannot, then looks for a deadlock. Goroutines are visited in spawn order
+   * and channel partners are only parked goroutines, so the outcome is deterministic
+   * and a sender/receiver pair never both park.
+   */
+  private settle(): void {
+    if (this.settling) {
+      this.again = true;
+      return;
+    }
+    this.settling = true;
+    try {
+      do {
+        this.again = false;
+        let anyParked = false;
+        for (const g of this.gs) {
+          if (g.ended !== undefined || g.frozen || g.op === undefined) continue;
+          if (typeof g.op === 'object' && g.op.kind === 'sleep') continue;
+          const keys = this.readyKeys(g);
+          for (const [key, id] of g.tasks) {
+            if (keys.includes(key)) continue;
+            this.scheduler.cancel(id);
+            g.tasks.delete(key);
+          }
+          for (const key of keys) {
+            if (!g.tasks.has(key)) g.tasks.set(key, this.schedule(g, key));
+          }
+          const parked = keys.length === 0;
+          if (parked && !g.parked) g.parkSeq = ++this.seq;
+          g.parked = parked;
+          anyParked ||= parked;
+        }
+        if (anyParked) this.detect();
+      } while (this.again);
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private readyKeys(g: Goroutine): number[] {
+    const op = g.op;
+    if (g.completed !== undefined || op === 'start') return [RUN];
+    if (op === undefined) return [];
+    switch (op.kind) {
+      case 'lock':
+        return op.mutex.locked ? [] : [RUN];
+      case 'wait':
+        return op.wg.counter === 0 ? [RUN] : [];
+      case 'sleep':
+        return [];
+      case 'chan': {
+        const ready: number[] = [];
+        op.cases.forEach((c, i) => {
+          if (c.kind === 'recv' ? c.ch.canRecv(g) : c.ch.canSend(g)) ready.push(i);
+        });
+        if (!op.select) return ready.length > 0 ? [RUN] : [];
+        return ready;
+      }
+    }
+  }
+
+  private schedule(g: Goroutine, key: number): number {
+    return this.scheduler.spawn(g.actor, this.label(g, key), () => this.step(g, key));
+  }
+
+  private label(g: Goroutine, key: number): string {
+    const op = g.op;
+    if (op === 'start') return 'start';
+    if (op === undefined) return 'resume';
+    const woken = g.completed !== undefined ? ' (woken)' : '';
+    if (op.kind === 'chan' && op.select && key !== RUN) return `select case ${key}: ${describeCase(op.cases[key]!)}`;
+    return `${describeOp(op)}${woken}`;
+  }
+
+  private detect(): void {
+    const parked = this.gs.filter((g) => g.ended === undefined && (g.parked || g.frozen));
+    const found = findDeadlock(parked);
+    if (found === undefined) return;
+    const members = found.stuck.map(memberOf);
+    const deadlock: Deadlock = {
+      time: this.now,
+      step: this.scheduler.log.length - 1,
+      closedBy: found.cycle[0]!.actor,
+      cycle: members.slice(0, found.cycle.length),
+      stuck: members,
+    };
+    // They could only be woken by breaking the model's own declarations; keep the report true.
+    for (const g of found.stuck) g.frozen = true;
+    this.found.push(deadlock);
+    this.onDeadlock?.(deadlock);
+  }
+
+  private claimDebt(adder: Goroutine | null, g: Goroutine): void {
+    const list = this.recentAdds.get(adder);
+    while (list !== undefined && list.length > 0) {
+      if (list[list.length - 1]!.claim(adder, g)) return;
+      list.pop();
+    }
+  }
+
+  /**
+   * Lockdep: `g` takes or waits for `mutex`. Every lock `g` holds gets an edge to it, and
+   * so does every lock held by a goroutine waiting on a WaitGroup that `g` owes, and
+   * transitively (the #578 edge: the monitor holds c.mu and waits on closers that take s.mu).
+   */
+  private recordLockOrder(g: Goroutine, mutex: Mutex): void {
+    const toStack = g.stackAt(MUTEX_LOCK);
+    for (const h of this.heldThrough(g, new Set())) {
+      this.order.add({
+        from: h.held.mutex.name,
+        to: mutex.name,
+        holder: h.holder.actor,
+        fromStack: h.held.stack,
+        taker: g.actor,
+        toStack,
+        ...(h.via === undefined ? {} : { via: h.via }),
+      });
+    }
+  }
+
+  private heldThrough(g: Goroutine, seen: Set<Goroutine>): Array<{ held: Held; holder: Goroutine; via?: LockOrderEdge['via'] }> {
+    seen.add(g);
+    const out: Array<{ held: Held; holder: Goroutine; via?: LockOrderEdge['via'] }> = g.held.map((held) => ({ held, holder: g }));
+    for (const w of this.gs) {
+      const op = w.op;
+      if (seen.has(w) || w.ended || w.completed || typeof op !== 'object' || op.kind !== 'wait') continue;
+      if ((op.wg.owed.get(g) ?? 0) === 0) continue;
+      const via = { waitGroup: op.wg.name, waiter: w.actor, waiterStack: w.stackAt(WAITGROUP_WAIT) };
+      for (const e of this.heldThrough(w, seen)) out.push({ ...e, via: e.via ?? via });
+    }
+    return out;
+  }
+}
+
+function describeValue(x: unknown): string {
+  if (x !== null && typeof x === 'object' && typeof (x as { next?: unknown }).next === 'function') return 'a generator';
+  return typeof x;
+}
