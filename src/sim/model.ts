@@ -17,6 +17,8 @@ export interface TapaUnderTest {
   divergences(view: WorldView): string[];
   /** Does this TAPA know it may hold this NSP target (registered, or a call about it in flight)? */
   holds(target: NspTarget): boolean;
+  /** Lock-level models: a deadlock found so far (the cycle, then a goroutine dump), if any. */
+  deadlock?(): string | undefined;
 }
 
 export interface TapaSpec {

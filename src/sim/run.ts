@@ -71,13 +71,21 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   // Why the world was not converged the last time it was at rest.
   let atRest = ['it was never at rest after the last step'];
   for (let steps = 0; steps < (options.maxSteps ?? DEFAULTS.maxSteps); steps++) {
-    const task = scheduler.step();
+    let task;
+    try {
+      task = scheduler.step();
+    } catch (err) {
+      // A model did something its language forbids (unlocking an unlocked mutex, ...).
+      return done({ kind: 'invariant', message: `model error: ${(err as Error).message}`, time: scheduler.now });
+    }
     const now = scheduler.now;
     if (!task) {
       const reasons = [...notConverged(env, tapas), ...app.staleWatches(env)];
       return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
     }
-    const tapa = byName.get(task.actor);
+    const tapa = byName.get(task.actor) ?? byName.get(task.actor.split('/')[0]!);
+    const deadlock = tapa?.deadlock?.();
+    if (deadlock) return done({ kind: 'deadlock', message: deadlock, time: now });
     // Only a TAPA's own steps change its state, and only the NSP's change the registry.
     if (tapa || task.actor === NSP) {
       const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...worldViolations(env, tapas)];
