@@ -1,21 +1,16 @@
 #!/usr/bin/env node
 import * as grpc from '@grpc/grpc-js';
-import { Command } from 'commander';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { endQuietlyOnClosedPipe } from '../stdout.js';
-import { version } from '../version.js';
+import { command, exit } from '../command.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
 import { serverStream, unary } from './calls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { startSidecar } from './sidecar.js';
 
-endQuietlyOnClosedPipe();
-
 function fail(message: string, code: number): never {
-  process.stderr.write(`tapa: ${message}\n`);
-  process.exit(code);
+  exit('tapa', message, code);
 }
 
 function config(env: NodeJS.ProcessEnv): Config {
@@ -27,11 +22,7 @@ function config(env: NodeJS.ProcessEnv): Config {
   }
 }
 
-const program = new Command('tapa')
-  .description("Meridio's Target Access Point Ambassador: a drop-in for the Go TAPA sidecar")
-  .version(version(), '--version')
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-  .showHelpAfterError();
+const program = command('tapa', "Meridio's Target Access Point Ambassador: a drop-in for the Go TAPA sidecar");
 
 program
   .command('serve')

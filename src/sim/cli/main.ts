@@ -1,23 +1,18 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { endQuietlyOnClosedPipe } from '../../stdout.js';
-import { version } from '../../version.js';
+import { command, exit } from '../../command.js';
 import { demo } from '../demo.js';
 import { hunt, type StrategyName } from '../hunt.js';
 import { MODELS, PUBLIC_MODELS } from '../models.js';
 import { replay } from '../replay.js';
 import { parseTrace, TraceError } from '../trace.js';
 
-endQuietlyOnClosedPipe();
-
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
-const err = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function usage(message: string): never {
-  err(`tapa-sim: ${message}`);
-  process.exit(2);
+  exit('tapa-sim', message, 2);
 }
 
 function integer(min: number, max: number) {
@@ -34,11 +29,7 @@ function model(name: string) {
   return m;
 }
 
-const program = new Command('tapa-sim')
-  .description('Deterministic simulation of the TAPA: hunt for deadlocks and liveness bugs, replay traces')
-  .version(version(), '--version')
-  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
-  .showHelpAfterError();
+const program = command('tapa-sim', 'Deterministic simulation of the TAPA: hunt for deadlocks and liveness bugs, replay traces');
 
 program
   .command('hunt')
