@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { StrategySpec } from './kernel/index.js';
 import type { Model } from './model.js';
-import { runScenario, type Failure, type FailureKind, type RunOptions } from './run.js';
+import { runScenario, type FailureKind, type RunOptions } from './run.js';
 import { scenarioArb, type Scenario, type ScenarioOptions } from './scenario.js';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
 
@@ -103,5 +103,3 @@ export function record(model: Model, scenario: Scenario, strategy: StrategySpec,
     log: [...result.log],
   };
 }
-
-export type { Failure };
