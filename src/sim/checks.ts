@@ -12,17 +12,25 @@ export interface Models {
   readonly scenario: Scenario;
 }
 
+/** Every NSM local address ever given to this TAPA, on any conduit: whose targets are whose. */
+function ownedAddresses(env: Models, tapa: TapaUnderTest): Set<string> {
+  return new Set(connectionIds(env, tapa).flatMap((id) => env.nsm.addressesOf(id)));
+}
+
+function connectionIds(env: Models, tapa: TapaUnderTest): string[] {
+  return Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
+}
+
 /** What the world holds for one TAPA: targets carrying its IPs, its NSM connections. */
 export function viewOf(env: Models, tapa: TapaUnderTest): WorldView {
-  const ids = Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
-  const owned = new Set(ids.flatMap((id) => env.nsm.addressesOf(id)));
+  const owned = ownedAddresses(env, tapa);
   const all = env.nsp.peekTargets();
   const mine = (t: NspTarget): boolean => t.ips.some((ip) => owned.has(ip));
   return {
     targets: all.filter(mine),
     enabledByOthers: (trench, conduit, stream) =>
       all.filter((t) => !mine(t) && t.status === 'ENABLED' && t.stream?.name === stream && t.stream.conduit?.name === conduit && t.stream.conduit.trench?.name === trench).length,
-    connections: ids.flatMap((id) => {
+    connections: connectionIds(env, tapa).flatMap((id) => {
       const c = env.nsm.peek(id);
       return c ? [c] : [];
     }),
@@ -48,10 +56,12 @@ export function worldViolations(env: Models, tapas: readonly TapaUnderTest[]): s
     if (other) out.push(`two ENABLED targets with identifier ${key}: ${other.ips.join(',')} and ${t.ips.join(',')}`);
     else enabled.set(key, t);
   }
-  for (const tapa of tapas) {
-    for (const t of viewOf(env, tapa).targets) {
-      if (!tapa.holds(t)) out.push(`${tapa.name}: stale target ${t.ips.join(',')} in ${t.stream?.conduit?.name}/${t.stream?.name}`);
-    }
+  // Runs after most steps: one pass over the registry, owners looked up by address.
+  const owner = new Map<string, TapaUnderTest>();
+  for (const tapa of tapas) for (const ip of ownedAddresses(env, tapa)) owner.set(ip, tapa);
+  for (const t of all) {
+    const tapa = t.ips.map((ip) => owner.get(ip)).find((o) => o !== undefined);
+    if (tapa && !tapa.holds(t)) out.push(`${tapa.name}: stale target ${t.ips.join(',')} in ${t.stream?.conduit?.name}/${t.stream?.name}`);
   }
   return out;
 }
