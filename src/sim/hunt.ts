@@ -75,7 +75,14 @@ export function hunt(options: HuntOptions): HuntResult {
 /** Runs a shrink may try; past it, the smallest failure so far is the counterexample. */
 export const SHRINK_BUDGET = 2_000;
 
+/**
+ * Longer choice lists are written down as found: fast-check's array shrinker recurses
+ * once per element and runs out of stack on lists of a few thousand.
+ */
+export const SHRINK_MAX_CHOICES = 1_000;
+
 export function shrink(model: Model, scenario: Scenario, choices: number[], seed: number, kind: FailureKind, scenarios?: ScenarioOptions): Trace {
+  if (choices.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices }, seed);
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = SHRINK_BUDGET;
   const fails = (s: Scenario, c: number[]): boolean =>

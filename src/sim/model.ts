@@ -30,5 +30,10 @@ export interface TapaSpec {
 
 export interface Model {
   readonly name: string;
+  /**
+   * False for models judged on deadlocks and hangs only (a lock-level model of Go code
+   * keeps Go's liveness quirks on purpose): runs of them never fail for not converging.
+   */
+  readonly converges?: boolean;
   create(env: Environment, spec: TapaSpec): TapaUnderTest;
 }

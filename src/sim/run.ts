@@ -80,6 +80,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     }
     const now = scheduler.now;
     if (!task) {
+      if (options.model.converges === false) return done(undefined);
       const reasons = [...notConverged(env, tapas), ...app.staleWatches(env)];
       return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
     }
@@ -99,6 +100,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       atRest = [...notConverged(env, tapas), ...app.staleWatches(env)];
       if (atRest.length === 0) return done(undefined);
     }
+    if (now > deadline && options.model.converges === false) return done(undefined);
     if (now > deadline) {
       return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${atRest.join('; ')}`, time: now });
     }

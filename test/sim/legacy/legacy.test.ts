@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { hunt, plan, runSeed } from '../../../src/sim/hunt.js';
+import { MODELS } from '../../../src/sim/models.js';
+import { runScenario } from '../../../src/sim/run.js';
+import { reporterScenario } from '../../../src/sim/scenario.js';
+import { blockedSignature, parseTraces, TRACES_SEPARATOR } from '../../../src/sim/goroutine/index.js';
+
+const legacy = MODELS.get('legacy-v1.1.4')!;
+
+describe('sim/models legacy-v1.1.4 (lock-level model of the Go TAPA)', () => {
+  it('is registered', () => {
+    expect(legacy).to.not.equal(undefined);
+    expect(legacy.name).to.equal('legacy-v1.1.4');
+  });
+
+  it('hunt (pct) finds the #578 deadlock in the generic scenario space for seeds 1..5', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const result = hunt({ model: legacy, strategy: 'pct', runs: 300, seed });
+      expect(result.found, `seed ${seed}`).to.equal(true);
+      expect(result.kind, `seed ${seed}`).to.equal('deadlock');
+      expect(result.trace!.failure!.message, `seed ${seed}`).to.contain('conduit.(*Conduit).GetIPs');
+    }
+  });
+
+  it('runs of the default scenario space deadlock for hunt seeds 1..5 (no shrinking)', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      let deadlocks = 0;
+      for (let i = 0; i < 300 && deadlocks === 0; i++) {
+        const s = runSeed(seed, i);
+        const { scenario, strategy } = plan({ strategy: 'pct' }, s);
+        if (runScenario(scenario, { model: legacy, strategy, seed: s }).failure?.kind === 'deadlock') deadlocks++;
+      }
+      expect(deadlocks, `seed ${seed}`).to.be.greaterThan(0);
+    }
+  });
+
+  const scenario = reporterScenario(1, 4);
+  const seed = 8;
+
+  it("deadlocks on the reporter's scenario like the #578 dump", () => {
+    const r = runScenario(scenario, { model: legacy, strategy: { kind: 'pct', seed, depth: 3 }, seed });
+    expect(r.failure?.kind).to.equal('deadlock');
+    const message = r.failure!.message;
+    const report = message.slice(0, message.indexOf(TRACES_SEPARATOR));
+    // Stream.Open (G-open) waits for conduit.mu in GetIPs; monitorConnection waits in Stop.
+    expect(report).to.match(/waits: lock conduit\.mu[^]*?conduit\.\(\*Conduit\)\.GetIPs\n\s+stream\.\(\*Stream\)\.Open/);
+    expect(report).to.match(/monitorConnection#\d+\n\s+waits: wait sm\.Stop\.wg[^]*?holds: conduit\.mu, sm\.mu\n\s+sync\.\(\*WaitGroup\)\.Wait\n\s+conduit\.\(\*streamManager\)\.Stop/);
+    expect(report).to.match(/waits: lock stream\.mu[^]*?stream\.\(\*Stream\)\.Close\n\s+conduit\.\(\*streamRetry\)\.Close/);
+    const signature = blockedSignature(parseTraces(message.slice(message.indexOf(TRACES_SEPARATOR))));
+    for (const key of ['conduit.(*Conduit).GetIPs', 'conduit.(*streamManager).Stop', 'stream.(*Stream).Close']) {
+      expect(signature.has(key), key).to.equal(true);
+    }
+  });
+
+  it('the core does not fail on the same scenario and schedule seed', () => {
+    const r = runScenario(scenario, { model: MODELS.get('core')!, strategy: { kind: 'pct', seed, depth: 3 }, seed });
+    expect(r.failure).to.equal(undefined);
+  });
+});
