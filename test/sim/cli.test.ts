@@ -67,6 +67,22 @@ describe('tapa-sim command line', function () {
     expect(r.stderr).to.match(/diverges from the recorded log at step 3/);
   });
 
+  it('hunt --model legacy-v1.1.4 --strategy pct finds the #578 deadlock; replay --dump shows the cycle and the goroutine dump; the core replays it clean', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapa-legacy-'));
+    const h = sim(['hunt', '--model', 'legacy-v1.1.4', '--strategy', 'pct', '--seed', '3', '--out', out, '--json']);
+    expect(h.status, h.stderr).to.equal(1);
+    expect(lastJson(h.stdout)).to.include({ found: true, kind: 'deadlock' });
+    const file = join(out, 'counterexample.json');
+    const r = sim(['replay', file, '--dump']);
+    expect(r.status, r.stderr).to.equal(1);
+    expect(r.stdout).to.match(/deadlock/);
+    expect(r.stdout).to.contain('conduit.(*Conduit).GetIPs');
+    expect(r.stdout).to.contain('conduit.(*streamManager).Stop');
+    expect(r.stdout).to.contain('sync.(*WaitGroup).Wait');
+    expect(r.stdout).to.contain('-----------+----');
+    expect(sim(['replay', file, '--model', 'core']).status).to.equal(0);
+  });
+
   it('bad usage exits 2', () => {
     expect(sim(['hunt', '--model', 'nope']).status).to.equal(2);
     expect(sim(['hunt', '--model', 'core', '--runs', 'many']).status).to.equal(2);

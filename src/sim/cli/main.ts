@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command, exit } from '../../command.js';
 import { demo } from '../demo.js';
+import { TRACES_SEPARATOR } from '../goroutine/index.js';
 import { hunt, type StrategyName } from '../hunt.js';
 import { MODELS, PUBLIC_MODELS } from '../models.js';
 import { replay } from '../replay.js';
@@ -21,6 +22,12 @@ function integer(min: number, max: number) {
     if (!/^[0-9]+$/.test(text) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]`);
     return n;
   };
+}
+
+/** A deadlock report ends with the goroutine dump; without --dump only the cycle is shown. */
+function withoutDump(message: string): string {
+  const at = message.indexOf(`\n${TRACES_SEPARATOR}`);
+  return at < 0 ? message : `${message.slice(0, at)}\n  (goroutine dump: --dump)`;
 }
 
 function model(name: string) {
@@ -86,7 +93,8 @@ program
   .command('replay <file>')
   .description('re-run a trace and check that it runs as recorded')
   .option('--model <name>', 'run the trace\'s scenario on another model')
-  .action((file: string, o: { model?: string }) => {
+  .option('--dump', 'after a deadlock, print the goroutine dump (pprof traces form) too')
+  .action((file: string, o: { model?: string; dump?: boolean }) => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -108,7 +116,7 @@ program
         break;
       case 'failed':
         out(`replay ${file} on ${m.name}: ${outcome.failure.kind} at t=${outcome.failure.time} ms after ${outcome.steps} steps`);
-        out(`  ${outcome.failure.message}`);
+        out(`  ${o.dump ? outcome.failure.message : withoutDump(outcome.failure.message)}`);
         process.exit(1);
         break;
       case 'passed':
