@@ -107,6 +107,7 @@ export function record(model: Model, scenario: Scenario, strategy: StrategySpec,
     seed,
     choices: [...result.choices],
     failure: result.failure ?? null,
+    ...(extra.lingerMs === undefined ? {} : { lingerMs: extra.lingerMs }),
     log: [...result.log],
   };
 }

@@ -21,6 +21,7 @@ export function replay(trace: Trace, model: Model): ReplayOutcome {
     result = runScenario(trace.scenario, {
       model,
       seed: trace.seed,
+      ...(trace.lingerMs === undefined ? {} : { lingerMs: trace.lingerMs }),
       strategy: own ? { kind: 'replay', choices: [...trace.choices] } : { kind: 'choices', choices: [...trace.choices] },
     });
   } catch (err) {

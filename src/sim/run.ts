@@ -26,6 +26,12 @@ export interface RunOptions {
   readonly convergenceMs?: number;
   readonly maxSteps?: number;
   readonly maxLatencyMs?: number;
+  /**
+   * After a deadlock, keep the rest of the world running this much longer before the
+   * report, so that what piles up behind the cycle (handlers, Tap calls) shows in the
+   * goroutine dump, as in a dump taken from a hung process. 0: report at once.
+   */
+  readonly lingerMs?: number;
 }
 
 export interface RunResult {
@@ -68,6 +74,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const byName = new Map(tapas.map((t) => [t.name, t]));
   const done = (failure: Failure | undefined): RunResult => ({ failure, log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
 
+  let deadlocked: { kind: 'deadlock'; time: number; tapa: TapaUnderTest } | undefined;
   // Why the world was not converged the last time it was at rest.
   let atRest = ['it was never at rest after the last step'];
   for (let steps = 0; steps < (options.maxSteps ?? DEFAULTS.maxSteps); steps++) {
@@ -80,13 +87,20 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     }
     const now = scheduler.now;
     if (!task) {
+      if (deadlocked) return done({ kind: 'deadlock', time: deadlocked.time, message: deadlocked.tapa.deadlock?.() ?? '' });
       if (options.model.converges === false) return done(undefined);
       const reasons = [...notConverged(env, tapas), ...app.staleWatches(env)];
       return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
     }
     const tapa = byName.get(task.actor) ?? byName.get(task.actor.split('/')[0]!);
-    const deadlock = tapa?.deadlock?.();
-    if (deadlock) return done({ kind: 'deadlock', message: deadlock, time: now });
+    if (deadlocked) {
+      if (now - deadlocked.time <= (options.lingerMs ?? 0)) continue;
+      return done({ ...deadlocked, message: deadlocked.tapa.deadlock?.() ?? '' });
+    }
+    if (tapa?.deadlock?.()) {
+      deadlocked = { kind: 'deadlock', time: now, tapa };
+      continue;
+    }
     // Only a TAPA's own steps change its state, and only the NSP's change the registry.
     if (tapa || task.actor === NSP) {
       const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...worldViolations(env, tapas)];
@@ -105,6 +119,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${atRest.join('; ')}`, time: now });
     }
   }
+  if (deadlocked) return done({ kind: 'deadlock', time: deadlocked.time, message: deadlocked.tapa.deadlock?.() ?? '' });
   return done({ kind: 'convergence', message: `still busy after ${options.maxSteps ?? DEFAULTS.maxSteps} steps`, time: scheduler.now });
 }
 
