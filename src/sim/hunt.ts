@@ -14,6 +14,8 @@ export interface HuntOptions {
   readonly seed: number;
   readonly depth?: number;
   readonly scenarios?: ScenarioOptions;
+  /** Also fail runs that did not deadlock but took locks in conflicting orders. */
+  readonly lockdep?: boolean;
   /** Asked before every run; true stops the hunt (a wall-clock limit lives with the caller). */
   readonly stop?: () => boolean;
   readonly progress?: (run: number) => void;
@@ -63,9 +65,10 @@ export function hunt(options: HuntOptions): HuntResult {
     options.progress?.(i);
     const seed = runSeed(options.seed, i);
     const { scenario, strategy } = plan(options, seed);
-    const result = runScenario(scenario, { model: options.model, strategy, seed });
+    const extra = options.lockdep ? { lockdep: true } : {};
+    const result = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
     if (result.failure) {
-      const trace = shrink(options.model, scenario, [...result.choices], seed, result.failure.kind);
+      const trace = shrink(options.model, scenario, [...result.choices], seed, result.failure.kind, options.scenarios, extra);
       return { runs: i + 1, found: true, kind: result.failure.kind, trace, original: { steps: scenario.steps.length, choices: result.choices.length } };
     }
   }
@@ -81,18 +84,18 @@ export const SHRINK_BUDGET = 2_000;
  */
 export const SHRINK_MAX_CHOICES = 1_000;
 
-export function shrink(model: Model, scenario: Scenario, choices: number[], seed: number, kind: FailureKind, scenarios?: ScenarioOptions): Trace {
-  if (choices.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices }, seed);
+export function shrink(model: Model, scenario: Scenario, choices: number[], seed: number, kind: FailureKind, scenarios?: ScenarioOptions, extra: Partial<RunOptions> = {}): Trace {
+  if (choices.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices }, seed, extra);
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = SHRINK_BUDGET;
   const fails = (s: Scenario, c: number[]): boolean =>
-    budget-- > 0 && runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed }).failure?.kind === kind;
+    budget-- > 0 && runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }).failure?.kind === kind;
   const check = fc.check(
     fc.property(scenarioArb(scenarios), fc.array(fc.nat()), (s, c) => !fails(s, c)),
     { examples: [[scenario, choices]], numRuns: 1, seed },
   );
   const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, choices]) as [Scenario, number[]];
-  return record(model, s, { kind: 'choices', choices: c }, seed);
+  return record(model, s, { kind: 'choices', choices: c }, seed, extra);
 }
 
 /** Runs once and writes the run down as a trace. */
@@ -108,6 +111,7 @@ export function record(model: Model, scenario: Scenario, strategy: StrategySpec,
     choices: [...result.choices],
     failure: result.failure ?? null,
     ...(extra.lingerMs === undefined ? {} : { lingerMs: extra.lingerMs }),
+    ...(extra.lockdep ? { lockdep: true } : {}),
     log: [...result.log],
   };
 }

@@ -19,6 +19,8 @@ export interface TapaUnderTest {
   holds(target: NspTarget): boolean;
   /** Lock-level models: a deadlock found so far (the cycle, then a goroutine dump), if any. */
   deadlock?(): string | undefined;
+  /** Lock-level models: the lock-order cycles seen so far (lockdep), if any. */
+  lockOrder?(): string | undefined;
 }
 
 export interface TapaSpec {

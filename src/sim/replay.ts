@@ -22,6 +22,7 @@ export function replay(trace: Trace, model: Model): ReplayOutcome {
       model,
       seed: trace.seed,
       ...(trace.lingerMs === undefined ? {} : { lingerMs: trace.lingerMs }),
+      ...(trace.lockdep ? { lockdep: true } : {}),
       strategy: own ? { kind: 'replay', choices: [...trace.choices] } : { kind: 'choices', choices: [...trace.choices] },
     });
   } catch (err) {

@@ -32,6 +32,8 @@ export interface RunOptions {
    * goroutine dump, as in a dump taken from a hung process. 0: report at once.
    */
   readonly lingerMs?: number;
+  /** A run that ends without failure still fails, as potential-deadlock, if a lock-order cycle was seen. */
+  readonly lockdep?: boolean;
 }
 
 export interface RunResult {
@@ -72,7 +74,12 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const hangMs = options.hangMs ?? DEFAULTS.hangMs;
   const deadline = quiet + (options.convergenceMs ?? DEFAULTS.convergenceMs);
   const byName = new Map(tapas.map((t) => [t.name, t]));
-  const done = (failure: Failure | undefined): RunResult => ({ failure, log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
+  const done = (failure: Failure | undefined): RunResult => ({ failure: failure ?? lockOrder(), log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
+  const lockOrder = (): Failure | undefined => {
+    if (!options.lockdep) return undefined;
+    const cycles = tapas.flatMap((t) => t.lockOrder?.() ?? []);
+    return cycles.length > 0 ? { kind: 'potential-deadlock', message: cycles.join('\n'), time: scheduler.now } : undefined;
+  };
 
   let deadlocked: { kind: 'deadlock'; time: number; tapa: TapaUnderTest } | undefined;
   // Why the world was not converged the last time it was at rest.

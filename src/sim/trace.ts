@@ -19,6 +19,8 @@ export interface Trace {
   readonly failure: Failure | null;
   /** How long the world ran on after a deadlock before it was reported (absent: 0). */
   readonly lingerMs?: number;
+  /** The run also checked lock order (`hunt --lockdep`). */
+  readonly lockdep?: boolean;
   readonly log: readonly LogEntry[];
 }
 
@@ -50,6 +52,7 @@ export function parseTrace(text: string, knownModels: readonly string[]): Trace 
     choices: array(t['choices'], 'choices').map((c, i) => integer(c, `choices[${i}]`, 0, 2 ** 31)),
     failure,
     ...(t['lingerMs'] === undefined ? {} : { lingerMs: integer(t['lingerMs'], 'lingerMs', 0, 2 ** 40) }),
+    ...(t['lockdep'] === undefined ? {} : { lockdep: boolean(t['lockdep'], 'lockdep') }),
     log: array(t['log'], 'log').map((e, i) => {
       const o = object(e, `log[${i}]`);
       return { seq: integer(o['seq'], `log[${i}].seq`, 0, 2 ** 31), time: integer(o['time'], `log[${i}].time`, 0, 2 ** 52), actor: string(o['actor'], `log[${i}].actor`), label: string(o['label'], `log[${i}].label`) };

@@ -48,8 +48,9 @@ program
   .option('--depth <d>', 'PCT depth (priority change points + 1)', integer(1, 100), 3)
   .option('--time-limit <sec>', 'stop exploring after this many seconds of wall time', integer(1, 86_400))
   .option('--out <dir>', 'where to write counterexample.json', '.')
+  .option('--lockdep', 'also report lock-order cycles (potential deadlocks) from runs that did not deadlock')
   .option('--json', 'end with one line of JSON')
-  .action((o: { model: string; strategy: StrategyName; runs: number; seed: number; depth: number; timeLimit?: number; out: string; json?: boolean }) => {
+  .action((o: { model: string; strategy: StrategyName; runs: number; seed: number; depth: number; timeLimit?: number; out: string; json?: boolean; lockdep?: boolean }) => {
     const m = model(o.model);
     const started = Date.now();
     const limit = o.timeLimit === undefined ? Infinity : started + o.timeLimit * 1000;
@@ -60,6 +61,7 @@ program
       runs: o.runs,
       seed: o.seed,
       depth: o.depth,
+      ...(o.lockdep ? { lockdep: true } : {}),
       stop: () => Date.now() > limit,
       progress: (i) => {
         if (tty && i % 100 === 0) process.stderr.write(`\r  ${i} / ${o.runs} runs`);

@@ -44,7 +44,7 @@ export { Context, type CancelableContext, type ContextError } from './context.js
 export { sleep } from './sleep.js';
 export { ModelError } from './modelerror.js';
 export { formatDeadlock, type Deadlock, type DeadlockMember, type WaitDescription } from './waitfor.js';
-export type { LockOrderCycle, LockOrderEdge } from './lockorder.js';
+export { formatLockOrderCycle, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';
 export {
   type TraceGroup,
   TRACES_SEPARATOR,

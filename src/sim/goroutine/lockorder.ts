@@ -89,3 +89,14 @@ export class LockOrder {
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** A lock-order cycle for people: each edge with the two stacks that made it. */
+export function formatLockOrderCycle(cycle: LockOrderCycle): string {
+  const lines = [`lock-order cycle ${[...cycle.locks, cycle.locks[0]].join(' -> ')}`];
+  for (const e of cycle.edges) {
+    lines.push(`  ${e.from} -> ${e.to}${e.via ? ` (while waiting on ${e.via.waitGroup}, which ${e.taker} owes)` : ''}`);
+    lines.push(`    ${e.holder} took ${e.from} in:`, ...e.fromStack.map((f) => `      ${f}`));
+    lines.push(`    ${e.taker} took ${e.to} in:`, ...e.toStack.map((f) => `      ${f}`));
+  }
+  return lines.join('\n');
+}

@@ -22,6 +22,17 @@ describe('sim/models legacy-v1.1.4 (lock-level model of the Go TAPA)', () => {
     }
   });
 
+  it('hunt --lockdep reports the stream.mu -> conduit.mu -> (WaitGroup) -> stream.mu order as potential-deadlock from a run that did not deadlock', () => {
+    const result = hunt({ model: legacy, strategy: 'random', runs: 50, seed: 1, lockdep: true });
+    expect(result.kind).to.equal('potential-deadlock');
+    const message = result.trace!.failure!.message;
+    expect(message).to.contain('lock-order cycle conduit.mu -> stream.mu -> conduit.mu');
+    expect(message).to.contain('while waiting on sm.Stop.wg');
+    expect(message).to.contain('conduit.(*Conduit).GetIPs');
+    // The same core hunt has no locks to order.
+    expect(hunt({ model: MODELS.get('core')!, strategy: 'random', runs: 50, seed: 1, lockdep: true }).found).to.equal(false);
+  });
+
   it('runs of the default scenario space deadlock for hunt seeds 1..5 (no shrinking)', () => {
     for (let seed = 1; seed <= 5; seed++) {
       let deadlocks = 0;

@@ -1,5 +1,5 @@
 import type { StreamStatus, TapStream } from '../../../core/wire.js';
-import { formatDeadlock, Runtime, type Go } from '../../goroutine/index.js';
+import { formatDeadlock, formatLockOrderCycle, Runtime, type Go } from '../../goroutine/index.js';
 import type { Model, TapaUnderTest } from '../../model.js';
 import { go, newProc } from './process.js';
 import { Registry } from './registry.js';
@@ -57,6 +57,10 @@ export const legacyModel: Model = {
       invariants: () => [],
       divergences: () => [],
       holds: () => true,
+      lockOrder(): string | undefined {
+        const cycles = rt.lockOrderCycles();
+        return cycles.length === 0 ? undefined : cycles.map(formatLockOrderCycle).join('\n');
+      },
       deadlock(): string | undefined {
         const d = rt.deadlock;
         return d === undefined ? undefined : `${formatDeadlock(d)}\n${rt.dump()}`;
