@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { StrategySpec } from './kernel/index.js';
 import type { Model } from './model.js';
-import { runScenario, type FailureKind, type RunOptions } from './run.js';
+import { runScenario, type FailureKind, type RunOptions, type RunResult } from './run.js';
 import { scenarioArb, type Scenario, type ScenarioOptions } from './scenario.js';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
 
@@ -68,7 +68,8 @@ export function hunt(options: HuntOptions): HuntResult {
     const extra = options.lockdep ? { lockdep: true } : {};
     const result = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
     if (result.failure) {
-      const trace = shrink(options.model, scenario, [...result.choices], seed, result.failure.kind, options.scenarios, extra);
+      const kind = result.failure.kind;
+      const trace = shrink(options.model, scenario, [...result.choices], seed, (r) => r.failure?.kind === kind, { ...(options.scenarios ? { scenarios: options.scenarios } : {}), extra });
       return { runs: i + 1, found: true, kind: result.failure.kind, trace, original: { steps: scenario.steps.length, choices: result.choices.length } };
     }
   }
@@ -84,14 +85,26 @@ export const SHRINK_BUDGET = 2_000;
  */
 export const SHRINK_MAX_CHOICES = 1_000;
 
-export function shrink(model: Model, scenario: Scenario, choices: number[], seed: number, kind: FailureKind, scenarios?: ScenarioOptions, extra: Partial<RunOptions> = {}): Trace {
+/**
+ * Shrinks a run as a (scenario, choice list) pair towards fewer steps and the plain
+ * order, keeping whatever `still` says made it interesting, within `budget` runs.
+ */
+export function shrink(
+  model: Model,
+  scenario: Scenario,
+  choices: number[],
+  seed: number,
+  still: (result: RunResult) => boolean,
+  options: { scenarios?: ScenarioOptions; extra?: Partial<RunOptions>; budget?: number } = {},
+): Trace {
+  const extra = options.extra ?? {};
   if (choices.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices }, seed, extra);
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
-  let budget = SHRINK_BUDGET;
-  const fails = (s: Scenario, c: number[]): boolean =>
-    budget-- > 0 && runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }).failure?.kind === kind;
+  let budget = options.budget ?? SHRINK_BUDGET;
+  const keeps = (s: Scenario, c: number[]): boolean =>
+    budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }));
   const check = fc.check(
-    fc.property(scenarioArb(scenarios), fc.array(fc.nat()), (s, c) => !fails(s, c)),
+    fc.property(scenarioArb(options.scenarios), fc.array(fc.nat()), (s, c) => !keeps(s, c)),
     { examples: [[scenario, choices]], numRuns: 1, seed },
   );
   const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, choices]) as [Scenario, number[]];

@@ -4,10 +4,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command, exit } from '../../command.js';
 import { demo } from '../demo.js';
-import { TRACES_SEPARATOR } from '../goroutine/index.js';
+import { blockedSignature, parseProfile, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
 import { hunt, type StrategyName } from '../hunt.js';
 import { MODELS, PUBLIC_MODELS } from '../models.js';
 import { replay } from '../replay.js';
+import { hasTapaFrames, reproduce } from '../reproduce.js';
 import { parseTrace, TraceError } from '../trace.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -125,6 +126,58 @@ program
         out(`replay ${file} on ${m.name}: ${outcome.steps} steps, every check passed`);
         process.exit(0);
     }
+  });
+
+program
+  .command('reproduce')
+  .description('search a model for a run whose goroutine dump blocks where a bug report\'s profile does; write it as a trace')
+  .requiredOption('--from-pprof <file>', 'goroutine profile: `go tool pprof -traces` output or a debug=2 dump')
+  .requiredOption('--model <name>', `model to search (${PUBLIC_MODELS.join(', ')})`)
+  .option('--seed <s>', 'seed of the search; the same seed tries the same runs', integer(0, 2 ** 32 - 1), 1)
+  .option('--time-limit <sec>', 'give up after this many seconds of wall time', integer(1, 86_400), 60)
+  .option('--out <dir>', 'where to write reproduction.json', '.')
+  .option('--json', 'end with one line of JSON')
+  .action((o: { fromPprof: string; model: string; seed: number; timeLimit: number; out: string; json?: boolean }) => {
+    const m = model(o.model);
+    let text: string;
+    try {
+      text = readFileSync(o.fromPprof, 'utf8');
+    } catch (e) {
+      usage(`${o.fromPprof}: cannot read: ${(e as Error).message}`);
+    }
+    let profile: TraceGroup[];
+    try {
+      profile = parseProfile(text);
+    } catch (e) {
+      usage(`${o.fromPprof}: ${(e as Error).message}`);
+    }
+    if (!hasTapaFrames(profile)) usage(`${o.fromPprof}: no TAPA frames (packages tap, conduit, stream, trench): not a TAPA goroutine profile`);
+    const target = blockedSignature(profile);
+    if (target.size === 0) usage(`${o.fromPprof}: no goroutine is blocked on a mutex or WaitGroup: nothing to reproduce`);
+    const started = Date.now();
+    const result = reproduce({ profile, model: m, seed: o.seed, timeLimitMs: o.timeLimit * 1000 });
+    const elapsedMs = Date.now() - started;
+    const fmt = (entries: Iterable<readonly [string, number]>): string => [...entries].map(([k, n]) => `${n} x ${k}`).join(', ') || '(none)';
+    if (result.found) {
+      mkdirSync(o.out, { recursive: true });
+      const file = join(o.out, 'reproduction.json');
+      writeFileSync(file, `${JSON.stringify(result.trace, null, 1)}\n`);
+      out(`reproduce ${o.fromPprof} on ${m.name} (seed ${o.seed}): exact match after ${result.tries} runs in ${(elapsedMs / 1000).toFixed(1)} s`);
+      out(`  blocked: ${fmt(target)}`);
+      out(`  trace: ${file}`);
+      out(`  replay it: tapa-sim replay ${file} --dump`);
+      if (o.json) out(JSON.stringify({ found: true, tries: result.tries, elapsedMs, file }));
+      process.exit(0);
+    }
+    out(`reproduce ${o.fromPprof} on ${m.name} (seed ${o.seed}): no exact match in ${result.tries} runs (${(elapsedMs / 1000).toFixed(1)} s)`);
+    out(`  report:  ${fmt(target)}`);
+    out(`  closest: ${fmt(result.closest)}`);
+    out(`  missing (in the report, not produced): ${fmt(result.missing)}`);
+    out(`  extra (produced, not in the report): ${fmt(result.extra)}`);
+    if (o.json) {
+      out(JSON.stringify({ found: false, tries: result.tries, elapsedMs, closest: Object.fromEntries(result.closest), missing: result.missing, extra: result.extra }));
+    }
+    process.exit(1);
   });
 
 program

@@ -51,6 +51,9 @@ export {
   formatTraces,
   groupStacks,
   parseTraces,
+  parseDebug2,
+  parseProfile,
+  stripArguments,
   normalizeFrame,
   blockedSignature,
 } from './pprof.js';

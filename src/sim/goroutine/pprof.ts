@@ -97,6 +97,7 @@ export function normalizeFrame(frame: string): string {
 /** Frames a goroutine parked on a lock or a WaitGroup shows; `(inline)` is stripped before matching. */
 const SYNC_WAITS: ReadonlySet<string> = new Set([
   'sync.(*Mutex).Lock',
+  'sync.(*Mutex).lockSlow',
   'sync.(*RWMutex).Lock',
   'sync.(*RWMutex).RLock',
   'sync.(*WaitGroup).Wait',
@@ -112,11 +113,90 @@ const SYNC_WAITS: ReadonlySet<string> = new Set([
 export function blockedSignature(groups: readonly TraceGroup[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const { count, frames } of groups) {
-    const at = frames.findIndex((f) => SYNC_WAITS.has(f.replace(/ \(inline\)$/, '')));
+    const isWait = (f: string | undefined): boolean => f !== undefined && SYNC_WAITS.has(f.replace(/ \(inline\)$/, ''));
+    let at = frames.findIndex((f) => isWait(f));
+    // A mutex wait shows `lockSlow` then `Lock` (when not inlined away): the caller is past both.
+    while (at >= 0 && isWait(frames[at + 1])) at++;
     const caller = at < 0 ? undefined : frames[at + 1];
     if (caller === undefined) continue;
     const key = normalizeFrame(caller);
     counts.set(key, (counts.get(key) ?? 0) + count);
   }
   return new Map([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+const GOROUTINE_HEADER = /^goroutine \d+(?: [^[]*)? \[[^\]]*\]:$/;
+const FILE_LINE = /^\s+\S.*:\d+(?: \+0x[0-9a-f]+)?$/;
+
+/** `pkg.(*T).F(0xc000..., {...})` -> `pkg.(*T).F`: the argument list at the end of a debug=2 function line. */
+export function stripArguments(line: string): string {
+  const text = line.trim();
+  if (!text.endsWith(')')) return text;
+  let depth = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const ch = text[i];
+    if (ch === ')') depth++;
+    else if (ch === '(') {
+      depth--;
+      if (depth === 0) return i === 0 ? text : text.slice(0, i);
+    }
+  }
+  return text;
+}
+
+/**
+ * Go's `debug=2` goroutine dump (`/debug/pprof/goroutine?debug=2`, or a panic's dump):
+ * one block per goroutine, `goroutine N [state]:`, then a function line (with its
+ * argument list) and an indented `file.go:123 +0x45` line per frame, innermost first;
+ * `created by ...` and `...additional frames elided...` are not frames. Stacks are
+ * grouped as in the traces form, with the argument lists stripped so that the frames
+ * read the same.
+ */
+export function parseDebug2(text: string): TraceGroup[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trimEnd());
+  const stacks: string[][] = [];
+  let current: string[] | undefined;
+  let skipFile = false;
+  lines.forEach((line, i) => {
+    if (GOROUTINE_HEADER.test(line)) {
+      current = [];
+      stacks.push(current);
+      skipFile = false;
+      return;
+    }
+    if (current === undefined) return;
+    if (line === '') {
+      current = undefined;
+      return;
+    }
+    if (FILE_LINE.test(line)) {
+      skipFile = false;
+      return;
+    }
+    if (skipFile) throw new SyntaxError(`debug=2 line ${i + 1}: expected a "\\t/path/file.go:123" line, got ${JSON.stringify(line)}`);
+    if (line.startsWith('created by ') || line.startsWith('...')) {
+      skipFile = line.startsWith('created by ');
+      return;
+    }
+    if (/^\s/.test(line)) throw new SyntaxError(`debug=2 line ${i + 1}: expected a function line, got ${JSON.stringify(line)}`);
+    current.push(stripArguments(line));
+    skipFile = true;
+  });
+  return groupStacks(stacks.filter((s) => s.length > 0));
+}
+
+/**
+ * A goroutine profile as pasted in a bug report: either `go tool pprof -traces` output
+ * or a `debug=2` dump, whichever the text holds. Throws an Error when it holds neither
+ * (no goroutines found), and a SyntaxError naming the line of a malformed group.
+ */
+export function parseProfile(text: string): TraceGroup[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trimEnd());
+  let groups: TraceGroup[] = [];
+  if (lines.some((l) => SEPARATOR.test(l))) groups = parseTraces(text);
+  else if (lines.some((l) => GOROUTINE_HEADER.test(l))) groups = parseDebug2(text);
+  if (groups.length === 0) {
+    throw new Error('no goroutines found: expected the output of `go tool pprof -traces` or a debug=2 goroutine dump (goroutine N [state]: ...)');
+  }
+  return groups;
 }
