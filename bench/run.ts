@@ -1,0 +1,41 @@
+import { cpus } from 'node:os';
+import { coreEventsPerSecond } from './core.js';
+import { hunt } from '../src/sim/hunt.js';
+import { MODELS } from '../src/sim/models.js';
+
+/**
+ * `npm run bench [-- --quick]`: one JSON line describing the machine, then one JSON line
+ * per figure. Goals are reported by the README, never asserted.
+ */
+const quick = process.argv.includes('--quick');
+const line = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+line({ machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }, quick });
+
+const rates: Record<number, number> = {};
+for (const streams of [100, 1_000, 10_000]) {
+  coreEventsPerSecond(streams, 2); // warm-up
+  rates[streams] = coreEventsPerSecond(streams, quick ? 4 : 10);
+  line({ name: `core.events_per_sec.streams_${streams}`, value: Math.round(rates[streams]!), unit: 'events/s' });
+}
+line({ name: 'core.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const strategy of ['random', 'pct', 'choices'] as const) {
+  const ms: number[] = [];
+  const runs: number[] = [];
+  for (let seed = 1; seed <= (quick ? 5 : 20); seed++) {
+    const t0 = process.hrtime.bigint();
+    const r = hunt({ model: MODELS.get('legacy-v1.1.4')!, strategy, runs: 2_000, seed });
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    runs.push(r.found ? r.runs : Infinity);
+  }
+  line({ name: `hunt.legacy578.${strategy}.median_ms`, value: Math.round(median(ms)), unit: 'ms', note: 'to the first deadlock, shrinking included' });
+  line({ name: `hunt.legacy578.${strategy}.median_schedules`, value: median(runs), unit: 'schedules' });
+  line({ name: `hunt.legacy578.${strategy}.max_ms`, value: Math.round(Math.max(...ms)), unit: 'ms' });
+}
+
+const t0 = process.hrtime.bigint();
+const n = quick ? 500 : 2_000;
+hunt({ model: MODELS.get('core')!, strategy: 'random', runs: n, seed: 99 });
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+line({ name: 'sim.schedules_per_sec.core', value: Math.round(n / seconds), unit: 'schedules/s', note: 'generated scenarios (up to 3 TAPAs, 3 conduits, 4 streams, faults on)' });
