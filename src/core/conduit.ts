@@ -1,5 +1,5 @@
 import { limits } from './config.js';
-import { connectionIdentity, initialRequest, ownConnection, recoveryRequest, reselectRequest, updateRequest } from './connection.js';
+import { connectionIdentity, initialRequest, ownConnection, recoveryRequest, refreshRequest, reselectRequest, updateRequest } from './connection.js';
 import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
 import { localIps } from './localips.js';
@@ -40,6 +40,8 @@ export function createConduit(turn: Turn, trench: string, name: string): Conduit
     appliedVips: [],
     nsmOp: undefined,
     nsmTimer: undefined,
+    refreshTimer: undefined,
+    refreshDue: false,
   };
   for (const watch of ['streams', 'flows', 'monitor'] as const) openWatch(turn, conduit, watch);
   // A monitor that never says anything must not keep the conduit from connecting.
@@ -71,16 +73,41 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
     conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmRequest', request }), call: 'connect' };
     return true;
   }
+  // Any request renews the path's tokens, so an update makes a due refresh unnecessary.
   const vips = conduit.vips;
   if (vips && !sameSet(vips, conduit.appliedVips)) {
     const request = updateRequest(conduit.connection, vipContext(conduit.connection.context?.ipContext, conduit.localIps, vips));
+    conduit.refreshDue = false;
     conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmRequest', request }), call: 'update', vips };
+  } else if (conduit.refreshDue) {
+    const request = refreshRequest(conduit.connection);
+    conduit.refreshDue = false;
+    conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmRequest', request }), call: 'refresh', vips: conduit.appliedVips };
   }
   return true;
 }
 
-function backOff(turn: Turn, conduit: ConduitState, call: 'connect' | 'update' | 'close'): void {
-  conduit.nsmTimer = turn.setTimer({ kind: 'nsm', conduit }, call === 'update' ? limits.vipRetryMs : limits.connectRetryMs);
+const RETRY_MS = { connect: limits.connectRetryMs, close: limits.connectRetryMs, update: limits.vipRetryMs, refresh: limits.refreshRetryMs } as const;
+
+function backOff(turn: Turn, conduit: ConduitState, call: NsmOp['call']): void {
+  // A refresh that failed is still owed; the tokens keep running out meanwhile.
+  if (call === 'refresh' && conduit.connection) conduit.refreshDue = true;
+  conduit.nsmTimer = turn.setTimer({ kind: 'nsm', conduit }, RETRY_MS[call]);
+}
+
+/**
+ * Refresh when part of the tokens' remaining life has passed, as NSM's own clients do:
+ * a third with one path segment, and between a fifth and two fifths, by position, on a
+ * longer path, so that the hops of a chain do not all refresh at once.
+ */
+function armRefresh(turn: Turn, conduit: ConduitState, connection: Connection, expiresInMs: number | undefined): void {
+  turn.cancelTimer(conduit.refreshTimer);
+  conduit.refreshTimer = undefined;
+  if (expiresInMs === undefined) return;
+  const path = connection.path;
+  const segments = path?.pathSegments.length ?? 0;
+  const scale = path && segments > 1 ? 0.2 + (0.2 * path.index) / segments : 1 / 3;
+  conduit.refreshTimer = turn.setTimer({ kind: 'refresh', conduit }, Math.max(1, Math.floor(expiresInMs * scale)));
 }
 
 type ConduitResult = Extract<TapaEvent, { op: number }>;
@@ -90,7 +117,7 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
   if (op?.id !== result.op) return;
   conduit.nsmOp = undefined;
   if (op.call === 'close' && result.kind === 'done') {
-    setDisconnected(conduit);
+    setDisconnected(turn, conduit);
     conduit.held = false;
     conduit.request = initialRequest(conduit.identity, turn.state.config.node);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && overtaken(conduit, op, result.connection)) {
@@ -104,11 +131,12 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && result.connection.state === 'DOWN') {
     // NSM answered with a connection whose data path is down: heal it by reselecting.
     conduit.request = reselectRequest(result.connection);
-    setDisconnected(conduit);
+    setDisconnected(turn, conduit);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection') {
     conduit.connection = result.connection;
-    conduit.appliedVips = op.call === 'update' ? op.vips : [];
+    conduit.appliedVips = 'vips' in op ? op.vips : [];
     updateLocalIps(conduit);
+    armRefresh(turn, conduit, result.connection, result.expiresInMs);
   } else {
     // Failed, or answered with the wrong kind of result, which counts as failed.
     return backOff(turn, conduit, op.call);
@@ -145,11 +173,14 @@ export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKin
   }
 }
 
-export function onConduitTimer(turn: Turn, conduit: ConduitState, owner: 'nsm' | 'recovery' | WatchKind): void {
+export function onConduitTimer(turn: Turn, conduit: ConduitState, owner: 'nsm' | 'recovery' | 'refresh' | WatchKind): void {
   // None of these changes what a stream sees; only the conduit has a next step to take.
   turn.dirtyConduits.add(conduit);
   if (owner === 'nsm') conduit.nsmTimer = undefined;
-  else if (owner === 'recovery') {
+  else if (owner === 'refresh') {
+    conduit.refreshTimer = undefined;
+    conduit.refreshDue = true;
+  } else if (owner === 'recovery') {
     conduit.recoveryTimer = undefined;
     endRecovery(turn, conduit);
   } else {
@@ -177,21 +208,24 @@ function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEv
   if (event.type === 'DELETE') {
     // NSM dropped the connection: the IPs are no longer ours. Withdraw, then reconnect.
     conduit.request = initialRequest(conduit.identity, config.node);
-    setDisconnected(conduit);
+    setDisconnected(turn, conduit);
   } else if (own.state === 'DOWN') {
     // The data path is down: withdraw the targets and ask NSM for another path.
     conduit.request = reselectRequest(current);
-    setDisconnected(conduit);
+    setDisconnected(turn, conduit);
   } else {
     conduit.connection = { ...current, ...(own.context ? { context: own.context } : {}) };
     updateLocalIps(conduit);
   }
 }
 
-function setDisconnected(conduit: ConduitState): void {
+function setDisconnected(turn: Turn, conduit: ConduitState): void {
   conduit.connection = undefined;
   conduit.appliedVips = [];
   conduit.localIps = [];
+  turn.cancelTimer(conduit.refreshTimer);
+  conduit.refreshTimer = undefined;
+  conduit.refreshDue = false;
 }
 
 function endRecovery(turn: Turn, conduit: ConduitState): void {
@@ -285,6 +319,7 @@ function stop(turn: Turn, conduit: ConduitState): void {
   }
   turn.cancelTimer(conduit.recoveryTimer);
   turn.cancelTimer(conduit.nsmTimer);
+  turn.cancelTimer(conduit.refreshTimer);
 }
 
 export function scopeOf(conduit: ConduitState): { trench: string; conduit: string } {

@@ -30,6 +30,8 @@ export const limits = {
   connectRetryMs: 2_000,
   /** Pause after a failed VIP update. */
   vipRetryMs: 1_000,
+  /** Pause after a failed token refresh (NSM's refresh client retries this fast). */
+  refreshRetryMs: 200,
   /** Pauses before re-opening a watch that ended. */
   watchStreamsRetryMs: 500,
   watchFlowsRetryMs: 2_000,

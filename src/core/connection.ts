@@ -86,6 +86,14 @@ export function reselectRequest(connection: Connection): NetworkServiceRequest {
 }
 
 /**
+ * A refresh: the connection exactly as NSM last returned it, path included, sent again
+ * so that every token on the path is renewed and nothing else changes.
+ */
+export function refreshRequest(connection: Connection): NetworkServiceRequest {
+  return { connection, mechanismPreferences: [] };
+}
+
+/**
  * An update of a live connection with a new IP context. Like Meridio, only identity,
  * mechanism, labels, payload and the IP context are sent; NSM keeps the rest.
  */

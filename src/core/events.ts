@@ -44,8 +44,12 @@ export type TapaEvent =
   | { readonly kind: 'nspFlows'; readonly op: number; readonly flows: readonly NspFlow[] }
   /** The first message of a TargetRegistry.Watch asked for by a getTargets effect. */
   | { readonly kind: 'nspTargets'; readonly op: number; readonly targets: readonly NspTarget[] }
-  /** NetworkService.Request answered. */
-  | { readonly kind: 'nsmConnection'; readonly op: number; readonly connection: Connection }
+  /**
+   * NetworkService.Request answered. `expiresInMs`: how long, measured by the shell when
+   * the answer arrived, until the first token on the connection's path expires; absent
+   * when the path carries no expiry (no tokens, so nothing to refresh).
+   */
+  | { readonly kind: 'nsmConnection'; readonly op: number; readonly connection: Connection; readonly expiresInMs?: number }
   /** MonitorConnection.MonitorConnections pushed an event. */
   | { readonly kind: 'nsmEvent'; readonly op: number; readonly event: ConnectionEvent }
   /** A unary call without a result of interest (Register, Unregister, NSM Close) succeeded. */

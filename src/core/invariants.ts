@@ -66,6 +66,9 @@ export function invariants(state: TapaState): string[] {
       case 'recovery':
         check(owner.conduit.recoveryTimer === timer && live(state, owner.conduit), `timer ${timer} belongs to no recovery`);
         break;
+      case 'refresh':
+        check(owner.conduit.refreshTimer === timer && live(state, owner.conduit), `timer ${timer} belongs to no token refresh`);
+        break;
       case 'watch':
         check(owner.conduit.watches[owner.watch].timer === timer && live(state, owner.conduit), `timer ${timer} belongs to no watch`);
         break;
@@ -94,6 +97,9 @@ function checkConduit(state: TapaState, conduit: ConduitState, where: string, ch
   }
   check((conduit.recovery === 'waiting') === (conduit.recoveryTimer !== undefined), `${where} recovery and its timer disagree`);
   if (conduit.nsmTimer !== undefined) check(state.timers.has(conduit.nsmTimer), `${where} waits for an NSM back-off timer that is not set`);
+  // Only a live connection has tokens to refresh.
+  if (conduit.refreshTimer !== undefined) check(conduit.connection !== undefined && state.timers.has(conduit.refreshTimer), `${where} refreshes tokens of no connection`);
+  check(!conduit.refreshDue || conduit.connection !== undefined, `${where} owes a refresh of no connection`);
   const idle = conduit.wanted === 0 && conduit.streams.size === 0 && !conduit.held && !conduit.nsmOp && conduit.nsmTimer === undefined;
   check(!idle, `${where} has nothing to do but was not dropped`);
 }

@@ -62,6 +62,10 @@ export interface ConduitState {
   nsmOp: NsmOp | undefined;
   /** Back-off timer after a failed NSM call. */
   nsmTimer: number | undefined;
+  /** Fires before the tokens on the connection's path expire. */
+  refreshTimer: number | undefined;
+  /** The refresh timer fired (or a refresh failed): the next NSM call is a refresh. */
+  refreshDue: boolean;
 }
 
 /**
@@ -69,7 +73,7 @@ export interface ConduitState {
  * the answer and the report can then disagree, and nothing tells which is newer.
  * `gone`: NSM reported it DOWN or deleted; `seen`: the last report of it UP.
  */
-export type NsmOp = ({ readonly call: 'connect' | 'close' } | { readonly call: 'update'; readonly vips: string[] }) & {
+export type NsmOp = ({ readonly call: 'connect' | 'close' } | { readonly call: 'update' | 'refresh'; readonly vips: string[] }) & {
   readonly id: number;
   gone?: boolean;
   seen?: Connection;
@@ -123,6 +127,7 @@ export type TimerOwner =
   | { readonly kind: 'stream'; readonly stream: StreamState }
   | { readonly kind: 'nsm'; readonly conduit: ConduitState }
   | { readonly kind: 'recovery'; readonly conduit: ConduitState }
+  | { readonly kind: 'refresh'; readonly conduit: ConduitState }
   | { readonly kind: 'watch'; readonly conduit: ConduitState; readonly watch: WatchKind };
 
 export function initialState(seed: number, config: Partial<CoreConfig> = {}): TapaState {

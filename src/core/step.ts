@@ -100,6 +100,7 @@ function onTimer(turn: Turn, timer: number): void {
     }
     case 'nsm':
     case 'recovery':
+    case 'refresh':
       return onConduitTimer(turn, owner.conduit, owner.kind);
     case 'watch':
       return onConduitTimer(turn, owner.conduit, owner.watch);

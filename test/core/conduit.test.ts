@@ -281,4 +281,75 @@ describe('core: conduit and NSM', () => {
     expect(d.last).to.deep.include({ kind: 'shutdownComplete' });
     expect(d.state.shutdown).to.equal('done');
   });
+
+  describe('token refresh', () => {
+    /** Connects with an answer whose path tokens expire in `expiresInMs`, along `segments` hops. */
+    function connectExpiring(d: Driver, expiresInMs: number | undefined, segments = 1): Connection {
+      d.open(tapStream('stream-a1'));
+      monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+      const request = d.pending('nsmRequest');
+      const answer = answered(request.request, [IP_A]);
+      // Our own segment first, as on every path NSM returns to a client.
+      const hops = Array.from({ length: segments }, (_, i) => ({ name: `hop-${i}`, id: i === 0 ? answer.id : `id-${i}`, token: 't', metrics: {} }));
+      const connection = { ...answer, path: { index: 0, pathSegments: hops } };
+      d.send({ kind: 'nsmConnection', op: request.op, connection, ...(expiresInMs === undefined ? {} : { expiresInMs }) });
+      return connection;
+    }
+
+    it('a third of the tokens\' remaining life after the answer, the connection as answered is sent again', () => {
+      const d = new Driver();
+      const connection = connectExpiring(d, 30_000);
+      d.fire(d.timerOf(10_000));
+      const refresh = d.pending('nsmRequest');
+      expect(refresh.request).to.deep.equal({ connection, mechanismPreferences: [] });
+      // Its answer re-arms the timer from the new expiry.
+      d.send({ kind: 'nsmConnection', op: refresh.op, connection, expiresInMs: 60_000 });
+      expect(d.timerOf(20_000)).to.be.a('number');
+      expect(status(d)).to.equal('UNDEFINED');
+    });
+
+    it('on a longer path the first hop refreshes at a fifth, as NSM clients do', () => {
+      const d = new Driver();
+      connectExpiring(d, 50_000, 3);
+      expect(d.timerOf(10_000)).to.be.a('number');
+    });
+
+    it('no expiry on the path: nothing to refresh', () => {
+      const d = new Driver();
+      connectExpiring(d, undefined);
+      expect(d.state.timers.size).to.equal(0);
+    });
+
+    it('a failed refresh is retried after 200 ms, and is still a refresh', () => {
+      const d = new Driver();
+      const connection = connectExpiring(d, 3_000);
+      d.fire(d.timerOf(1_000));
+      d.fail(d.pending('nsmRequest').op);
+      d.fire(d.timerOf(200));
+      expect(d.pending('nsmRequest').request.connection).to.deep.equal(connection);
+    });
+
+    it('a VIP update due at the same time renews the tokens instead of a separate refresh', () => {
+      const d = new Driver();
+      connectExpiring(d, 3_000);
+      d.fire(d.timerOf(1_000));
+      d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: answered(d.pending('nsmRequest').request, [IP_A]), expiresInMs: 3_000 });
+      pushFlows(d, [flow(['20.0.0.1/32'])]);
+      const update = d.pending('nsmRequest');
+      expect(update.request.connection?.context?.ipContext?.srcIpAddrs).to.include('20.0.0.1/32');
+      d.send({ kind: 'nsmConnection', op: update.op, connection: answered(update.request, [IP_A, '20.0.0.1/32']), expiresInMs: 3_000 });
+      expect(d.openCalls('nsmRequest')).to.have.length(0);
+      expect(conduitState(d).refreshDue).to.equal(false);
+    });
+
+    it('a connection that NSM deletes stops being refreshed; the reconnect arms a new timer', () => {
+      const d = new Driver();
+      const connection = connectExpiring(d, 30_000);
+      monitorEvent(d, { type: 'DELETE', connections: { [connection.id]: connection } });
+      expect(conduitState(d).refreshTimer).to.equal(undefined);
+      const again = d.pending('nsmRequest');
+      d.send({ kind: 'nsmConnection', op: again.op, connection: answered(again.request, [IP_B]), expiresInMs: 9_000 });
+      expect(d.timerOf(3_000)).to.be.a('number');
+    });
+  });
 });
