@@ -15,6 +15,15 @@ export interface Cancellable {
 
 const CODE_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name])) as Record<number, GrpcCode | 'OK'>;
 
+/** Request headers of a call, e.g. NSM's per-call token. */
+export type Headers = Readonly<Record<string, string>>;
+
+function metadata(waitForReady: boolean, headers: Headers): grpc.Metadata {
+  const m = new grpc.Metadata({ waitForReady });
+  for (const [key, value] of Object.entries(headers)) m.set(key, value);
+  return m;
+}
+
 export function callError(err: unknown): CallError {
   const e = err as Partial<grpc.ServiceError>;
   const name = typeof e.code === 'number' ? CODE_NAMES[e.code] : undefined;
@@ -27,6 +36,7 @@ export function unary<Req, Res>(
   request: Req,
   deadlineMs: number,
   done: (result: { ok: true; value: Res } | { ok: false; error: CallError }) => void,
+  headers: Headers = {},
 ): Cancellable {
   let finished = false;
   const call = client.makeUnaryRequest(
@@ -34,7 +44,7 @@ export function unary<Req, Res>(
     method.requestSerialize,
     method.responseDeserialize,
     request,
-    new grpc.Metadata({ waitForReady: true }),
+    metadata(true, headers),
     { deadline: Date.now() + deadlineMs },
     (err, value) => {
       if (finished) return;
@@ -59,7 +69,7 @@ export function serverStream<Req, Res>(
   client: grpc.Client,
   method: Method<Req, Res>,
   request: Req,
-  options: { deadlineMs?: number; waitForReady?: boolean },
+  options: { deadlineMs?: number; waitForReady?: boolean; headers?: Headers },
   message: (value: Res) => void,
   end: (error?: CallError) => void,
 ): Cancellable {
@@ -74,7 +84,7 @@ export function serverStream<Req, Res>(
     method.requestSerialize,
     method.responseDeserialize,
     request,
-    new grpc.Metadata({ waitForReady: options.waitForReady ?? true }),
+    metadata(options.waitForReady ?? true, options.headers ?? {}),
     options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs },
   );
   call.on('data', (value: Res) => {

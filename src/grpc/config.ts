@@ -48,6 +48,11 @@ export interface Config {
   readonly socketMode: number;
   /** MERIDIO_NSP_ADDRESS (ours, not Go's): a host:port that replaces every trench's NSP service address (tests, embedded mode). */
   readonly nspAddress: string | undefined;
+  /**
+   * SPIFFE_ENDPOINT_SOCKET (the SPIFFE standard's name, unprefixed, as go-spiffe reads it):
+   * the Workload API, as a gRPC target; undefined when unset.
+   */
+  readonly spiffeEndpoint: string | undefined;
 }
 
 /** A configuration variable with a value the sidecar cannot use; the message names both. */
@@ -153,6 +158,17 @@ function nspAddress(env: Environment): string | undefined {
   return found.value;
 }
 
+/** go-spiffe accepts unix:///absolute/path and tcp://IP:port, nothing else. */
+function spiffeEndpoint(env: Environment): string | undefined {
+  const found = lookup(env, ['SPIFFE_ENDPOINT_SOCKET']);
+  if (found === undefined) return undefined;
+  const unix = /^unix:\/\/(\/[^?#]+)$/.exec(found.value);
+  if (unix) return `unix://${unix[1]}`;
+  const tcp = /^tcp:\/\/([0-9.]+|\[[0-9a-fA-F:.]+\]):([0-9]+)$/.exec(found.value);
+  if (tcp && port(tcp[2] ?? '') !== undefined) return `${tcp[1]}:${tcp[2]}`;
+  return fail(found, 'unix:///path/to/agent.sock or tcp://IP:port, such as unix:///run/spire/sockets/agent.sock');
+}
+
 function fail(found: Lookup, expected: string): never {
   throw new ConfigError(found.variable, found.value, expected);
 }
@@ -176,6 +192,7 @@ export function loadConfig(env: Environment): Config {
     grpcProbeRpcTimeoutMs: duration(env, ['MERIDIO_GRPC_PROBE_RPC_TIMEOUT', 'GRPC_PROBE_RPC_TIMEOUT'], 1_000),
     socketMode: socketMode(env),
     nspAddress: nspAddress(env),
+    spiffeEndpoint: spiffeEndpoint(env),
   };
 }
 

@@ -1,26 +1,34 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CallError, TapaEffect, TapaEvent } from '../core/index.js';
-import type { StreamStatus } from '../core/wire.js';
+import type { Connection, StreamStatus } from '../core/wire.js';
 import { MonitorConnectionService } from '../wire/networkservice/connection.js';
 import { NetworkServiceService } from '../wire/networkservice/networkservice.js';
 import { ConfigurationManagerService } from '../wire/nsp/v1/configurationmanager.js';
 import { TargetRegistryService } from '../wire/nsp/v1/targetregistry.js';
-import { serverStream, unary, type Cancellable } from './calls.js';
+import { serverStream, unary, type Cancellable, type Headers } from './calls.js';
+import { expiresInMs, restored, signed, withOwnSegment } from './nsm-path.js';
+import type { Security } from './security.js';
 
 /** Where the NSP of a trench and the NSM are, and how to reach them. */
 export interface Endpoints {
   nspAddress(trench: string): string;
   /** A grpc-js target, e.g. unix:///var/lib/networkservicemesh/nsm.io.sock. */
   readonly nsmAddress: string;
-  readonly credentials: grpc.ChannelCredentials;
+  readonly security: Security;
+  /** MERIDIO_NAME: the name of our segment on NSM paths. */
+  readonly name: string;
   /** Reconnect back-off is capped at this (MERIDIO_GRPC_MAX_BACKOFF). */
   readonly maxBackoffMs: number;
 }
 
 export interface Logger {
   debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
 }
+
+/** A refused handshake is reported at most this often per peer. */
+const DIAGNOSE_EVERY_MS = 30_000;
 
 /**
  * Turns the core's effects into real calls and timers, and their outcomes back into
@@ -37,12 +45,16 @@ export class Executor {
   private readonly nsp = new Map<string, grpc.Client>();
   private nsm: grpc.Client | undefined;
   private shutdownDone: (() => void) | undefined;
+  /** When each peer's failing handshake was last explained in the log. */
+  private readonly diagnosed = new Map<string, number>();
 
   constructor(
     private readonly endpoints: Endpoints,
     private readonly dispatch: (event: TapaEvent) => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    endpoints.security.onRotation(() => this.rotate());
+  }
 
   /** The answer to Tap call `request` goes to `reply`. */
   expectReply(request: number, reply: (error?: CallError) => void): void {
@@ -101,10 +113,15 @@ export class Executor {
       case 'monitorConnections':
         return this.watch(effect.op, serverStream(this.nsmClient(), MonitorConnectionService.monitorConnections, effect.selector, {},
           (event) => this.dispatch({ kind: 'nsmEvent', op: effect.op, event }), (e) => this.ended(effect.op, e)));
-      case 'nsmRequest':
-        return this.unary(effect.op, this.nsmClient(), NetworkServiceService.request, effect.request, effect.deadlineMs, (connection) => ({ kind: 'nsmConnection', op: effect.op, connection }));
+      case 'nsmRequest': {
+        const { op, request } = effect;
+        if (!request.connection) return this.unary(op, this.nsmClient(), NetworkServiceService.request, request, effect.deadlineMs, (connection) => this.answered(op, connection, 0));
+        return this.withToken(op, request.connection, (connection, index, headers) =>
+          this.unary(op, this.nsmClient(), NetworkServiceService.request, { ...request, connection }, effect.deadlineMs, (answer) => this.answered(op, answer, index), headers));
+      }
       case 'nsmClose':
-        return this.unary(effect.op, this.nsmClient(), NetworkServiceService.close, effect.connection, effect.deadlineMs, () => ({ kind: 'done', op: effect.op }));
+        return this.withToken(effect.op, effect.connection, (connection, _index, headers) =>
+          this.unary(effect.op, this.nsmClient(), NetworkServiceService.close, connection, effect.deadlineMs, () => ({ kind: 'done', op: effect.op }), headers));
       case 'cancel':
         this.settle(effect.op)?.call.cancel();
         return;
@@ -141,13 +158,85 @@ export class Executor {
     this.nsm = undefined;
   }
 
-  private unary<Req, Res>(op: number, client: grpc.Client, method: Parameters<typeof unary<Req, Res>>[1], request: Req, deadlineMs: number, ok: (value: Res) => TapaEvent): void {
+  private unary<Req, Res>(op: number, client: grpc.Client, method: Parameters<typeof unary<Req, Res>>[1], request: Req, deadlineMs: number, ok: (value: Res) => TapaEvent, headers: Headers = {}): void {
     this.inFlight.set(op, unary(client, method, request, deadlineMs, (result) => {
       const settled = this.settle(op);
       if (!settled) return;
       if (!result.ok) this.log.warn({ ...settled.scope, op, code: result.error.code, error: result.error.message }, `${method.path} failed`);
       this.dispatch(result.ok ? ok(result.value) : { kind: 'failed', op, error: result.error });
-    }));
+    }, headers));
+  }
+
+  /**
+   * Puts our segment on the connection's path and, with mTLS, signs it; the same token
+   * also goes in the call's headers, where newer NSMgrs read it. Signing is
+   * asynchronous, so a placeholder stands in for the call until it is sent.
+   */
+  private withToken(op: number, connection: Connection, send: (connection: Connection, index: number, headers: Headers) => void): void {
+    const placeholder: Cancellable = { cancel: () => {} };
+    this.inFlight.set(op, placeholder);
+    const fail = (message: string): void => {
+      const settled = this.settle(op);
+      if (!settled) return;
+      this.log.warn({ ...settled.scope, op, error: message }, 'cannot prepare the NSM call');
+      this.dispatch({ kind: 'failed', op, error: { code: 'UNAUTHENTICATED', message } });
+    };
+    let placed: { connection: Connection; index: number };
+    try {
+      placed = withOwnSegment(connection, this.endpoints.name);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    this.endpoints.security.nsmToken().then(
+      (token) => {
+        if (this.inFlight.get(op) !== placeholder) return; // cancelled while signing
+        const headers: Headers = token ? { 'nsm-client-token': token.token, 'nsm-client-token-expires': token.expires.toISOString() } : {};
+        send(token ? signed(placed.connection, token) : placed.connection, placed.index, headers);
+      },
+      (err: Error) => fail(`cannot sign the NSM token: ${err.message}`),
+    );
+  }
+
+  private answered(op: number, answer: Connection, index: number): TapaEvent {
+    const connection = restored(answer, index);
+    const expires = expiresInMs(connection, Date.now());
+    return expires === undefined ? { kind: 'nsmConnection', op, connection } : { kind: 'nsmConnection', op, connection, expiresInMs: expires };
+  }
+
+  /**
+   * A rotated SVID applies to new connections only, so new calls go out on new channels.
+   * The old channels stop taking calls but finish what they carry: answers in flight
+   * and open watches keep going on the old certificate, as with Go's TLS.
+   */
+  private rotate(): void {
+    for (const client of this.nsp.values()) client.close();
+    this.nsp.clear();
+    this.nsm?.close();
+    this.nsm = undefined;
+    this.log.info({}, 'SVID rotated: new NSP and NSM calls use new channels');
+  }
+
+  /** With mTLS, a channel that cannot connect gets its reason explained in the log. */
+  private explainFailures(client: grpc.Client, target: string): void {
+    if (this.endpoints.security.mode !== 'mtls') return;
+    const channel = client.getChannel();
+    const follow = (state: grpc.connectivityState): void =>
+      channel.watchConnectivityState(state, Infinity, () => {
+        const next = channel.getConnectivityState(false);
+        if (next === grpc.connectivityState.SHUTDOWN) return;
+        if (next === grpc.connectivityState.TRANSIENT_FAILURE) this.diagnose(target);
+        follow(next);
+      });
+    follow(channel.getConnectivityState(false));
+  }
+
+  private diagnose(target: string): void {
+    const now = Date.now();
+    if (now - (this.diagnosed.get(target) ?? -Infinity) < DIAGNOSE_EVERY_MS) return;
+    this.diagnosed.set(target, now);
+    void this.endpoints.security.diagnose(target).then((reason) => {
+      if (reason) this.log.warn({ target, reason }, `cannot connect to ${target} with mTLS: ${reason}`);
+    });
   }
 
   private watch(op: number, call: Cancellable): void {
@@ -173,15 +262,21 @@ export class Executor {
   private nspClient(trench: string): grpc.Client {
     let client = this.nsp.get(trench);
     if (!client) {
-      client = new grpc.Client(this.endpoints.nspAddress(trench), this.endpoints.credentials, this.channelOptions());
+      client = this.channel(this.endpoints.nspAddress(trench));
       this.nsp.set(trench, client);
     }
     return client;
   }
 
   private nsmClient(): grpc.Client {
-    this.nsm ??= new grpc.Client(this.endpoints.nsmAddress, this.endpoints.credentials, this.channelOptions());
+    this.nsm ??= this.channel(this.endpoints.nsmAddress);
     return this.nsm;
+  }
+
+  private channel(target: string): grpc.Client {
+    const client = new grpc.Client(target, this.endpoints.security.credentials(), this.channelOptions());
+    this.explainFailures(client, target);
+    return client;
   }
 
   private channelOptions(): grpc.ChannelOptions {

@@ -6,8 +6,10 @@ import { command, exit } from '../command.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
 import { serverStream, unary } from './calls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { plaintext, spiffeSecurity, type Security } from './security.js';
 import { startSidecar } from './sidecar.js';
+import { X509Source } from './spiffe/source.js';
 
 function fail(message: string, code: number): never {
   exit('tapa', message, code);
@@ -24,11 +26,30 @@ function config(env: NodeJS.ProcessEnv): Config {
 
 const program = command('tapa', "Meridio's Target Access Point Ambassador: a drop-in for the Go TAPA sidecar");
 
+/**
+ * mTLS unless told otherwise, like the Go TAPA, which cannot start without the SPIFFE
+ * Workload API. Until the agent hands out an SVID there is nothing the sidecar could do,
+ * so it waits, as Go does, and says so.
+ */
+async function security(cfg: Config, log: Logger, insecure: boolean): Promise<{ security: Security; close(): void }> {
+  if (insecure) {
+    log.warn({}, 'plaintext: NSP and NSM are reached without TLS or tokens');
+    return { security: plaintext, close: () => {} };
+  }
+  if (cfg.spiffeEndpoint === undefined) {
+    fail('SPIFFE_ENDPOINT_SOCKET is not set: it must name the SPIFFE Workload API (e.g. unix:///run/spire/sockets/agent.sock), which provides the mTLS identity for NSP and NSM; pass --plaintext to run without TLS', 2);
+  }
+  const source = new X509Source(cfg.spiffeEndpoint, log);
+  const first = await source.first();
+  return { security: spiffeSecurity(source, first, cfg.maxTokenLifetimeMs), close: () => source.close() };
+}
+
 program
   .command('serve')
   .description('run the sidecar: the Tap API on MERIDIO_SOCKET, configured by the MERIDIO_* variables')
-  .option('--embedded', "also run the simulator's NSP and NSM in this process, with Meridio's example trench")
-  .action(async (o: { embedded?: boolean }) => {
+  .option('--embedded', "also run the simulator's NSP and NSM in this process, with Meridio's example trench (implies --plaintext)")
+  .option('--plaintext', 'reach NSP and NSM without TLS and without NSM tokens (tests and demos only; the SPIFFE Workload API is not used)')
+  .action(async (o: { embedded?: boolean; plaintext?: boolean }) => {
     let env: NodeJS.ProcessEnv = process.env;
     let stopEmbedded = async (): Promise<void> => {};
     if (o.embedded) {
@@ -41,13 +62,15 @@ program
     }
     const cfg = config(env);
     const log = createLogger(cfg.logLevel);
-    const sidecar = await startSidecar(cfg, log).catch((err: Error) => fail(`cannot serve on ${cfg.socket}: ${err.message}`, 1));
+    const identity = await security(cfg, log, o.plaintext === true || o.embedded === true);
+    const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) => fail(`cannot serve on ${cfg.socket}: ${err.message}`, 1));
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'shutting down');
       await sidecar.shutdown();
+      identity.close();
       await stopEmbedded();
       process.exit(0);
     };

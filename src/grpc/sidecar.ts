@@ -6,6 +6,7 @@ import { nspAddressOf, type Config } from './config.js';
 import { Executor } from './executor.js';
 import type { Logger } from './log.js';
 import { Runtime } from './runtime.js';
+import { plaintext, type Security } from './security.js';
 import { CheckedTapService, tapServer } from './tap-server.js';
 
 export interface Sidecar {
@@ -21,7 +22,7 @@ const STUCK_MS = 2_000;
  * The production TAPA: the core behind the Tap API on a unix socket, talking to the
  * NSP of each trench and to NSM over gRPC.
  */
-export async function startSidecar(config: Config, log: Logger, credentials = grpc.credentials.createInsecure()): Promise<Sidecar> {
+export async function startSidecar(config: Config, log: Logger, security: Security = plaintext): Promise<Sidecar> {
   let accepting = true;
   let executor: Executor | undefined;
   // Identifiers are drawn from a seeded generator inside the core; in production the
@@ -37,7 +38,8 @@ export async function startSidecar(config: Config, log: Logger, credentials = gr
     {
       nspAddress: (trench) => nspAddressOf(config, trench),
       nsmAddress: `unix://${config.nsmSocket}`,
-      credentials,
+      security,
+      name: config.name,
       maxBackoffMs: config.grpcMaxBackoffMs,
     },
     (event) => runtime.dispatch(event),
@@ -55,7 +57,7 @@ export async function startSidecar(config: Config, log: Logger, credentials = gr
     server.bindAsync(`unix://${config.socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );
   chmodSync(config.socket, config.socketMode);
-  log.info({ socket: config.socket, nsm: config.nsmSocket }, 'serving the Tap API');
+  log.info({ socket: config.socket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
 
   return {
     runtime,

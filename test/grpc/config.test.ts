@@ -19,6 +19,7 @@ const defaults: Config = {
   grpcProbeRpcTimeoutMs: 1_000,
   socketMode: 0o777,
   nspAddress: undefined,
+  spiffeEndpoint: undefined,
 };
 
 /** Asserts that `env` is rejected with a ConfigError naming `variable` and quoting `value`. */
@@ -62,6 +63,7 @@ describe('grpc/config', () => {
       MERIDIO_TIMEOUT: '20s',
       MERIDIO_DIAL_TIMEOUT: '1m30s',
       MERIDIO_MAX_TOKEN_LIFETIME: '1.5h',
+      SPIFFE_ENDPOINT_SOCKET: 'unix:///run/spire/sockets/agent.sock',
       MERIDIO_LOG_LEVEL: 'info',
       MERIDIO_NSP_ENTRY_TIMEOUT: '300ms',
       MERIDIO_GRPC_MAX_BACKOFF: '2s',
@@ -86,6 +88,7 @@ describe('grpc/config', () => {
       grpcProbeRpcTimeoutMs: 1.5,
       socketMode: 0o660,
       nspAddress: '127.0.0.1:7778',
+      spiffeEndpoint: 'unix:///run/spire/sockets/agent.sock',
     } satisfies Config);
   });
 
@@ -256,6 +259,20 @@ describe('grpc/config', () => {
         rejects({ MERIDIO_NSP_ADDRESS: value }, 'MERIDIO_NSP_ADDRESS', value, /host:port/);
       });
     }
+
+    for (const value of ['', '/run/spire/agent.sock', 'unix:run/agent.sock', 'unix://', 'tcp://spire:8081', 'tcp://10.0.0.1', 'tcp://10.0.0.1:0', 'http://10.0.0.1:80']) {
+      it(`SPIFFE_ENDPOINT_SOCKET=${JSON.stringify(value)}`, () => {
+        rejects({ SPIFFE_ENDPOINT_SOCKET: value }, 'SPIFFE_ENDPOINT_SOCKET', value, /unix:\/\/\/path\/to\/agent.sock or tcp:\/\/IP:port/);
+      });
+    }
+  });
+
+  describe('SPIFFE_ENDPOINT_SOCKET', () => {
+    it('becomes a gRPC target: unix sockets as they are, tcp:// without its scheme', () => {
+      expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'unix:///run/spire/sockets/agent.sock' }).spiffeEndpoint).to.equal('unix:///run/spire/sockets/agent.sock');
+      expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'tcp://10.0.0.1:8081' }).spiffeEndpoint).to.equal('10.0.0.1:8081');
+      expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'tcp://[fd00::1]:8081' }).spiffeEndpoint).to.equal('[fd00::1]:8081');
+    });
   });
 
   describe('nspAddressOf', () => {

@@ -7,7 +7,9 @@ import { connectionIdentity } from '../../src/core/index.js';
 import { unary, serverStream } from '../../src/grpc/calls.js';
 import { loadConfig } from '../../src/grpc/config.js';
 import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
-import { startEmbedded, type EmbeddedWorld } from '../../src/sim/serve/embedded.js';
+import type { Logger } from '../../src/grpc/log.js';
+import type { Security } from '../../src/grpc/security.js';
+import { startEmbedded, type EmbeddedTls, type EmbeddedWorld } from '../../src/sim/serve/embedded.js';
 import { TapService, type Stream, type StreamResponse } from '../../src/wire/ambassador/v1/tap.js';
 import type { CallError } from '../../src/core/index.js';
 
@@ -23,9 +25,16 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-export async function rig(extra: Record<string, string> = {}): Promise<Rig> {
+/** How the rig's sidecar and servers authenticate (plaintext when absent), and where the sidecar logs. */
+export interface RigOptions {
+  readonly tls?: EmbeddedTls;
+  readonly security?: Security;
+  readonly log?: Logger;
+}
+
+export async function rig(extra: Record<string, string> = {}, options: RigOptions = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'tapa-rig-'));
-  const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), entryTimeoutMs: 2_000 });
+  const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), entryTimeoutMs: 2_000, ...(options.tls ? { tls: options.tls } : {}) });
   const socket = join(dir, 'tapa.sock');
   const env = {
     MERIDIO_NAME: 'target-a',
@@ -39,7 +48,7 @@ export async function rig(extra: Record<string, string> = {}): Promise<Rig> {
     MERIDIO_LOG_LEVEL: 'ERROR',
     ...extra,
   };
-  const sidecar = await startSidecar(loadConfig(env), pino({ level: 'silent' }));
+  const sidecar = await startSidecar(loadConfig(env), options.log ?? pino({ level: 'silent' }), options.security);
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
   return {
     world,

@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
+import type { ServerInterceptor } from '@grpc/grpc-js';
 import { rmSync } from 'node:fs';
 import { NsmModel } from '../world/nsm.js';
 import { NspModel, type ConduitConfig } from '../world/nsp.js';
-import { addNsmServices } from './nsm.js';
+import { addNsmServices, type NsmCall } from './nsm.js';
 import { addNspServices } from './nsp.js';
 
 /** The trench `tapa serve --embedded` offers: Meridio's example, two conduits, three streams. */
@@ -27,6 +28,10 @@ export interface EmbeddedWorld {
   readonly nsmAddress: string;
   readonly nsp: NspModel;
   readonly nsm: NsmModel;
+  /** NSM Requests and Closes accepted so far, oldest first. */
+  readonly nsmCalls: readonly NsmCall[];
+  /** With TLS: the serial of the client certificate of every call to NSP or NSM, in order. */
+  readonly clientSerials: readonly { readonly method: string; readonly serial: string }[];
   /** Stops the NSP server, restarts its registry ('reload' keeps it, re-armed; 'wipe' forgets it) and serves again on the same port. */
   restartNsp(mode: 'reload' | 'wipe'): Promise<void>;
   stop(): Promise<void>;
@@ -41,6 +46,17 @@ export interface EmbeddedOptions {
   readonly faultyProxy?: boolean;
   /** NSP port on 127.0.0.1; 0 picks a free one. */
   readonly nspPort?: number;
+  /** Serve with mTLS instead of plaintext, and have NSM check client tokens. */
+  readonly tls?: EmbeddedTls;
+}
+
+/** mTLS for the embedded servers, as a Meridio cluster's NSP and NSMgr have it (PEM). */
+export interface EmbeddedTls {
+  /** The CAs that client certificates must chain to. */
+  readonly trustPem: string;
+  /** The servers' own certificate (chain) and key. */
+  readonly certPem: string;
+  readonly keyPem: string;
 }
 
 /** Serves the simulator's NSP and NSM models over real gRPC: NSP on loopback TCP, NSM on a unix socket. */
@@ -48,26 +64,43 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
   const nsp = new NspModel(options.entryTimeoutMs === undefined ? {} : { entryTimeoutMs: options.entryTimeoutMs });
   const nsm = new NsmModel({ faultyProxy: options.faultyProxy ?? false });
   nsp.configure(options.trench ?? EXAMPLE_TRENCH, options.conduits ?? EXAMPLE_CONDUITS);
-  let nspServer = new grpc.Server();
+  const tls = options.tls;
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(Buffer.from(tls.trustPem), [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem) }], true)
+    : grpc.ServerCredentials.createInsecure();
+  const clientSerials: { method: string; serial: string }[] = [];
+  const nsmCalls: NsmCall[] = [];
+  // Who called, by certificate: what tests of SVID rotation look at.
+  const recordPeer: ServerInterceptor = (method, call) => {
+    const serial = call.getAuthContext().sslPeerCertificate?.serialNumber;
+    if (serial) clientSerials.push({ method: method.path, serial });
+    return new grpc.ServerInterceptingCall(call);
+  };
+  const server = (): grpc.Server => new grpc.Server({ interceptors: [recordPeer] });
+  let nspServer = server();
   let expiry = addNspServices(nspServer, nsp);
-  const nsmServer = new grpc.Server();
-  addNsmServices(nsmServer, nsm);
-  const port = await bind(nspServer, `127.0.0.1:${options.nspPort ?? 0}`);
+  const nsmServer = server();
+  addNsmServices(nsmServer, nsm, { checkTokens: tls !== undefined, record: (call) => void nsmCalls.push(call) });
+  // With TLS, a name rather than an IP address: TLS clients send it as the server name.
+  const host = tls ? 'localhost' : '127.0.0.1';
+  const port = await bind(nspServer, `${host}:${options.nspPort ?? 0}`, credentials);
   rmSync(options.nsmSocket, { force: true });
-  await bind(nsmServer, `unix://${options.nsmSocket}`);
+  await bind(nsmServer, `unix://${options.nsmSocket}`, credentials);
   return {
-    nspAddress: `127.0.0.1:${port}`,
+    nspAddress: `${host}:${port}`,
     nsmAddress: `unix://${options.nsmSocket}`,
     nsp,
     nsm,
+    nsmCalls,
+    clientSerials,
     restartNsp: async (mode) => {
       expiry.close();
       nspServer.forceShutdown();
-      nspServer = new grpc.Server();
+      nspServer = server();
       expiry = addNspServices(nspServer, nsp);
       // Entries kept by a reload get fresh expiry timers, as the NSP re-arms them on start.
       for (const arming of nsp.restart(mode, Date.now())) expiry.arm(arming);
-      await bind(nspServer, `127.0.0.1:${port}`);
+      await bind(nspServer, `${host}:${port}`, credentials);
     },
     stop: async () => {
       expiry.close();
@@ -78,8 +111,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
   };
 }
 
-export function bind(server: grpc.Server, address: string): Promise<number> {
+export function bind(server: grpc.Server, address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }

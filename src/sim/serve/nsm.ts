@@ -1,20 +1,66 @@
 import * as grpc from '@grpc/grpc-js';
 import { MonitorConnectionService, type MonitorConnectionServer } from '../../wire/networkservice/connection.js';
 import { NetworkServiceService, type NetworkServiceServer } from '../../wire/networkservice/networkservice.js';
+import type { Connection } from '../../wire/networkservice/connection.js';
 import type { NsmModel } from '../world/nsm.js';
 import { toStatus } from './nsp.js';
+import { clientSegment, tokenProblem } from './token-check.js';
 
-/** The simulator's NSM model served over real gRPC (embedded mode and integration tests). */
-export function addNsmServices(server: grpc.Server, nsm: NsmModel): void {
+type Call = grpc.ServerUnaryCall<unknown, unknown>;
+
+/**
+ * With mTLS, NSMgr only serves requests whose path segment and call headers carry a
+ * valid token of the client (see token-check.ts); `refusal` says why one does not.
+ */
+async function refusal(call: Call, connection: Connection | undefined): Promise<string | undefined> {
+  const own = clientSegment(connection);
+  if (typeof own === 'string') return own;
+  const peer = call.getAuthContext().sslPeerCertificate;
+  const inPath = await tokenProblem(own.token, peer, Date.now());
+  if (inPath) return `path token: ${inPath}`;
+  const header = call.metadata.get('nsm-client-token')[0];
+  const inHeader = await tokenProblem(typeof header === 'string' ? header : undefined, peer, Date.now());
+  return inHeader && `call token: ${inHeader}`;
+}
+
+/** A Request or Close that NSM accepted, for tests to follow refreshes. */
+export interface NsmCall {
+  readonly method: 'request' | 'close';
+  readonly connectionId: string;
+  readonly atMs: number;
+  /** The expiry the client gave its token, if any. */
+  readonly expires: string | undefined;
+}
+
+/**
+ * The simulator's NSM model served over real gRPC (embedded mode and integration
+ * tests). `checkTokens`: refuse calls without a valid client token (mTLS only).
+ */
+export function addNsmServices(server: grpc.Server, nsm: NsmModel, options: { checkTokens: boolean; record(call: NsmCall): void }): void {
+  const guard = async (call: Call, method: NsmCall['method'], connection: Connection | undefined): Promise<grpc.ServiceError | undefined> => {
+    const why = options.checkTokens ? await refusal(call, connection) : undefined;
+    if (why) return Object.assign(new Error(why), { code: grpc.status.PERMISSION_DENIED, details: why, metadata: new grpc.Metadata() });
+    const path = connection?.path;
+    options.record({ method, connectionId: connection?.id ?? '', atMs: Date.now(), expires: path?.pathSegments[path.index]?.expires });
+    return undefined;
+  };
   const network: NetworkServiceServer = {
-    request: (call, callback) => {
+    request: async (call, callback) => {
+      const refused = await guard(call, 'request', call.request.connection);
+      if (refused) return callback(refused, null);
       try {
-        callback(null, nsm.request(call.request));
+        const answer = nsm.request(call.request);
+        // NSMgr hands the client's own path segments back (its own would follow): the
+        // client finds its segment, and the expiry of its token, where it put them.
+        const path = call.request.connection?.path;
+        callback(null, path ? { ...answer, path } : answer);
       } catch (err) {
         callback(toStatus(err), null);
       }
     },
-    close: (call, callback) => {
+    close: async (call, callback) => {
+      const refused = await guard(call, 'close', call.request);
+      if (refused) return callback(refused, null);
       try {
         nsm.close(call.request);
         callback(null, {});

@@ -1,0 +1,49 @@
+import * as grpc from '@grpc/grpc-js';
+import type { X509Source } from './spiffe/source.js';
+import type { Svid } from './spiffe/svid.js';
+import { channelCredentials, diagnoseTls } from './spiffe/tls.js';
+import { nsmToken, type NsmToken } from './spiffe/token.js';
+
+/** How the sidecar authenticates to the NSP and to NSM. */
+export interface Security {
+  readonly mode: 'plaintext' | 'mtls';
+  /** Credentials for a channel opened now: after a rotation, the new SVID's. */
+  credentials(): grpc.ChannelCredentials;
+  /** Called after each rotation, so that new calls go out on channels with the new SVID. */
+  onRotation(listener: () => void): void;
+  /** A fresh token for our NSM path segment; undefined in plaintext. */
+  nsmToken(): Promise<NsmToken | undefined>;
+  /** Why a secure connection to `target` fails, for the log; undefined when it does not. */
+  diagnose(target: string): Promise<string | undefined>;
+}
+
+/** No TLS, no tokens: tests, and `tapa serve --embedded` / `--plaintext`. */
+export const plaintext: Security = {
+  mode: 'plaintext',
+  credentials: () => grpc.credentials.createInsecure(),
+  onRotation: () => {},
+  nsmToken: () => Promise.resolve(undefined),
+  diagnose: () => Promise.resolve(undefined),
+};
+
+/**
+ * mTLS with the workload's X.509 SVID, as the Go TAPA does through go-spiffe, and NSM
+ * tokens signed with its key that live at most `maxTokenLifetimeMs`.
+ */
+export function spiffeSecurity(source: X509Source, first: Svid, maxTokenLifetimeMs: number, now: () => number = Date.now): Security {
+  let svid = first;
+  let credentials = channelCredentials(svid);
+  const listeners: (() => void)[] = [];
+  source.onRotation((next) => {
+    svid = next;
+    credentials = channelCredentials(next);
+    for (const listener of listeners) listener();
+  });
+  return {
+    mode: 'mtls',
+    credentials: () => credentials,
+    onRotation: (listener) => void listeners.push(listener),
+    nsmToken: () => nsmToken(svid, maxTokenLifetimeMs, now()),
+    diagnose: (target) => diagnoseTls(target, svid),
+  };
+}
