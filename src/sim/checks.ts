@@ -46,9 +46,13 @@ export function viewOf(env: Models, tapa: TapaUnderTest): WorldView {
  *   after its unregister, or under IPs the TAPA moved away from, is stale.
  */
 export function worldViolations(env: Models, tapas: readonly TapaUnderTest[]): string[] {
-  const out: string[] = [];
   const all = env.nsp.peekTargets();
-  const enabled = new Map<string, NspTarget>();
+  return [...sharedIdentifiers(all), ...staleTargets(all, owners(env, tapas))];
+}
+
+function sharedIdentifiers(all: readonly Readonly<NspTarget>[]): string[] {
+  const out: string[] = [];
+  const enabled = new Map<string, Readonly<NspTarget>>();
   for (const t of all) {
     if (t.status !== 'ENABLED') continue;
     const key = `${t.stream?.conduit?.trench?.name}/${t.stream?.conduit?.name}/${t.stream?.name}#${parseIdentifier(t)}`;
@@ -56,12 +60,53 @@ export function worldViolations(env: Models, tapas: readonly TapaUnderTest[]): s
     if (other) out.push(`two ENABLED targets with identifier ${key}: ${other.ips.join(',')} and ${t.ips.join(',')}`);
     else enabled.set(key, t);
   }
-  // Runs after most steps: one pass over the registry, owners looked up by address.
+  return out;
+}
+
+/** Whose targets are whose: every NSM local address ever given to a TAPA, to that TAPA. */
+function owners(env: Models, tapas: readonly TapaUnderTest[]): Map<string, TapaUnderTest> {
   const owner = new Map<string, TapaUnderTest>();
   for (const tapa of tapas) for (const ip of ownedAddresses(env, tapa)) owner.set(ip, tapa);
+  return owner;
+}
+
+function staleTargets(all: readonly Readonly<NspTarget>[], owner: ReadonlyMap<string, TapaUnderTest>): string[] {
+  const out: string[] = [];
   for (const t of all) {
     const tapa = t.ips.map((ip) => owner.get(ip)).find((o) => o !== undefined);
     if (tapa && !tapa.holds(t)) out.push(`${tapa.name}: stale target ${t.ips.join(',')} in ${t.stream?.conduit?.name}/${t.stream?.name}`);
   }
   return out;
+}
+
+/**
+ * worldViolations for a run that checks after every step of a TAPA or the NSP, at the
+ * cost of what changed since the last check, which found nothing (or the run would have
+ * ended). Identifiers can only clash after the registry changed. A target can only turn
+ * stale after the registry changed, after NSM gave out addresses (every allocation is
+ * reported to the monitor), or after a step of its TAPA: a TAPA's state changes only in
+ * its own steps.
+ */
+export class WorldChecker {
+  private registryChanged = true;
+  private owner: Map<string, TapaUnderTest> | undefined;
+
+  constructor(private readonly env: Models, private readonly tapas: readonly TapaUnderTest[]) {
+    env.nsp.onTargetsChange(() => {
+      this.registryChanged = true;
+    });
+    env.nsm.onEvent(() => {
+      this.owner = undefined;
+    });
+  }
+
+  /** `tapa`: the TAPA whose step this was, if any. */
+  violations(tapa: TapaUnderTest | undefined): string[] {
+    if (!this.registryChanged && this.owner && !tapa) return [];
+    const all = this.env.nsp.peekTargets();
+    const shared = this.registryChanged ? sharedIdentifiers(all) : [];
+    this.registryChanged = false;
+    this.owner ??= owners(this.env, this.tapas);
+    return [...shared, ...staleTargets(all, this.owner)];
+  }
 }

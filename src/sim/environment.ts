@@ -9,7 +9,7 @@ import { NspModel, type ConduitConfig } from './world/nsp.js';
 
 export const NSP = 'nsp';
 export const NSM = 'nsm';
-const FAULT = 'fault';
+export const FAULT = 'fault';
 const UNAVAILABLE: CallError = { code: 'UNAVAILABLE', message: 'the NSP is unreachable' };
 const RESTARTED: CallError = { code: 'UNAVAILABLE', message: 'the NSP restarted' };
 

@@ -3,6 +3,7 @@ import type { StrategySpec } from './kernel/index.js';
 import type { Model } from './model.js';
 import { runScenario, type FailureKind, type RunOptions, type RunResult } from './run.js';
 import { scenarioArb, type Scenario, type ScenarioOptions } from './scenario.js';
+import { shardRuns, WHOLE, type Shard } from './shard.js';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
 
 export type StrategyName = 'fifo' | 'random' | 'pct' | 'choices';
@@ -16,14 +17,19 @@ export interface HuntOptions {
   readonly scenarios?: ScenarioOptions;
   /** Also fail runs that did not deadlock but took locks in conflicting orders. */
   readonly lockdep?: boolean;
+  /** Explore only this shard's runs (absent: all of them). */
+  readonly shard?: Shard;
   /** Asked before every run; true stops the hunt (a wall-clock limit lives with the caller). */
   readonly stop?: () => boolean;
   readonly progress?: (run: number) => void;
 }
 
 export interface HuntResult {
+  /** Runs explored. */
   readonly runs: number;
   readonly found: boolean;
+  /** The index of the failing run in the whole hunt, the same whatever the sharding. */
+  readonly run?: number;
   readonly kind?: FailureKind;
   /** The shrunk counterexample, ready to be written as a trace. */
   readonly trace?: Trace;
@@ -60,9 +66,11 @@ export function plan(options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenario
  * plain first-ready order.
  */
 export function hunt(options: HuntOptions): HuntResult {
-  for (let i = 0; i < options.runs; i++) {
-    if (options.stop?.()) return { runs: i, found: false };
+  let explored = 0;
+  for (const i of shardRuns(options.runs, options.shard ?? WHOLE)) {
+    if (options.stop?.()) break;
     options.progress?.(i);
+    explored++;
     const seed = runSeed(options.seed, i);
     const { scenario, strategy } = plan(options, seed);
     const extra = options.lockdep ? { lockdep: true } : {};
@@ -70,10 +78,10 @@ export function hunt(options: HuntOptions): HuntResult {
     if (result.failure) {
       const kind = result.failure.kind;
       const trace = shrink(options.model, scenario, [...result.choices], seed, (r) => r.failure?.kind === kind, { ...(options.scenarios ? { scenarios: options.scenarios } : {}), extra });
-      return { runs: i + 1, found: true, kind: result.failure.kind, trace, original: { steps: scenario.steps.length, choices: result.choices.length } };
+      return { runs: explored, found: true, run: i, kind: result.failure.kind, trace, original: { steps: scenario.steps.length, choices: result.choices.length } };
     }
   }
-  return { runs: options.runs, found: false };
+  return { runs: explored, found: false };
 }
 
 /** Runs a shrink may try; past it, the smallest failure so far is the counterexample. */

@@ -1,6 +1,7 @@
 import type { CallError, WorldView } from '../core/index.js';
 import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
 import type { Environment } from './environment.js';
+import type { RuntimeObserver } from './goroutine/index.js';
 
 /** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
 export interface TapaUnderTest {
@@ -28,6 +29,8 @@ export interface TapaSpec {
   readonly node: string;
   readonly seed: number;
   readonly reply: (request: number, error?: CallError) => void;
+  /** Lock-level models show it their goroutines (a swimlane picture); absent in hunts. */
+  readonly goroutines?: RuntimeObserver;
 }
 
 export interface Model {

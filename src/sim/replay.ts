@@ -1,6 +1,6 @@
 import { Divergence } from './kernel/index.js';
 import type { Model } from './model.js';
-import { runScenario, type Failure } from './run.js';
+import { runScenario, type Failure, type RunObserver } from './run.js';
 import { firstDivergence, type Trace } from './trace.js';
 
 export type ReplayOutcome =
@@ -12,9 +12,10 @@ export type ReplayOutcome =
  * Re-runs a trace. Under its own model the recorded choices are replayed exactly and the
  * log must match step for step; under another model (the core on a scenario recorded
  * against a legacy model, say) there is no log to match, so the choices steer the run
- * as far as they fit and then the plain order takes over.
+ * as far as they fit and then the plain order takes over. An observer sees the re-run
+ * step by step (the swimlane picture).
  */
-export function replay(trace: Trace, model: Model): ReplayOutcome {
+export function replay(trace: Trace, model: Model, observer?: RunObserver): ReplayOutcome {
   const own = model.name === trace.model;
   let result;
   try {
@@ -23,6 +24,7 @@ export function replay(trace: Trace, model: Model): ReplayOutcome {
       seed: trace.seed,
       ...(trace.lingerMs === undefined ? {} : { lingerMs: trace.lingerMs }),
       ...(trace.lockdep ? { lockdep: true } : {}),
+      ...(observer ? { observer } : {}),
       strategy: own ? { kind: 'replay', choices: [...trace.choices] } : { kind: 'choices', choices: [...trace.choices] },
     });
   } catch (err) {

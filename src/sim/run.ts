@@ -1,7 +1,8 @@
 import type { CallError } from '../core/index.js';
-import { viewOf, worldViolations } from './checks.js';
+import { viewOf, WorldChecker } from './checks.js';
 import { Environment, NSP } from './environment.js';
-import { createStrategy, Scheduler, type LogEntry, type StrategySpec } from './kernel/index.js';
+import type { RuntimeObserver } from './goroutine/index.js';
+import { createStrategy, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from './kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
 import { Application } from './application.js';
 import { quietAt, tapaName, timeline, type Scenario } from './scenario.js';
@@ -34,7 +35,11 @@ export interface RunOptions {
   readonly lingerMs?: number;
   /** A run that ends without failure still fails, as potential-deadlock, if a lock-order cycle was seen. */
   readonly lockdep?: boolean;
+  /** Sees every step and goroutine event, for a picture of the run (src/sim/swimlane); hunts leave it out. */
+  readonly observer?: RunObserver;
 }
+
+export type RunObserver = SchedulerObserver & RuntimeObserver;
 
 export interface RunResult {
   readonly failure: Failure | undefined;
@@ -51,7 +56,7 @@ export const DEFAULTS = { hangMs: 10_000, convergenceMs: 90_000, maxSteps: 50_00
  * last step and fault are over, the liveness phase demands that the world converge.
  */
 export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
-  const scheduler = new Scheduler(createStrategy(options.strategy), { maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs });
+  const scheduler = new Scheduler(createStrategy(options.strategy), { maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs, ...(options.observer ? { observer: options.observer } : {}) });
   const env = new Environment(scheduler, scenario);
   const asked = new Map<string, number>(); // unanswered Tap calls -> asked at
   const tapas: TapaUnderTest[] = Array.from({ length: scenario.tapas }, (_, i) =>
@@ -59,6 +64,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       name: tapaName(i),
       node: `worker-${i + 1}`,
       seed: options.seed * 31 + i,
+      ...(options.observer ? { goroutines: options.observer } : {}),
       reply: (request: number, _error?: CallError) => {
         asked.delete(`${tapaName(i)}#${request}`);
         app.answered(tapaName(i));
@@ -74,6 +80,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const hangMs = options.hangMs ?? DEFAULTS.hangMs;
   const deadline = quiet + (options.convergenceMs ?? DEFAULTS.convergenceMs);
   const byName = new Map(tapas.map((t) => [t.name, t]));
+  const world = new WorldChecker(env, tapas);
   const done = (failure: Failure | undefined): RunResult => ({ failure: failure ?? lockOrder(), log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
   const lockOrder = (): Failure | undefined => {
     if (!options.lockdep) return undefined;
@@ -110,7 +117,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     }
     // Only a TAPA's own steps change its state, and only the NSP's change the registry.
     if (tapa || task.actor === NSP) {
-      const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...worldViolations(env, tapas)];
+      const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...world.violations(tapa)];
       if (broken.length > 0) return done({ kind: 'invariant', message: broken.join('; '), time: now });
     }
     for (const [call, at] of asked) {

@@ -26,7 +26,7 @@ export interface Trace {
 
 export class TraceError extends Error {}
 
-const KINDS: readonly FailureKind[] = ['invariant', 'hang', 'convergence', 'deadlock', 'potential-deadlock'];
+export const FAILURE_KINDS: readonly FailureKind[] = ['invariant', 'hang', 'convergence', 'deadlock', 'potential-deadlock'];
 
 /** Reads a trace, with one clear message for whatever is wrong with it. */
 export function parseTrace(text: string, knownModels: readonly string[]): Trace {
@@ -86,11 +86,12 @@ export function parseScenario(raw: unknown): Scenario {
 function parseFailure(raw: unknown): Failure {
   const f = object(raw, 'failure');
   const kind = f['kind'];
-  if (!KINDS.includes(kind as FailureKind)) throw new TraceError(`failure.kind: unknown ${JSON.stringify(kind)}`);
+  if (!FAILURE_KINDS.includes(kind as FailureKind)) throw new TraceError(`failure.kind: unknown ${JSON.stringify(kind)}`);
   return { kind: kind as FailureKind, message: string(f['message'], 'failure.message'), time: integer(f['time'], 'failure.time', 0, 2 ** 52) };
 }
 
-function object(v: unknown, what: string): Record<string, unknown> {
+// Shared with the other files tapa-sim reads (hunt summaries), so that all name the bad field alike.
+export function object(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TraceError(`${what}: expected an object`);
   return v as Record<string, unknown>;
 }
@@ -100,17 +101,17 @@ function array(v: unknown, what: string): unknown[] {
   return v;
 }
 
-function string(v: unknown, what: string): string {
+export function string(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new TraceError(`${what}: expected a string`);
   return v;
 }
 
-function boolean(v: unknown, what: string): boolean {
+export function boolean(v: unknown, what: string): boolean {
   if (typeof v !== 'boolean') throw new TraceError(`${what}: expected true or false`);
   return v;
 }
 
-function integer(v: unknown, what: string, min: number, max: number): number {
+export function integer(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TraceError(`${what}: expected an integer in [${min}, ${max}]`);
   return v;
 }

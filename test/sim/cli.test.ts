@@ -39,6 +39,25 @@ describe('tapa-sim command line', function () {
     expect(r.stdout).to.contain('invariant');
   });
 
+  it('hunt --shard I/N: merged, the shards give the unsharded counterexample (exit 1); clean shards merge to exit 0; a missing shard exits 2 in one line', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tapa-shards-'));
+    const args = ['hunt', '--model', 'broken:keeps-old-target', '--runs', '50', '--seed', '1', '--json'];
+    const whole = sim([...args, '--out', join(root, 'whole')]);
+    sim([...args, '--shard', '0/2', '--out', join(root, 'shard-0')]);
+    const second = sim([...args, '--shard', '1/2', '--out', join(root, 'shard-1')]);
+    expect(second.status, second.stderr).to.equal(1);
+    expect(lastJson(second.stdout)).to.deep.include({ found: true, run: 5, shard: { index: 1, count: 2 }, covered: { first: 1, step: 2, last: 5 } });
+    const merged = sim(['merge', join(root, 'shard-0'), join(root, 'shard-1'), '--out', join(root, 'merged'), '--json']);
+    expect(merged.status, merged.stderr).to.equal(1);
+    expect(lastJson(merged.stdout)).to.include({ shards: 2, found: true, run: 5, runSeed: lastJson(whole.stdout)['runSeed'] });
+    expect(readFileSync(join(root, 'merged', 'counterexample.json'), 'utf8')).to.equal(readFileSync(join(root, 'whole', 'counterexample.json'), 'utf8'));
+    const missing = sim(['merge', join(root, 'shard-0')]);
+    expect(missing.status).to.equal(2);
+    expect(missing.stderr.trimEnd().split('\n')).to.deep.equal(['tapa-sim: missing 1 of 2 shards: 1']);
+    expect(sim(['hunt', '--model', 'core', '--runs', '4', '--shard', '0/1', '--out', join(root, 'clean')]).status).to.equal(0);
+    expect(sim(['merge', join(root, 'clean')]).status).to.equal(0);
+  });
+
   it('replay of a malformed, unknown-version or missing file exits 2 with one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-replay-'));
     const cases: [string, string | undefined, RegExp][] = [
@@ -83,9 +102,27 @@ describe('tapa-sim command line', function () {
     expect(sim(['replay', file, '--model', 'core']).status).to.equal(0);
   });
 
+  it('replay --html draws the run as a page and keeps replay\'s exit codes; hunt --out writes counterexample.html next to the trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapa-html-'));
+    const page = join(dir, '578.html');
+    const r = sim(['replay', 'test/traces/issue-578.json', '--html', page]);
+    expect(r.status, r.stderr).to.equal(1);
+    expect(readFileSync(page, 'utf8')).to.match(/^<!doctype html>/).and.to.contain('badge-deadlock');
+    const core = join(dir, 'core.html');
+    expect(sim(['replay', 'test/traces/issue-578.json', '--model', 'core', '--html', core]).status).to.equal(0);
+    expect(readFileSync(core, 'utf8')).to.contain('badge-passed');
+    expect(sim(['replay', 'test/traces/issue-578.json', '--html', join(dir, 'no-such-dir', 'x.html')]).status).to.equal(2);
+    const h = sim(['hunt', '--model', 'broken:keeps-old-target', '--runs', '2000', '--seed', '1', '--out', dir]);
+    expect(h.status, h.stderr).to.equal(1);
+    expect(h.stdout).to.contain(join(dir, 'counterexample.html'));
+    expect(readFileSync(join(dir, 'counterexample.html'), 'utf8')).to.contain('badge-invariant');
+  });
+
   it('bad usage exits 2', () => {
     expect(sim(['hunt', '--model', 'nope']).status).to.equal(2);
     expect(sim(['hunt', '--model', 'core', '--runs', 'many']).status).to.equal(2);
     expect(sim(['hunt']).status).to.equal(2);
+    expect(sim(['hunt', '--model', 'core', '--shard', '4/4']).status).to.equal(2);
+    expect(sim(['hunt', '--model', 'core', '--shard', '1-4']).status).to.equal(2);
   });
 });

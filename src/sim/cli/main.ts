@@ -6,9 +6,13 @@ import { command, exit } from '../../command.js';
 import { demo } from '../demo.js';
 import { blockedSignature, parseProfile, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
 import { hunt, type StrategyName } from '../hunt.js';
+import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../merge.js';
 import { MODELS, PUBLIC_MODELS } from '../models.js';
 import { replay } from '../replay.js';
 import { hasTapaFrames, reproduce } from '../reproduce.js';
+import { drawTrace } from '../swimlane/draw.js';
+import { MAX_SHARDS, parseShard, shardFile, WHOLE, type Shard } from '../shard.js';
+import { huntSummary } from '../summary.js';
 import { parseTrace, TraceError } from '../trace.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -23,6 +27,12 @@ function integer(min: number, max: number) {
     if (!/^[0-9]+$/.test(text) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]`);
     return n;
   };
+}
+
+function shardArgument(text: string): Shard {
+  const shard = parseShard(text);
+  if (!shard) throw new InvalidArgumentError(`expected I/N with 0 <= I < N <= ${MAX_SHARDS}, e.g. 0/4`);
+  return shard;
 }
 
 /** A deadlock report ends with the goroutine dump; without --dump only the cycle is shown. */
@@ -47,11 +57,19 @@ program
   .option('--runs <n>', 'runs to explore', integer(1, 10_000_000), 1000)
   .option('--seed <s>', 'seed of the hunt; the same seed explores the same runs', integer(0, 2 ** 32 - 1), 1)
   .option('--depth <d>', 'PCT depth (priority change points + 1)', integer(1, 100), 3)
+  .option('--shard <I/N>', 'explore only shard I of N: the run indices k with k mod N = I (see below)', shardArgument)
   .option('--time-limit <sec>', 'stop exploring after this many seconds of wall time', integer(1, 86_400))
-  .option('--out <dir>', 'where to write counterexample.json', '.')
+  .option('--out <dir>', 'where to write counterexample.json (with --shard: summary-I-of-N.json, counterexample-I-of-N.json)', '.')
   .option('--lockdep', 'also report lock-order cycles (potential deadlocks) from runs that did not deadlock')
   .option('--json', 'end with one line of JSON')
-  .action((o: { model: string; strategy: StrategyName; runs: number; seed: number; depth: number; timeLimit?: number; out: string; json?: boolean; lockdep?: boolean }) => {
+  .addHelpText('after', `
+Sharding: run k of a hunt has a seed that depends only on --seed and k, so run k is the same
+run whether the hunt is sharded or not. --shard I/N explores the run indices k < --runs with
+k mod N = I: the N shards of a hunt explore exactly its runs, each once, and the lowest failing
+run index over the shards is the run the unsharded hunt finds. A shard writes
+DIR/summary-I-of-N.json, and DIR/counterexample-I-of-N.json when it finds one, so that shards
+can share a directory; \`tapa-sim merge\` puts them back together.`)
+  .action((o: { model: string; strategy: StrategyName; runs: number; seed: number; depth: number; shard?: Shard; timeLimit?: number; out: string; json?: boolean; lockdep?: boolean }) => {
     const m = model(o.model);
     const started = Date.now();
     const limit = o.timeLimit === undefined ? Infinity : started + o.timeLimit * 1000;
@@ -63,6 +81,7 @@ program
       seed: o.seed,
       depth: o.depth,
       ...(o.lockdep ? { lockdep: true } : {}),
+      ...(o.shard ? { shard: o.shard } : {}),
       stop: () => Date.now() > limit,
       progress: (i) => {
         if (tty && i % 100 === 0) process.stderr.write(`\r  ${i} / ${o.runs} runs`);
@@ -71,22 +90,32 @@ program
     if (tty) process.stderr.write('\r\x1b[K');
     const elapsedMs = Date.now() - started;
     const summary: Record<string, unknown> = {
-      model: m.name, strategy: o.strategy, seed: o.seed, runs: result.runs, schedules: result.runs, elapsedMs, found: result.found, kind: result.kind ?? null,
+      ...huntSummary({ model: m.name, strategy: o.strategy, seed: o.seed, depth: o.depth, lockdep: o.lockdep === true, planned: o.runs }, o.shard ?? WHOLE, result),
+      schedules: result.runs, elapsedMs,
     };
+    const label = `${m.name} (${o.strategy}, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''})`;
     const rate = result.runs / Math.max(elapsedMs / 1000, 0.001);
     if (!result.found || !result.trace) {
-      out(`hunt ${m.name} (${o.strategy}, seed ${o.seed}): ${result.runs} runs in ${(elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(0)} schedules/s): nothing found`);
+      out(`hunt ${label}: ${result.runs} runs in ${(elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(0)} schedules/s): nothing found`);
     } else {
       const t = result.trace;
       mkdirSync(o.out, { recursive: true });
-      const file = join(o.out, 'counterexample.json');
+      const file = join(o.out, o.shard ? shardFile('counterexample', o.shard) : 'counterexample.json');
       writeFileSync(file, `${JSON.stringify(t, null, 1)}\n`);
+      const drawn = drawTrace(t, m);
+      const page = file.replace(/\.json$/, '.html');
+      if ('html' in drawn) writeFileSync(page, drawn.html);
       Object.assign(summary, { steps: t.scenario.steps.length, choices: t.choices.length, counterexample: file, message: t.failure?.message });
-      out(`hunt ${m.name} (${o.strategy}, seed ${o.seed}): found ${result.kind} in run ${result.runs} after ${(elapsedMs / 1000).toFixed(1)} s`);
+      out(`hunt ${label}: found ${result.kind} in run ${result.run} (${result.runs} runs explored) after ${(elapsedMs / 1000).toFixed(1)} s`);
       out(`  ${t.failure?.message ?? ''}`);
       out(`  shrunk from ${result.original?.steps} steps / ${result.original?.choices} choices to ${t.scenario.steps.length} steps / ${t.choices.length} choices`);
       out(`  counterexample: ${file}`);
+      if ('html' in drawn) out(`  as a picture: ${page}`);
       out(`  replay it: tapa-sim replay ${file}`);
+    }
+    if (o.shard) {
+      mkdirSync(o.out, { recursive: true });
+      writeFileSync(join(o.out, shardFile('summary', o.shard)), `${JSON.stringify(summary)}\n`);
     }
     if (o.json) out(JSON.stringify(summary));
     process.exit(result.found ? 1 : 0);
@@ -97,7 +126,8 @@ program
   .description('re-run a trace and check that it runs as recorded')
   .option('--model <name>', 'run the trace\'s scenario on another model')
   .option('--dump', 'after a deadlock, print the goroutine dump (pprof traces form) too')
-  .action((file: string, o: { model?: string; dump?: boolean }) => {
+  .option('--html <file>', 'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle')
+  .action((file: string, o: { model?: string; dump?: boolean; html?: string }) => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -112,7 +142,15 @@ program
       throw e;
     }
     const m = model(o.model ?? trace.model);
-    const outcome = replay(trace, m);
+    const drawn = o.html === undefined ? undefined : drawTrace(trace, m);
+    const outcome = drawn?.outcome ?? replay(trace, m);
+    if (drawn && 'html' in drawn && o.html !== undefined) {
+      try {
+        writeFileSync(o.html, drawn.html);
+      } catch (e) {
+        usage(`${o.html}: cannot write: ${(e as Error).message}`);
+      }
+    }
     switch (outcome.kind) {
       case 'diverged':
         usage(`${file}: ${outcome.message}`);
@@ -126,6 +164,40 @@ program
         out(`replay ${file} on ${m.name}: ${outcome.steps} steps, every check passed`);
         process.exit(0);
     }
+  });
+
+program
+  .command('merge <dir...>')
+  .description('put the shards of a hunt back together (hunt --shard I/N --out DIR): every shard once, all of one hunt; keep the failure of lowest run index, the one the unsharded hunt finds')
+  .option('--out <dir>', 'where to write counterexample.json', '.')
+  .option('--json', 'end with one line of JSON')
+  .action((dirs: string[], o: { out: string; json?: boolean }) => {
+    let merged: MergedHunt;
+    let trace: string | undefined;
+    try {
+      merged = merge(readShards(dirs));
+      trace = merged.first && counterexampleText(merged.first);
+    } catch (e) {
+      if (e instanceof MergeError) usage(e.message);
+      throw e;
+    }
+    const { first, ...whole } = merged;
+    const summary: Record<string, unknown> = { ...whole, found: first !== undefined, kind: first?.summary.kind ?? null };
+    const label = `merge ${whole.model} (${whole.strategy}, seed ${whole.seed}): ${whole.shards} shards, ${whole.runs} of ${whole.planned} runs explored`;
+    if (!first || trace === undefined) {
+      out(`${label}: nothing found`);
+    } else {
+      mkdirSync(o.out, { recursive: true });
+      const file = join(o.out, 'counterexample.json');
+      writeFileSync(file, trace);
+      Object.assign(summary, { run: first.run, runSeed: first.summary.runSeed, shard: first.summary.shard, counterexample: file });
+      out(`${label}: found ${first.summary.kind} in run ${first.run} (shard ${first.summary.shard.index}/${whole.shards})`);
+      out(`  counterexample: ${file}`);
+      out(`  replay it: tapa-sim replay ${file}`);
+    }
+    if (whole.stopped.length > 0) out(`  shards ${whole.stopped.join(', ')} stopped at their time limit: some runs were not explored`);
+    if (o.json) out(JSON.stringify(summary));
+    process.exit(first ? 1 : 0);
   });
 
 program

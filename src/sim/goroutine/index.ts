@@ -35,6 +35,7 @@
  *   WaitGroup debtors follow the rule in waitgroup.ts, or `wg.owe(g)`.
  */
 export { Runtime, type RuntimeOptions } from './runtime.js';
+export type { RuntimeObserver } from './observer.js';
 export { Goroutine, type GoroutineState, frame, framed, currentGoroutine } from './goroutine.js';
 export type { Go, Op, LockOp, WaitOp, ChanOp, SleepOp, RecvCase, SendCase, SelectCase } from './op.js';
 export { Mutex } from './mutex.js';
@@ -43,7 +44,7 @@ export { Chan, type RecvResult, type Selected, recvCase, sendCase, select } from
 export { Context, type CancelableContext, type ContextError } from './context.js';
 export { sleep } from './sleep.js';
 export { ModelError } from './modelerror.js';
-export { formatDeadlock, type Deadlock, type DeadlockMember, type WaitDescription } from './waitfor.js';
+export { formatDeadlock, memberOf, type Deadlock, type DeadlockMember, type WaitDescription } from './waitfor.js';
 export { formatLockOrderCycle, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';
 export {
   type TraceGroup,

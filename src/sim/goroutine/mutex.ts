@@ -46,6 +46,7 @@ export class Mutex {
     }
     this.locked = false;
     this.holder = undefined;
+    this.rt.observer?.released(this);
     this.rt.changed();
   }
 

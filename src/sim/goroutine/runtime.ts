@@ -5,14 +5,17 @@ import { Goroutine, RUN, currentGoroutine, setRunning, type Held } from './gorou
 import { LockOrder, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';
 import { ModelError } from './modelerror.js';
 import { Mutex } from './mutex.js';
-import { describeCase, describeOp, isOp, type Go, type Op } from './op.js';
+import type { RuntimeObserver } from './observer.js';
+import { blockingFrame, describeCase, describeOp, isOp, type Go, type Op } from './op.js';
 import { formatTraces, groupStacks } from './pprof.js';
-import { findDeadlock, memberOf, type Deadlock } from './waitfor.js';
+import { findDeadlock, memberOf, waitOf, type Deadlock } from './waitfor.js';
 import { WaitGroup } from './waitgroup.js';
 
 export interface RuntimeOptions {
   /** Called inside the step that closed the cycle; it must not step the scheduler. */
   readonly onDeadlock?: (deadlock: Deadlock) => void;
+  /** Sees lock, park and step events (a swimlane picture); hunts leave it out. */
+  readonly observer?: RuntimeObserver;
 }
 
 const MUTEX_LOCK = 'sync.(*Mutex).Lock';
@@ -36,6 +39,8 @@ export class Runtime {
   readonly scheduler: Scheduler;
   /** Called once per new deadlock, inside the step that closed it. */
   onDeadlock: ((deadlock: Deadlock) => void) | undefined;
+  /** @internal For the primitives. */
+  readonly observer: RuntimeObserver | undefined;
   private readonly gs: Goroutine[] = [];
   private readonly found: Deadlock[] = [];
   private readonly order = new LockOrder();
@@ -51,6 +56,7 @@ export class Runtime {
   constructor(scheduler: Scheduler, options: RuntimeOptions = {}) {
     this.scheduler = scheduler;
     this.onDeadlock = options.onDeadlock;
+    this.observer = options.observer;
   }
 
   /** Virtual ms. */
@@ -234,6 +240,7 @@ export class Runtime {
     g.tasks.delete(key);
     for (const id of g.tasks.values()) this.scheduler.cancel(id);
     g.tasks.clear();
+    if (this.observer) this.observer.stepping(g, typeof g.op === 'object' ? g.stackAt(blockingFrame(g.op)) : [...g.frames].reverse());
     this.inStep = true;
     setRunning(g);
     try {
@@ -265,6 +272,7 @@ export class Runtime {
         m.holder = g;
         const held: Held = { mutex: m, stack: g.stackAt(MUTEX_LOCK) };
         g.held.push(held);
+        this.observer?.acquired(g, m);
         return undefined;
       }
       case 'wait':
@@ -367,8 +375,10 @@ export class Runtime {
             if (!g.tasks.has(key)) g.tasks.set(key, this.schedule(g, key));
           }
           const parked = keys.length === 0;
-          if (parked && !g.parked) g.parkSeq = ++this.seq;
+          const parking = parked && !g.parked;
+          if (parking) g.parkSeq = ++this.seq;
           g.parked = parked;
+          if (parking && this.observer) this.observePark(g, this.observer);
           anyParked ||= parked;
         }
         if (anyParked) this.detect();
@@ -429,6 +439,12 @@ export class Runtime {
     for (const g of found.stuck) g.frozen = true;
     this.found.push(deadlock);
     this.onDeadlock?.(deadlock);
+    this.observer?.deadlocked(deadlock);
+  }
+
+  private observePark(g: Goroutine, observer: RuntimeObserver): void {
+    const wait = waitOf(g);
+    if (wait !== undefined) observer.parked(g, wait.description);
   }
 
   private claimDebt(adder: Goroutine | null, g: Goroutine): void {

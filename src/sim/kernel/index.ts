@@ -2,6 +2,7 @@ export type { Task, ImmediateTask, TimerTask } from './task.js';
 export {
   Scheduler,
   type SchedulerOptions,
+  type SchedulerObserver,
   type LogEntry,
   type RunOptions,
   type StopReason,

@@ -8,6 +8,16 @@ export interface SchedulerOptions {
    * 0 means messages are always delivered before the clock moves.
    */
   readonly maxLatencyMs?: number;
+  /** Sees every task created and run (a swimlane picture of the run); hunts leave it out. */
+  readonly observer?: SchedulerObserver;
+}
+
+/** Watches a run task by task; it must not step the scheduler. */
+export interface SchedulerObserver {
+  /** `by` is the seq of the step that created the task, undefined when created outside any step. */
+  created(task: Task, by: number | undefined): void;
+  /** Called just before the task runs as log entry `entry`. */
+  ran(task: Task, entry: LogEntry): void;
 }
 
 export interface LogEntry {
@@ -37,6 +47,7 @@ const NO_TIMERS: readonly TimerTask[] = [];
 export class Scheduler {
   readonly strategy: Strategy;
   readonly maxLatencyMs: number;
+  private readonly observer: SchedulerObserver | undefined;
   private clock = 0;
   private nextId = 1;
   // Ids grow with creation and a Map iterates in insertion order, so this is already in
@@ -52,6 +63,7 @@ export class Scheduler {
     if (!(maxLatencyMs >= 0)) throw new RangeError(`Scheduler: bad maxLatencyMs ${maxLatencyMs}`);
     this.strategy = strategy;
     this.maxLatencyMs = maxLatencyMs;
+    this.observer = options.observer;
   }
 
   /** Virtual milliseconds; moves only when a timer runs. */
@@ -80,7 +92,9 @@ export class Scheduler {
 
   spawn(actor: string, label: string, run: () => void): number {
     const id = this.nextId++;
-    this.immediate.set(id, { kind: 'immediate', id, actor, label, run, readyAt: this.clock });
+    const task: ImmediateTask = { kind: 'immediate', id, actor, label, run, readyAt: this.clock };
+    this.immediate.set(id, task);
+    this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
     return id;
   }
 
@@ -90,7 +104,9 @@ export class Scheduler {
       throw new RangeError(`Scheduler.at: due ${due} is not finite and >= now (${this.clock}), for ${actor}: ${label}`);
     }
     const id = this.nextId++;
-    this.timers.add({ kind: 'timer', id, actor, label, run, due });
+    const task: TimerTask = { kind: 'timer', id, actor, label, run, due };
+    this.timers.add(task);
+    this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
     return id;
   }
 
@@ -154,7 +170,9 @@ export class Scheduler {
     this.chosen.push(index);
     if (task.kind === 'timer') this.clock = task.due;
     // Logged before running, so a task that throws is the last entry of the log.
-    this.entries.push({ seq: this.entries.length, time: this.clock, actor: task.actor, label: task.label });
+    const entry = { seq: this.entries.length, time: this.clock, actor: task.actor, label: task.label };
+    this.entries.push(entry);
+    this.observer?.ran(task, entry);
     this.running = true;
     try {
       task.run();

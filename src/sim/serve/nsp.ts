@@ -64,7 +64,9 @@ export function addNspServices(server: grpc.Server, nsp: NspModel): { arm(a: { k
     unregister: (call, callback) => answer(callback, () => nsp.unregister(call.request)),
     watch: (call) => {
       const trench = call.request.stream?.conduit?.trench?.name;
-      follow(call, (changed) => nsp.onTargetsChange((t) => (trench === undefined || t === trench) && changed()), () => ({ targets: nsp.targets(call.request) }));
+      const subscribe = (changed: () => void): (() => void) =>
+        nsp.onStreamTargetsChange(call.request, changed) ?? nsp.onTargetsChange((t) => (trench === undefined || t === trench) && changed());
+      follow(call, subscribe, () => ({ targets: nsp.targets(call.request) }));
     },
   };
   server.addService(ConfigurationManagerService, config);

@@ -2,7 +2,7 @@ import { assertNever } from '../../core/exhaustive.js';
 import type { NspFlow, NspStream, NspTarget } from '../../core/wire.js';
 import { checkConfig, copyConfig, flowMessages, streamMessages, type ConduitConfig } from './conduitconfig.js';
 import { Listeners } from './listeners.js';
-import { trenchOf } from './targetkey.js';
+import { namedStream, streamOf, trenchOf } from './targetkey.js';
 import { matchesFilter } from './targetfilter.js';
 import { TargetRegistry, type Arming, type TargetEntry } from './targetregistry.js';
 
@@ -39,6 +39,7 @@ export class NspModel {
   private readonly registry: TargetRegistry;
   private readonly configListeners = new Listeners<string>();
   private readonly targetListeners = new Listeners<string>();
+  private readonly streamListeners = new Map<string, Listeners<void>>();
 
   constructor(options: NspOptions = {}) {
     const timeout = options.entryTimeoutMs ?? 60_000;
@@ -86,27 +87,27 @@ export class NspModel {
     this.assertAvailable();
     if (!Number.isFinite(now)) throw new RangeError(`now must be a finite virtual time, got ${now}`);
     const arming = this.registry.register(target, now);
-    this.targetListeners.emit(trenchOf(target));
+    this.changed(target);
     return arming;
   }
 
   /** Returns whether the entry went; a stale generation (the entry was refreshed since) leaves it. */
   expire(key: string, generation: number): boolean {
     const gone = this.registry.expire(key, generation);
-    if (gone) this.targetListeners.emit(trenchOf(gone));
+    if (gone) this.changed(gone);
     return gone !== undefined;
   }
 
   unregister(target: NspTarget): void {
     this.assertAvailable();
     const gone = this.registry.unregister(target);
-    if (gone) this.targetListeners.emit(trenchOf(gone));
+    if (gone) this.changed(gone);
   }
 
   /** What a Watch with this filter sends: copies, in registration order. */
   targets(filter: NspTarget): NspTarget[] {
     this.assertAvailable();
-    return this.registry.targets((t) => matchesFilter(filter, t));
+    return this.registry.targets((t) => matchesFilter(filter, t), namedStream(filter));
   }
 
   /** Every target, whatever `available` says: for checkers. */
@@ -127,6 +128,22 @@ export class NspModel {
   /** Called after every change of the registry, with the trench of what changed. */
   onTargetsChange(listener: (trench: string) => void): () => void {
     return this.targetListeners.add(listener);
+  }
+
+  /**
+   * Called after every change of the targets of the stream a filter names completely
+   * (namedStream); undefined for a filter with a wildcard level. A Watch of one stream
+   * thus hears nothing of the other streams' registrations.
+   */
+  onStreamTargetsChange(filter: NspTarget, listener: () => void): (() => void) | undefined {
+    const stream = namedStream(filter);
+    if (stream === undefined) return undefined;
+    let listeners = this.streamListeners.get(stream);
+    if (!listeners) {
+      listeners = new Listeners<void>();
+      this.streamListeners.set(stream, listeners);
+    }
+    return listeners.add(listener);
   }
 
   /**
@@ -152,7 +169,13 @@ export class NspModel {
         return assertNever(mode);
     }
     for (const trench of new Set(touched.map(trenchOf))) this.targetListeners.emit(trench);
+    for (const stream of new Set(touched.map((t) => streamOf(t.stream)))) this.streamListeners.get(stream)?.emit();
     return armings;
+  }
+
+  private changed(target: NspTarget): void {
+    this.targetListeners.emit(trenchOf(target));
+    this.streamListeners.get(streamOf(target.stream))?.emit();
   }
 
   private conduit(trench: string, conduit: string): ConduitConfig | undefined {

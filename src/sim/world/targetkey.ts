@@ -1,4 +1,4 @@
-import type { NspTarget } from '../../core/wire.js';
+import type { NspStream, NspTarget } from '../../core/wire.js';
 
 /** Target.Type as the Go enum's integer, which is what Meridio writes into the key. */
 const TYPE_NUMBER: Readonly<Record<NspTarget['type'], number>> = { DEFAULT: 0, FRONTEND: 1, UNRECOGNIZED: -1 };
@@ -10,9 +10,18 @@ const TYPE_NUMBER: Readonly<Record<NspTarget['type'], number>> = { DEFAULT: 0, F
  * update; the IP order is, so [a, b] and [b, a] are two targets.
  */
 export function targetKey(target: NspTarget): string {
-  const stream = target.stream;
-  const where = `${stream?.name ?? ''}.${stream?.conduit?.name ?? ''}.${stream?.conduit?.trench?.name ?? ''}`;
-  return `${target.ips.join(';')}-${TYPE_NUMBER[target.type]}-${where}`;
+  return `${target.ips.join(';')}-${TYPE_NUMBER[target.type]}-${streamOf(target.stream)}`;
+}
+
+/** The stream part of a target's key: `<stream>.<conduit>.<trench>`. */
+export function streamOf(stream: NspStream | undefined): string {
+  return `${stream?.name ?? ''}.${stream?.conduit?.name ?? ''}.${stream?.conduit?.trench?.name ?? ''}`;
+}
+
+/** The stream a filter names completely, or undefined when any level is a wildcard. */
+export function namedStream(filter: NspTarget): string | undefined {
+  const s = filter.stream;
+  return s?.name && s.conduit?.name && s.conduit.trench?.name ? streamOf(s) : undefined;
 }
 
 /** The trench a target was registered in ('' when it names none). */

@@ -1,5 +1,5 @@
 import type { NspTarget } from '../../core/wire.js';
-import { targetKey } from './targetkey.js';
+import { streamOf, targetKey } from './targetkey.js';
 
 /** What the world must schedule: `expire(key, generation)` when the entry times out. */
 export interface Arming {
@@ -26,6 +26,11 @@ interface Entry {
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>();
   /**
+   * Keys by stream (streamOf), in the entries' order: a TAPA reads one stream's targets
+   * on every acquisition, and a scan of every target made that quadratic in the streams.
+   */
+  private readonly byStream = new Map<string, Set<string>>();
+  /**
    * One counter for every key: a generation is never handed out twice, so an expiry
    * scheduled for an entry that was later unregistered or wiped can never match a new
    * entry of the same key.
@@ -39,7 +44,11 @@ export class TargetRegistry {
     const stored = structuredClone(target);
     // A target can never appear ENABLED: it must exist DISABLED first, so that the
     // identifier collision check of the TAPAs runs before traffic is sent to it.
-    if (!this.entries.has(key)) stored.status = 'DISABLED';
+    if (!this.entries.has(key)) {
+      stored.status = 'DISABLED';
+      const stream = streamOf(target.stream);
+      this.byStream.set(stream, (this.byStream.get(stream) ?? new Set()).add(key));
+    }
     const entry = { target: stored, generation: ++this.lastGeneration, expiresAt: now + this.entryTimeoutMs };
     this.entries.set(key, entry);
     return { key, generation: entry.generation };
@@ -49,7 +58,7 @@ export class TargetRegistry {
   expire(key: string, generation: number): NspTarget | undefined {
     const entry = this.entries.get(key);
     if (entry?.generation !== generation) return undefined;
-    this.entries.delete(key);
+    this.remove(key, entry);
     return entry.target;
   }
 
@@ -58,14 +67,20 @@ export class TargetRegistry {
     const key = targetKey(target);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
+    this.remove(key, entry);
     return entry.target;
   }
 
-  /** Copies, so a caller cannot change what the NSP holds. */
-  targets(match: (target: NspTarget) => boolean = () => true): NspTarget[] {
+  private remove(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.byStream.get(streamOf(entry.target.stream))?.delete(key);
+  }
+
+  /** Copies, so a caller cannot change what the NSP holds; only those of one stream (streamOf) when `stream` is given. */
+  targets(match: (target: NspTarget) => boolean = () => true, stream?: string): NspTarget[] {
     const out: NspTarget[] = [];
-    for (const { target } of this.entries.values()) if (match(target)) out.push(structuredClone(target));
+    const entries = stream === undefined ? this.entries.values() : [...(this.byStream.get(stream) ?? [])].map((key) => this.entries.get(key)!);
+    for (const { target } of entries) if (match(target)) out.push(structuredClone(target));
     return out;
   }
 
@@ -99,6 +114,7 @@ export class TargetRegistry {
   wipe(): NspTarget[] {
     const lost = [...this.entries.values()].map((e) => e.target);
     this.entries.clear();
+    this.byStream.clear();
     return lost;
   }
 }

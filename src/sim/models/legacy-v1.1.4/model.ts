@@ -22,7 +22,7 @@ export const legacyModel: Model = {
   name: 'legacy-v1.1.4',
   converges: false,
   create(env, spec): TapaUnderTest {
-    const rt = new Runtime(env.scheduler);
+    const rt = new Runtime(env.scheduler, spec.goroutines ? { observer: spec.goroutines } : {});
     const p = newProc(rt, env, spec);
     const registry = new Registry(p);
     const tap = new Tap(p, registry);
