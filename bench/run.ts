@@ -2,6 +2,8 @@ import { cpus } from 'node:os';
 import { coreEventsPerSecond } from './core.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
+import { openLatency, openMany } from './sidecar-figures.js';
+import { simThroughput } from './sim.js';
 import { hunt } from '../src/sim/hunt.js';
 import { MODELS } from '../src/sim/models.js';
 
@@ -14,8 +16,9 @@ const line = (o: object): void => void process.stdout.write(`${JSON.stringify(o)
 line({ machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }, quick });
 
 const rates: Record<number, number> = {};
+// Every size warms up before any is measured: the first, smallest run otherwise measured the JIT.
+for (const streams of [100, 1_000, 10_000]) coreEventsPerSecond(streams, 2);
 for (const streams of [100, 1_000, 10_000]) {
-  coreEventsPerSecond(streams, 2); // warm-up
   rates[streams] = coreEventsPerSecond(streams, quick ? 4 : 10);
   line({ name: `core.events_per_sec.streams_${streams}`, value: Math.round(rates[streams]!), unit: 'events/s' });
 }
@@ -36,11 +39,11 @@ for (const strategy of ['random', 'pct', 'choices'] as const) {
   line({ name: `hunt.legacy578.${strategy}.max_ms`, value: Math.round(Math.max(...ms)), unit: 'ms' });
 }
 
-const t0 = process.hrtime.bigint();
-const n = quick ? 500 : 2_000;
-hunt({ model: MODELS.get('core')!, strategy: 'random', runs: n, seed: 99 });
-const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-line({ name: 'sim.schedules_per_sec.core', value: Math.round(n / seconds), unit: 'schedules/s', note: 'generated scenarios (up to 3 TAPAs, 3 conduits, 4 streams, faults on)' });
+simThroughput(50); // warm-up
+const sim = simThroughput(quick ? 300 : 2_000);
+const standard = 'the standard scenario (bench/sim.ts: 2 TAPAs, 2 conduits, 3 streams, faults on) under seeded random schedules';
+line({ name: 'sim.schedules_per_sec.core', value: Math.round(sim.schedulesPerSec), unit: 'schedules/s', note: standard });
+line({ name: 'sim.steps_per_sec.core', value: Math.round(sim.stepsPerSec), unit: 'steps/s', note: `scheduler steps (tasks run, each checked), ${standard}` });
 
 // The #578 three-party cycle alone, both ways: fast-check's fc.scheduler over async/await
 // (it sees a deadlock only as work left unfinished once nothing is schedulable), and this
@@ -55,3 +58,13 @@ for (const seed of seeds) {
 line({ name: 'peer.fc_scheduler.578.median_ms', value: Number(median(peer).toFixed(3)), unit: 'ms', detects: 'only as unfinished work after waitAll (no wait-for graph, no stacks)' });
 line({ name: 'sim.runtime.578_cycle.median_ms', value: Number(median(ours).toFixed(3)), unit: 'ms', detects: 'the wait-for cycle, with stacks, when it closes' });
 line({ name: 'peer.speedup_vs_fc_scheduler', value: Number((median(peer) / median(ours)).toFixed(2)), unit: 'ratio', note: 'same three-party cycle; above 1 means faster than fc.scheduler' });
+
+// The sidecar as a process (tapa serve) against the embedded NSP and NSM in another
+// process, over its unix socket. Bounded: a stream count not ENABLED in time is reported.
+for (const f of await openLatency(quick ? 50 : 500)) line(f);
+const thousand = await openMany(100, quick ? 20_000 : 60_000);
+line({ name: 'sidecar.open_1000_streams_ms', value: Math.round(thousand.ms), unit: 'ms', note: '10 conduits x 100 streams opened at once, until all ENABLED in the NSP', opened: thousand.opened, enabled: thousand.enabled });
+// The sidecar runs from source under tsx, whose loader is part of idle_mb.
+line({ name: 'sidecar.rss_mb.streams_1000', value: Math.round(thousand.rssMb), unit: 'MB', opened: thousand.opened, enabled: thousand.enabled, idle_mb: Math.round(thousand.idleMb) });
+const tenThousand = await openMany(1_000, quick ? 8_000 : 120_000);
+line({ name: 'sidecar.rss_mb.streams_10000', value: Math.round(tenThousand.rssMb), unit: 'MB', opened: tenThousand.opened, enabled: tenThousand.enabled, idle_mb: Math.round(tenThousand.idleMb), after_ms: Math.round(tenThousand.ms) });

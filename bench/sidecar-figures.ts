@@ -1,0 +1,80 @@
+import { SidecarUnderTest } from './sidecar.js';
+import { benchStream } from './world.js';
+
+const CONDUITS = 10;
+
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly [more: string]: unknown;
+}
+
+/** The value below which `p` of the samples lie (nearest rank). */
+function percentile(xs: readonly number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+const ms = (x: number): number => Number(x.toFixed(2));
+
+/**
+ * Tap.Open latency, one Open at a time over the unix socket, on conduits whose NSM
+ * connection is already up (the first Open of each conduit is a warm-up, reported apart):
+ * the round trip, and from sending it to the target being ENABLED in the NSP.
+ */
+export async function openLatency(samples: number): Promise<Figure[]> {
+  const s = await SidecarUnderTest.start(CONDUITS, 1 + Math.ceil(samples / CONDUITS));
+  try {
+    const cold: number[] = [];
+    for (let c = 0; c < CONDUITS; c++) cold.push((await enabledAfterOpen(s, c, 0)).enabled);
+    const rtt: number[] = [];
+    const enabled: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const r = await enabledAfterOpen(s, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
+      rtt.push(r.rtt);
+      enabled.push(r.enabled);
+    }
+    const note = `${samples} Opens one at a time, ${CONDUITS} conduits already connected`;
+    return [
+      { name: 'sidecar.open_rtt_ms.p50', value: ms(percentile(rtt, 0.5)), unit: 'ms', note },
+      { name: 'sidecar.open_rtt_ms.p99', value: ms(percentile(rtt, 0.99)), unit: 'ms', note },
+      { name: 'sidecar.open_to_enabled_ms.p50', value: ms(percentile(enabled, 0.5)), unit: 'ms', note, observed: 'ENABLED in the NSP model' },
+      { name: 'sidecar.open_to_enabled_ms.p99', value: ms(percentile(enabled, 0.99)), unit: 'ms', note, first_open_of_a_conduit_p50: ms(percentile(cold, 0.5)) },
+    ];
+  } finally {
+    await s.stop();
+  }
+}
+
+async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Promise<{ rtt: number; enabled: number }> {
+  const stream = benchStream(c, i);
+  const t0 = performance.now();
+  const enabled = s.enabled(1, stream).then(() => performance.now() - t0);
+  const rtt = await s.open(stream);
+  return { rtt, enabled: await enabled };
+}
+
+/**
+ * A fresh sidecar is asked to open 10 x `streams` streams at once: how long until every
+ * target is ENABLED in the NSP, and the sidecar's RSS then; or, `limitMs` after the first
+ * Open, the RSS with how many Opens were answered and targets ENABLED by then.
+ */
+export async function openMany(streams: number, limitMs: number): Promise<{ ms: number; rssMb: number; idleMb: number; opened: number; enabled: number }> {
+  const s = await SidecarUnderTest.start(CONDUITS, streams);
+  try {
+    const idleMb = s.rssMb();
+    const total = CONDUITS * streams;
+    const t0 = performance.now();
+    let opened = 0;
+    // An Open still on its way when the sidecar stops fails; it is simply not counted.
+    for (let i = 0; i < streams; i++) for (let c = 0; c < CONDUITS; c++) s.open(benchStream(c, i)).then(() => opened++, () => undefined);
+    const all = await s.enabled(total, undefined, limitMs).then(() => true, () => false);
+    const elapsed = performance.now() - t0;
+    const rssMb = s.rssMb();
+    const enabled = all ? total : await s.enabled(0);
+    return { ms: elapsed, rssMb, idleMb, opened: all ? total : opened, enabled };
+  } finally {
+    await s.stop();
+  }
+}

@@ -1,0 +1,119 @@
+import * as grpc from '@grpc/grpc-js';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unary } from '../src/grpc/calls.js';
+import { TapService, type Stream } from '../src/wire/ambassador/v1/tap.js';
+import { benchStream, type EnabledQuery, type WorldMessage } from './world.js';
+
+const STARTUP_MS = 30_000;
+const TSX = ['--import', 'tsx'];
+
+/**
+ * A sidecar process (`tapa serve`) against a world process (bench/world-process.ts), with
+ * a Tap client on the sidecar's unix socket. Everything lives in one temporary directory
+ * and both processes are killed however the bench ends.
+ */
+export class SidecarUnderTest {
+  private readonly answers = new Map<number, (enabled: number) => void>();
+  private nextQuery = 1;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly world: ChildProcess,
+    private readonly sidecar: ChildProcess,
+    private readonly client: grpc.Client,
+  ) {
+    world.on('message', (m: WorldMessage) => {
+      if ('answered' in m) this.answers.get(m.answered)?.(m.enabled);
+    });
+  }
+
+  static async start(conduits: number, streams: number): Promise<SidecarUnderTest> {
+    const dir = mkdtempSync(join(tmpdir(), 'tapa-bench-'));
+    const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], { execArgv: TSX, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const kill = (): void => void world.kill('SIGKILL');
+    process.once('exit', kill);
+    const ready = await withTimeout(new Promise<{ nspAddress: string; nsmAddress: string }>((resolve, reject) => {
+      world.on('message', (m: WorldMessage) => 'ready' in m && resolve(m.ready));
+      world.once('exit', (code) => reject(new Error(`the world process exited with ${code}`)));
+    }), STARTUP_MS, 'the world process did not start');
+    const socket = join(dir, 'tapa.sock');
+    // The compiled sidecar, as production runs it (`npm run bench` builds it first).
+    const sidecar = spawn(process.execPath, [new URL('../dist/grpc/main.js', import.meta.url).pathname, 'serve', '--plaintext'], {
+      env: {
+        ...process.env,
+        MERIDIO_NAME: 'bench',
+        MERIDIO_NODE: 'worker-1',
+        MERIDIO_SOCKET: socket,
+        MERIDIO_HEALTH_SOCKET: join(dir, 'health.sock'),
+        MERIDIO_NSP_ADDRESS: ready.nspAddress,
+        MERIDIO_NSM_SOCKET: ready.nsmAddress,
+        MERIDIO_LOG_LEVEL: 'ERROR',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    process.once('exit', () => void sidecar.kill('SIGKILL'));
+    for (const until = Date.now() + STARTUP_MS; !existsSync(socket); await sleep(20)) {
+      if (Date.now() > until || sidecar.exitCode !== null) throw new Error('the sidecar did not start serving');
+    }
+    const s = new SidecarUnderTest(dir, world, sidecar, new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure()));
+    // Closing a stream that was never opened changes nothing: a readiness probe through the core.
+    await s.call('close', benchStream(0, 0));
+    return s;
+  }
+
+  /** Tap.Open; resolves with its round trip in ms. */
+  async open(stream: Stream): Promise<number> {
+    const t0 = performance.now();
+    await this.call('open', stream);
+    return performance.now() - t0;
+  }
+
+  /** Resolves once the world's NSP holds at least `enabled` ENABLED targets (of `stream`, if given), with their count. */
+  enabled(enabled: number, stream?: Stream, limitMs = STARTUP_MS): Promise<number> {
+    const id = this.nextQuery++;
+    const query: EnabledQuery = stream ? { id, enabled, stream } : { id, enabled };
+    const answered = new Promise<number>((resolve) => this.answers.set(id, resolve));
+    this.world.send(query);
+    return withTimeout(answered, limitMs, `fewer than ${enabled} targets ENABLED after ${limitMs} ms`).finally(() => this.answers.delete(id));
+  }
+
+  /** Resident set of the sidecar process, from the kernel's accounting. */
+  rssMb(): number {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.sidecar.pid}/status`, 'utf8'))?.[1];
+    if (kb === undefined) throw new Error('no VmRSS for the sidecar');
+    return Number(kb) / 1024;
+  }
+
+  /** SIGTERM (the sidecar withdraws its targets), SIGKILL if that takes too long; then the world goes. */
+  async stop(): Promise<void> {
+    this.client.close();
+    const exited = new Promise((resolve) => this.sidecar.once('exit', resolve));
+    this.sidecar.kill('SIGTERM');
+    await withTimeout(exited, 5_000, '').catch(() => this.sidecar.kill('SIGKILL'));
+    const gone = new Promise((resolve) => this.world.once('exit', resolve));
+    this.world.disconnect();
+    await withTimeout(gone, 5_000, '').catch(() => this.world.kill('SIGKILL'));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private call(method: 'open' | 'close', stream: Stream): Promise<void> {
+    return new Promise((resolve, reject) =>
+      unary(this.client, TapService[method], stream, 60_000, (r) => (r.ok ? resolve() : reject(new Error(`Tap.${method}: ${r.error.code}: ${r.error.message}`)))),
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
