@@ -2,11 +2,11 @@ import { Command } from 'commander';
 import { version } from './version.js';
 
 /**
- * The common frame of the `tapa` and `tapa-sim` command lines: `--version`, usage
- * errors exit 2 with the help, and a reader closing stdout early (`| head`) ends the
- * command quietly instead of crashing it with EPIPE.
+ * The common frame of the `tapa`, `tapa-sim` and `tapa-health-probe` command lines: `--version`, usage
+ * errors exit 2 (or `usageExitCode`) with the help, and a reader closing stdout early
+ * (`| head`) ends the command quietly instead of crashing it with EPIPE.
  */
-export function command(name: string, description: string): Command {
+export function command(name: string, description: string, usageExitCode = 2): Command {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
@@ -14,7 +14,7 @@ export function command(name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .version(version(), '--version')
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : usageExitCode))
     .showHelpAfterError();
 }
 

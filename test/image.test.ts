@@ -1,13 +1,15 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
-const instructions = dockerfile.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const instructions = dockerfile.replace(/\\\n/g, '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> };
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
@@ -40,6 +42,20 @@ describe('the container image (deploy/Dockerfile)', () => {
   it('starts `tapa serve`', () => {
     expect(instructions).to.include('ENTRYPOINT ["node", "/app/dist/grpc/main.js"]');
     expect(instructions.at(-1)).to.equal('CMD ["serve"]');
+  });
+
+  it("installs /bin/grpc_health_probe, before USER, running the built probe: the chart's exec probes work unchanged", () => {
+    const install = instructions.findIndex((l) => l.startsWith('RUN ') && l.includes('> /bin/grpc_health_probe'));
+    expect(install, 'no RUN writing /bin/grpc_health_probe').to.be.at.least(0);
+    expect(install).to.be.below(instructions.findIndex((l) => l.startsWith('USER ')));
+    // The same shell command, writing somewhere this test may write.
+    const script = join(mkdtempSync(join(tmpdir(), 'tapa-image-')), 'grpc_health_probe');
+    execFileSync('/bin/sh', ['-c', instructions[install]!.slice('RUN '.length).replaceAll('/bin/grpc_health_probe', script)]);
+    expect(readFileSync(script, 'utf8')).to.equal('#!/bin/sh\nexec node /app/dist/grpc/probe.js "$@"\n');
+    expect(statSync(script).mode & 0o111).to.equal(0o111);
+    expect(instructions).to.include('COPY --from=build /src/dist ./dist');
+    expect(pkg.bin['tapa-health-probe']).to.equal('dist/grpc/probe.js');
+    expect(existsSync(join(ROOT, 'src/grpc/probe.ts'))).to.equal(true);
   });
 
   it('copies only files that exist in the repository', () => {

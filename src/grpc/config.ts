@@ -46,6 +46,11 @@ export interface Config {
   readonly grpcProbeRpcTimeoutMs: number;
   /** MERIDIO_SOCKET_MODE (ours, not Go's): the permission bits of the TAPA socket; Go hard-codes 0777. */
   readonly socketMode: number;
+  /**
+   * MERIDIO_HEALTH_SOCKET (ours, not Go's): where the chart's exec probes find grpc.health.v1;
+   * Go hard-codes /tmp/health.sock. Undefined when set empty: no health socket.
+   */
+  readonly healthSocket: string | undefined;
   /** MERIDIO_NSP_ADDRESS (ours, not Go's): a host:port that replaces every trench's NSP service address (tests, embedded mode). */
   readonly nspAddress: string | undefined;
   /**
@@ -148,6 +153,14 @@ function socketMode(env: Environment): number {
   return parseInt(found.value, 8);
 }
 
+function healthSocket(env: Environment): string | undefined {
+  const found = lookup(env, ['MERIDIO_HEALTH_SOCKET']);
+  if (found === undefined) return '/tmp/health.sock';
+  if (found.value === '') return undefined;
+  // The probes name it in a unix:///absolute/path address.
+  return found.value.startsWith('/') ? found.value : fail(found, 'an absolute path such as /tmp/health.sock, or empty for none');
+}
+
 function nspAddress(env: Environment): string | undefined {
   const found = lookup(env, ['MERIDIO_NSP_ADDRESS']);
   if (found === undefined) return undefined;
@@ -191,6 +204,7 @@ export function loadConfig(env: Environment): Config {
     grpcMaxBackoffMs: duration(env, ['MERIDIO_GRPC_MAX_BACKOFF', 'GRPC_MAX_BACKOFF'], 5_000),
     grpcProbeRpcTimeoutMs: duration(env, ['MERIDIO_GRPC_PROBE_RPC_TIMEOUT', 'GRPC_PROBE_RPC_TIMEOUT'], 1_000),
     socketMode: socketMode(env),
+    healthSocket: healthSocket(env),
     nspAddress: nspAddress(env),
     spiffeEndpoint: spiffeEndpoint(env),
   };

@@ -63,7 +63,7 @@ program
     const cfg = config(env);
     const log = createLogger(cfg.logLevel);
     const identity = await security(cfg, log, o.plaintext === true || o.embedded === true);
-    const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) => fail(`cannot serve on ${cfg.socket}: ${err.message}`, 1));
+    const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) => fail(err.message, 1));
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;

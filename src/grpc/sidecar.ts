@@ -1,22 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { chmodSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { nspAddressOf, type Config } from './config.js';
 import { Executor } from './executor.js';
+import { Health } from './health.js';
 import type { Logger } from './log.js';
 import { Runtime } from './runtime.js';
 import { plaintext, type Security } from './security.js';
 import { CheckedTapService, tapServer } from './tap-server.js';
+import { serveOn } from './unix-socket.js';
 
 export interface Sidecar {
   /** Unregisters every target and closes every NSM connection (bounded by MERIDIO_TIMEOUT), then stops serving. */
   shutdown(): Promise<'clean' | 'timed out'>;
   readonly runtime: Runtime;
 }
-
-/** The event being handled may take this long before the health check says NOT_SERVING. */
-const STUCK_MS = 2_000;
 
 /**
  * The production TAPA: the core behind the Tap API on a unix socket, talking to the
@@ -47,22 +45,18 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
   );
   const server = new grpc.Server();
   server.addService(CheckedTapService, tapServer((event) => runtime.dispatch(event), executor, () => accepting));
-  // Go's TAPA stays SERVING while deadlocked; this one reports on its event loop.
-  const health = new HealthImplementation({ '': 'SERVING' });
-  health.addToServer(server);
-  const watchdog = setInterval(() => health.setStatus('', runtime.busyFor() > STUCK_MS ? 'NOT_SERVING' : 'SERVING'), 1_000);
-  watchdog.unref();
-  rmSync(config.socket, { force: true }); // a socket file left by a previous run
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${config.socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
+  const health = new Health(config.healthSocket, () => runtime.busyFor());
+  health.addTo(server);
+  await serveOn(server, config.socket);
   chmodSync(config.socket, config.socketMode);
-  log.info({ socket: config.socket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
+  await health.serving();
+  log.info({ socket: config.socket, health: config.healthSocket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
 
   return {
     runtime,
     shutdown: async () => {
       accepting = false;
+      health.stopping();
       const done = new Promise<'clean'>((resolve) => executor!.onShutdownComplete(() => resolve('clean')));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'timed out'>((resolve) => {
@@ -71,10 +65,9 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
       runtime.dispatch({ kind: 'shutdown' });
       const outcome = await Promise.race([done, late]);
       clearTimeout(timer);
-      clearInterval(watchdog);
-      health.setStatus('', 'NOT_SERVING');
       // Watch streams never end on their own; the core has finished, so cut them.
       server.forceShutdown();
+      health.close();
       executor!.close();
       rmSync(config.socket, { force: true });
       log.info({ outcome }, 'stopped');

@@ -18,6 +18,7 @@ const defaults: Config = {
   grpcMaxBackoffMs: 5_000,
   grpcProbeRpcTimeoutMs: 1_000,
   socketMode: 0o777,
+  healthSocket: '/tmp/health.sock',
   nspAddress: undefined,
   spiffeEndpoint: undefined,
 };
@@ -69,6 +70,7 @@ describe('grpc/config', () => {
       MERIDIO_GRPC_MAX_BACKOFF: '2s',
       MERIDIO_GRPC_PROBE_RPC_TIMEOUT: '1500us',
       MERIDIO_SOCKET_MODE: '0660',
+      MERIDIO_HEALTH_SOCKET: '/run/tapa/health.sock',
       MERIDIO_NSP_ADDRESS: '127.0.0.1:7778',
     });
     expect(config).to.deep.equal({
@@ -87,6 +89,7 @@ describe('grpc/config', () => {
       grpcMaxBackoffMs: 2_000,
       grpcProbeRpcTimeoutMs: 1.5,
       socketMode: 0o660,
+      healthSocket: '/run/tapa/health.sock',
       nspAddress: '127.0.0.1:7778',
       spiffeEndpoint: 'unix:///run/spire/sockets/agent.sock',
     } satisfies Config);
@@ -174,6 +177,11 @@ describe('grpc/config', () => {
     expect(loadConfig({ MERIDIO_SOCKET_MODE: '0' }).socketMode).to.equal(0);
   });
 
+  it('MERIDIO_HEALTH_SOCKET: an absolute path, or empty for no health socket', () => {
+    expect(loadConfig({ MERIDIO_HEALTH_SOCKET: '/var/run/tapa health.sock' }).healthSocket).to.equal('/var/run/tapa health.sock');
+    expect(loadConfig({ MERIDIO_HEALTH_SOCKET: '' }).healthSocket).to.equal(undefined);
+  });
+
   it('accepts an IPv6 NSP address override in brackets', () => {
     expect(loadConfig({ MERIDIO_NSP_ADDRESS: '[::1]:7778' }).nspAddress).to.equal('[::1]:7778');
   });
@@ -251,6 +259,12 @@ describe('grpc/config', () => {
     for (const value of ['', '777 ', '0888', '8', '01777', '0o777', 'rwx', '-1']) {
       it(`MERIDIO_SOCKET_MODE=${JSON.stringify(value)}`, () => {
         rejects({ MERIDIO_SOCKET_MODE: value }, 'MERIDIO_SOCKET_MODE', value, /octal permission bits/);
+      });
+    }
+
+    for (const value of ['health.sock', './health.sock', 'unix:///tmp/health.sock', ' /tmp/health.sock']) {
+      it(`MERIDIO_HEALTH_SOCKET=${JSON.stringify(value)}`, () => {
+        rejects({ MERIDIO_HEALTH_SOCKET: value }, 'MERIDIO_HEALTH_SOCKET', value, /absolute path/);
       });
     }
 

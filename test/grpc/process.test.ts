@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +21,11 @@ describe('tapa serve as a process', function () {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-proc-'));
     const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock') });
     const socket = join(dir, 'tapa.sock');
-    const { child, output, exited } = serve(['--plaintext'], { MERIDIO_SOCKET: socket, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress, MERIDIO_NAME: 'target-a', MERIDIO_LOG_LEVEL: 'INFO' });
+    const health = join(dir, 'health.sock');
+    const { child, output, exited } = serve(['--plaintext'], { MERIDIO_SOCKET: socket, MERIDIO_HEALTH_SOCKET: health, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress, MERIDIO_NAME: 'target-a', MERIDIO_LOG_LEVEL: 'INFO' });
     try {
       await eventually(() => expect(output()).to.contain('serving the Tap API'));
+      expect(existsSync(health)).to.equal(true);
       const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
       for (const s of [stream('stream-a1'), stream('stream-a2'), stream('stream-b1', 'load-balancer-b1')]) {
         await new Promise((resolve) => unary(client, TapService.open, s, 5_000, resolve));
@@ -36,6 +38,7 @@ describe('tapa serve as a process', function () {
       expect(world.nsp.allTargets()).to.deep.equal([]);
       expect(world.nsm.connections()).to.deep.equal([]);
       expect(output()).to.match(/"outcome":"clean"/);
+      expect(existsSync(socket) || existsSync(health), 'a socket file left behind').to.equal(false);
     } finally {
       child.kill('SIGKILL');
       await world.stop();
@@ -91,12 +94,15 @@ describe('tapa serve as a process', function () {
   });
 });
 
-/** `tapa serve ARGS` in a child process, with the test's environment less any SPIFFE socket, plus `env`. */
+/**
+ * `tapa serve ARGS` in a child process, with the test's environment less any SPIFFE socket, plus
+ * `env`; no health socket unless `env` names one, since tests run side by side.
+ */
 function serve(args: readonly string[], env: Record<string, string>): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
   const { SPIFFE_ENDPOINT_SOCKET: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/grpc/main.ts', 'serve', ...args], {
     cwd: ROOT,
-    env: { ...inherited, ...env },
+    env: { ...inherited, MERIDIO_HEALTH_SOCKET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

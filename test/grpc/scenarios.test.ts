@@ -63,7 +63,7 @@ async function play(scenario: Scenario): Promise<void> {
     for (let t = 0; t < scenario.tapas; t++) {
       const socket = join(dir, `tapa-${t}.sock`);
       const sidecar = await startSidecar(loadConfig({
-        MERIDIO_NAME: tapaName(t), MERIDIO_SOCKET: socket, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress,
+        MERIDIO_NAME: tapaName(t), MERIDIO_SOCKET: socket, MERIDIO_HEALTH_SOCKET: join(dir, `health-${t}.sock`), MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress,
         MERIDIO_NSP_ENTRY_TIMEOUT: '1s', MERIDIO_TIMEOUT: '2s', MERIDIO_GRPC_MAX_BACKOFF: '200ms',
       }), pino({ level: 'silent' }));
       sidecars.push(sidecar);

@@ -18,6 +18,8 @@ export interface Rig {
   readonly world: EmbeddedWorld;
   readonly sidecar: Sidecar;
   readonly socket: string;
+  /** The grpc.health.v1 socket of the chart's exec probes; per rig, never the default /tmp/health.sock. */
+  readonly healthSocket: string;
   readonly env: Record<string, string>;
   call(method: 'open' | 'close', stream: Stream): Promise<CallError | undefined>;
   watch(filter: Stream, onMessage: (r: StreamResponse) => void): { cancel(): void };
@@ -36,10 +38,12 @@ export async function rig(extra: Record<string, string> = {}, options: RigOption
   const dir = mkdtempSync(join(tmpdir(), 'tapa-rig-'));
   const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), entryTimeoutMs: 2_000, ...(options.tls ? { tls: options.tls } : {}) });
   const socket = join(dir, 'tapa.sock');
+  const healthSocket = join(dir, 'health.sock');
   const env = {
     MERIDIO_NAME: 'target-a',
     MERIDIO_NODE: 'worker-1',
     MERIDIO_SOCKET: socket,
+    MERIDIO_HEALTH_SOCKET: healthSocket,
     MERIDIO_NSP_ADDRESS: world.nspAddress,
     MERIDIO_NSM_SOCKET: world.nsmAddress,
     MERIDIO_NSP_ENTRY_TIMEOUT: '1s',
@@ -54,6 +58,7 @@ export async function rig(extra: Record<string, string> = {}, options: RigOption
     world,
     sidecar,
     socket,
+    healthSocket,
     env,
     call: (method, stream) =>
       new Promise((resolve) => unary(client, TapService[method], stream, 5_000, (r) => resolve(r.ok ? undefined : r.error))),

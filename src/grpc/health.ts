@@ -1,0 +1,73 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation, service, type ServingStatus } from 'grpc-health-check';
+import { rmSync } from 'node:fs';
+import type { Method } from './calls.js';
+import { serveOn } from './unix-socket.js';
+
+export interface HealthCheckRequest {
+  readonly service: string;
+}
+
+/** `status` as the enum's name: SERVING, NOT_SERVING, UNKNOWN or (Watch only) SERVICE_UNKNOWN. */
+export interface HealthCheckResponse {
+  readonly status: string;
+}
+
+// proto-loader types every message as `object`; grpc.health.v1 fixes these two.
+export const HealthCheck = service['Check'] as unknown as Method<HealthCheckRequest, HealthCheckResponse>;
+export const HealthWatch = service['Watch'] as unknown as Method<HealthCheckRequest, HealthCheckResponse>;
+
+/** The event being handled may take this long before the health check says NOT_SERVING. */
+const STUCK_MS = 2_000;
+
+/** The probe services of Meridio's health server (pkg/health), which the target chart's exec probes query. */
+const PROBES = ['Startup', 'Readiness', 'Liveness'] as const;
+
+/** Services that report the event loop: "" as on the Go TAPA's Tap socket, and Liveness. */
+const WATCHED = ['', 'Liveness'] as const;
+
+/**
+ * The sidecar's grpc.health.v1 statuses, served on the Tap socket and on the health socket.
+ * Go's TAPA stays SERVING while deadlocked; this one reports on its event loop.
+ */
+export class Health {
+  private readonly statuses = new HealthImplementation({ '': 'SERVING', Startup: 'NOT_SERVING', Readiness: 'NOT_SERVING', Liveness: 'SERVING' });
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly server = new grpc.Server();
+
+  /** `busyFor`: how long the event being handled has taken so far, in ms. */
+  constructor(
+    private readonly socket: string | undefined,
+    busyFor: () => number,
+  ) {
+    this.statuses.addToServer(this.server);
+    this.watchdog = setInterval(() => this.set(WATCHED, busyFor() > STUCK_MS ? 'NOT_SERVING' : 'SERVING'), 1_000);
+    this.watchdog.unref();
+  }
+
+  /** Also answers on the Tap socket, where Go's TAPA serves grpc.health.v1 and older charts probe it. */
+  addTo(server: grpc.Server): void {
+    this.statuses.addToServer(server);
+  }
+
+  /** The Tap socket serves: the probes may now pass. */
+  async serving(): Promise<void> {
+    if (this.socket !== undefined) await serveOn(this.server, this.socket);
+    this.set(['Startup', 'Readiness'], 'SERVING');
+  }
+
+  /** Shutting down: every service NOT_SERVING, for good. */
+  stopping(): void {
+    clearInterval(this.watchdog);
+    this.set(['', ...PROBES], 'NOT_SERVING');
+  }
+
+  close(): void {
+    this.server.forceShutdown();
+    if (this.socket !== undefined) rmSync(this.socket, { force: true });
+  }
+
+  private set(services: readonly string[], status: ServingStatus): void {
+    for (const service of services) this.statuses.setStatus(service, status);
+  }
+}
