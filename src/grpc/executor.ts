@@ -6,6 +6,7 @@ import { NetworkServiceService } from '../wire/networkservice/networkservice.js'
 import { ConfigurationManagerService } from '../wire/nsp/v1/configurationmanager.js';
 import { TargetRegistryService } from '../wire/nsp/v1/targetregistry.js';
 import { serverStream, unary, type Cancellable, type Headers } from './calls.js';
+import { Gate } from './gate.js';
 import { expiresInMs, restored, signed, withOwnSegment } from './nsm-path.js';
 import type { Security } from './security.js';
 
@@ -27,6 +28,9 @@ export interface Logger {
   warn(fields: object, message: string): void;
 }
 
+/** Target-protocol calls in flight to one NSP; the others queue (see Gate). */
+const NSP_CALLS_IN_FLIGHT = 256;
+
 /** A refused handshake is reported at most this often per peer. */
 const DIAGNOSE_EVERY_MS = 30_000;
 
@@ -43,6 +47,7 @@ export class Executor {
   private readonly replies = new Map<number, (error?: CallError) => void>();
   private readonly watchers = new Map<number, (statuses: readonly StreamStatus[]) => void>();
   private readonly nsp = new Map<string, grpc.Client>();
+  private readonly gates = new Map<string, Gate>();
   private nsm: grpc.Client | undefined;
   private shutdownDone: (() => void) | undefined;
   /** When each peer's failing handshake was last explained in the log. */
@@ -87,22 +92,25 @@ export class Executor {
       case 'publish':
         return this.watchers.get(effect.watcher)?.(effect.statuses);
       case 'register':
-        return this.unary(effect.op, this.nspClient(effect.scope.trench), TargetRegistryService.register, effect.target, effect.deadlineMs, () => ({ kind: 'done', op: effect.op }));
-      case 'unregister':
-        return this.unary(effect.op, this.nspClient(effect.scope.trench), TargetRegistryService.unregister, effect.target, effect.deadlineMs, () => ({ kind: 'done', op: effect.op }));
+      case 'unregister': {
+        const { op, target } = effect;
+        const method = effect.kind === 'register' ? TargetRegistryService.register : TargetRegistryService.unregister;
+        return this.gated(op, effect.scope.trench, effect.deadlineMs, (client, deadlineMs, release) =>
+          this.unaryCall(op, client, method, target, deadlineMs, () => ({ kind: 'done', op }), {}, release));
+      }
       case 'getTargets': {
         // Meridio's get-targets: the first message of a Watch, then the watch is dropped.
         const op = effect.op;
-        const call = serverStream(this.nspClient(effect.scope.trench), TargetRegistryService.watch, effect.filter, { deadlineMs: effect.deadlineMs },
-          (response) => {
-            this.settle(op)?.call.cancel();
-            this.dispatch({ kind: 'nspTargets', op, targets: response.targets });
-          },
-          (error) => {
-            if (this.settle(op)) this.dispatch({ kind: 'failed', op, error: error ?? { code: 'UNAVAILABLE', message: 'target watch ended before its first message' } });
-          });
-        this.inFlight.set(op, call);
-        return;
+        return this.gated(op, effect.scope.trench, effect.deadlineMs, (client, deadlineMs, release) =>
+          serverStream(client, TargetRegistryService.watch, effect.filter, { deadlineMs },
+            (response) => {
+              this.settle(op)?.call.cancel();
+              this.dispatch({ kind: 'nspTargets', op, targets: response.targets });
+            },
+            (error) => {
+              release();
+              if (this.settle(op)) this.dispatch({ kind: 'failed', op, error: error ?? { code: 'UNAVAILABLE', message: 'target watch ended before its first message' } });
+            }));
       }
       case 'watchStreams':
         return this.watch(effect.op, serverStream(this.nspClient(effect.scope.trench), ConfigurationManagerService.watchStream, effect.filter, {},
@@ -159,12 +167,32 @@ export class Executor {
   }
 
   private unary<Req, Res>(op: number, client: grpc.Client, method: Parameters<typeof unary<Req, Res>>[1], request: Req, deadlineMs: number, ok: (value: Res) => TapaEvent, headers: Headers = {}): void {
-    this.inFlight.set(op, unary(client, method, request, deadlineMs, (result) => {
+    this.inFlight.set(op, this.unaryCall(op, client, method, request, deadlineMs, ok, headers));
+  }
+
+  /** `finished` hears of the answer before anything else happens. */
+  private unaryCall<Req, Res>(op: number, client: grpc.Client, method: Parameters<typeof unary<Req, Res>>[1], request: Req, deadlineMs: number, ok: (value: Res) => TapaEvent, headers: Headers, finished = (): void => {}): Cancellable {
+    return unary(client, method, request, deadlineMs, (result) => {
+      finished();
       const settled = this.settle(op);
       if (!settled) return;
       if (!result.ok) this.log.warn({ ...settled.scope, op, code: result.error.code, error: result.error.message }, `${method.path} failed`);
       this.dispatch(result.ok ? ok(result.value) : { kind: 'failed', op, error: result.error });
-    }, headers));
+    }, headers);
+  }
+
+  /**
+   * A short NSP call of the target protocol, started when its trench's gate lets it. Its
+   * deadline runs from now, not from when it starts: the core's timing assumes so.
+   */
+  private gated(op: number, trench: string, deadlineMs: number, start: (client: grpc.Client, deadlineMs: number, release: () => void) => Cancellable): void {
+    const deadline = Date.now() + deadlineMs;
+    let gate = this.gates.get(trench);
+    if (!gate) {
+      gate = new Gate(NSP_CALLS_IN_FLIGHT);
+      this.gates.set(trench, gate);
+    }
+    this.inFlight.set(op, gate.enter((release) => start(this.nspClient(trench), Math.max(0, deadline - Date.now()), release)));
   }
 
   /**
