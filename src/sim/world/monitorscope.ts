@@ -1,4 +1,5 @@
 import type { Connection, MonitorScopeSelector } from '../../core/wire.js';
+import { copyMessage } from './message.js';
 
 /** Whether a MonitorConnections stream with this selector sees the connection. */
 export function inScope(connection: Connection, selector: MonitorScopeSelector): boolean {
@@ -11,7 +12,7 @@ export function inScope(connection: Connection, selector: MonitorScopeSelector):
  * 1, which is what a restarted Meridio TAPA looks for to take its connection over.
  */
 export function monitorView(connection: Connection): Connection {
-  const view = structuredClone(connection);
+  const view = copyMessage(connection);
   if (view.path) view.path.index = 1;
   return view;
 }

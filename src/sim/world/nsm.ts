@@ -3,6 +3,7 @@ import { emptyIpContext } from '../../core/vip.js';
 import type { Connection, ConnectionEvent, IPContext, MonitorScopeSelector, NetworkServiceRequest } from '../../core/wire.js';
 import { Bridge } from './bridge.js';
 import { Listeners } from './listeners.js';
+import { copyMessage } from './message.js';
 import { inScope, monitorView } from './monitorscope.js';
 
 /** NetworkService.Request failed; the world answers with a gRPC error. */
@@ -77,7 +78,7 @@ export class NsmModel {
     this.held.set(asked.id, held);
     // NSM's monitor reports every Request that passes, changed or not.
     this.emit('UPDATE', held.connection);
-    return structuredClone(held.connection);
+    return copyMessage(held.connection);
   }
 
   /** Unknown connections are fine: closing twice is not an error in NSM either. */
@@ -139,7 +140,7 @@ export class NsmModel {
   /** As answered to Request (path index 0), a copy. */
   connection(id: string): Connection | undefined {
     const held = this.held.get(id);
-    return held && structuredClone(held.connection);
+    return held && copyMessage(held.connection);
   }
 
   /** Like connection(id), without a copy: for checkers, which must not change it. */
@@ -148,7 +149,7 @@ export class NsmModel {
   }
 
   connections(): Connection[] {
-    return [...this.held.values()].map((h) => structuredClone(h.connection));
+    return [...this.held.values()].map((h) => copyMessage(h.connection));
   }
 
   /** Every local address ever given to this id, oldest first: whose targets are whose. */
@@ -191,7 +192,7 @@ export class NsmModel {
     const echoed = formatPrefixes(ip.srcIpAddrs).filter((a) => !held.local.includes(a) && !bridge.holds(a));
     const connection = withSources(held.connection, [...held.local, ...echoed]);
     const context = connection.context!;
-    return { ...held, connection: { ...connection, context: { ...context, ipContext: { ...context.ipContext!, policies: structuredClone(ip.policies) } } } };
+    return { ...held, connection: { ...connection, context: { ...context, ipContext: { ...context.ipContext!, policies: copyMessage(ip.policies) } } } };
   }
 
   private forget(id: string): boolean {

@@ -1,4 +1,5 @@
 import type { NspTarget } from '../../core/wire.js';
+import { copyMessage } from './message.js';
 import { streamOf, targetKey } from './targetkey.js';
 
 /** What the world must schedule: `expire(key, generation)` when the entry times out. */
@@ -41,7 +42,7 @@ export class TargetRegistry {
 
   register(target: NspTarget, now: number): Arming {
     const key = targetKey(target);
-    const stored = structuredClone(target);
+    const stored = copyMessage(target);
     // A target can never appear ENABLED: it must exist DISABLED first, so that the
     // identifier collision check of the TAPAs runs before traffic is sent to it.
     if (!this.entries.has(key)) {
@@ -80,7 +81,7 @@ export class TargetRegistry {
   targets(match: (target: NspTarget) => boolean = () => true, stream?: string): NspTarget[] {
     const out: NspTarget[] = [];
     const entries = stream === undefined ? this.entries.values() : [...(this.byStream.get(stream) ?? [])].map((key) => this.entries.get(key)!);
-    for (const { target } of entries) if (match(target)) out.push(structuredClone(target));
+    for (const { target } of entries) if (match(target)) out.push(copyMessage(target));
     return out;
   }
 
@@ -96,7 +97,7 @@ export class TargetRegistry {
   }
 
   list(): TargetEntry[] {
-    return [...this.entries].map(([key, e]) => ({ key, generation: e.generation, expiresAt: e.expiresAt, target: structuredClone(e.target) }));
+    return [...this.entries].map(([key, e]) => ({ key, generation: e.generation, expiresAt: e.expiresAt, target: copyMessage(e.target) }));
   }
 
   /** Like the NSP reloading its database at startup: everything stays, with fresh timers. */
