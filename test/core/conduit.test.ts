@@ -353,3 +353,208 @@ describe('core: conduit and NSM', () => {
     });
   });
 });
+
+describe('core: conduit, what NSM and the NSP are told and what is ignored', () => {
+  const A1 = { name: 'load-balancer-a1', destinationPortNats: [], trench: { name: 'trench-a' } };
+
+  it('the watches ask for every stream and every flow of the conduit, and the monitor for our connection only', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    expect(d.pending('watchStreams').filter).to.deep.equal({ name: '', maxTargets: 0, conduit: A1 });
+    expect(d.pending('watchFlows').filter).to.deep.equal({
+      name: '', sourceSubnets: [], destinationPortRanges: [], sourcePortRanges: [], protocols: [], priority: 0, vips: [], byteMatches: [],
+      stream: { name: '', maxTargets: 0, conduit: A1 },
+    });
+  });
+
+  it('a first request names no endpoint; a reselect asks for LOCAL/KERNEL again; a VIP update sends only what Meridio sends', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    connect(d);
+    expect(d.all.find((e) => e.kind === 'nsmRequest')).to.deep.nested.include({ 'request.connection.networkServiceEndpointName': '' });
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const update = d.pending('nsmRequest').request;
+    const c = conduitState(d).connection!;
+    expect(update.mechanismPreferences).to.deep.equal([]);
+    expect(update.connection).to.deep.equal({
+      id: c.id, networkService: c.networkService, labels: c.labels, payload: c.payload, networkServiceEndpointName: '', state: 'UP',
+      context: { extraContext: {}, MTU: 0, ipContext: update.connection!.context!.ipContext },
+    });
+    d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: { ...answered(update, [IP_A]), state: 'DOWN' } });
+    expect(d.pending('nsmRequest').request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: {} }]);
+  });
+
+  it('the monitor ending before its first event ends the wait for a recovery; another watch ending does not', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    d.fail(d.pending('watchStreams').op);
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+    d.fail(d.pending('monitorConnections').op);
+    expect(d.pending('nsmRequest').request.connection?.context).to.equal(undefined);
+  });
+
+  it('only a connection left by this TAPA, as its client (path index 1) with a kernel interface, is recovered', () => {
+    const id = 'pod-a-proxy.load-balancer-a1.trench-a.red-0';
+    const left = (change: Partial<Connection>): Connection => ({
+      ...answered({ connection: { id, networkService: 'x', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'UP' } }, [IP_B]),
+      path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] },
+      mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { inode: '7' } },
+      ...change,
+    });
+    const notOurs: Partial<Connection>[] = [
+      { path: { index: 0, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] } },
+      { path: { index: 1, pathSegments: [{ name: 'pod-b', id: 'someone-else', token: '', metrics: {} }] } },
+      { path: { index: 1, pathSegments: [] } },
+      { path: undefined },
+      { mechanism: { cls: 'REMOTE', type: 'VXLAN', parameters: {} } },
+      { mechanism: undefined },
+    ];
+    for (const change of notOurs) {
+      const d = new Driver();
+      d.open(tapStream('stream-a1'));
+      monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left(change) } });
+      expect(d.pending('nsmRequest').request.connection?.context, JSON.stringify(change)).to.equal(undefined);
+    }
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left({}) } });
+    const { request } = d.pending('nsmRequest');
+    expect(request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B]);
+    // No interface name was left: none is asked for.
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: {} }]);
+  });
+
+  it("another pod's connection on the monitor, or one without a path, changes nothing", () => {
+    const d = new Driver();
+    openStream(d);
+    const mine = conduitState(d).connection!;
+    const theirs = update({ ...mine, id: 'other-pod', path: { index: 0, pathSegments: [{ name: 'pod-b', id: 'other-pod', token: '', metrics: {} }] } }, [IP_B], 'DOWN');
+    monitorEvent(d, theirs);
+    monitorEvent(d, { type: 'DELETE', connections: { x: { ...mine, path: undefined }, y: { ...mine, path: { index: 0, pathSegments: [] } } } });
+    expect(conduitState(d).localIps).to.deep.equal([IP_A]);
+    expect(status(d)).to.equal('OPEN');
+    expect(d.last).to.deep.equal([]);
+  });
+
+  it('DOWN while a VIP update is on its way: the answer is not trusted and the path is reselected', () => {
+    const d = new Driver();
+    openStream(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    monitorEvent(d, update(conduitState(d).connection!, [IP_A], 'DOWN'));
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A, '20.0.0.1/32']) });
+    expect(conduitState(d).connection).to.equal(undefined);
+    expect(d.pending('nsmRequest').request.connection?.state).to.equal('RESELECT_REQUESTED');
+  });
+
+  it('a monitor report that agrees with the answer on its way leaves the answer trusted', () => {
+    const d = new Driver();
+    openStream(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    monitorEvent(d, update(conduitState(d).connection!, [IP_A]));
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A, '20.0.0.1/32']) });
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+    expect(conduitState(d).appliedVips).to.deep.equal(['20.0.0.1/32']);
+  });
+
+  it('a VIP update keeps the mechanism NSM gave the connection', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+    const connect = d.pending('nsmRequest');
+    const mechanism = { cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-1' } };
+    d.send({ kind: 'nsmConnection', op: connect.op, connection: { ...answered(connect.request, [IP_A]), mechanism } });
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    expect(d.pending('nsmRequest').request.connection?.mechanism).to.deep.equal(mechanism);
+  });
+
+  it('the stream list keeps only streams of this conduit and trench, the first of each name', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    connect(d);
+    pushStreams(d, [
+      nspStream('stream-a1', 'load-balancer-b1'),
+      nspStream('stream-a1', 'load-balancer-a1', 100, 'trench-b'),
+      { ...nspStream('stream-a1'), conduit: undefined },
+      { ...nspStream('stream-a1'), conduit: { name: 'load-balancer-a1', destinationPortNats: [] } },
+      nspStream('stream-a1', 'load-balancer-a1', 3),
+      nspStream('stream-a1', 'load-balancer-a1', 7),
+    ]);
+    expect([...conduitState(d).nspStreams!.values()].map((s) => s.maxTargets)).to.deep.equal([3]);
+  });
+
+  it('no flows: nothing to apply after connecting, so no update', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    pushFlows(d, []);
+    connect(d);
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+  });
+
+  it('the monitor selects our connection by its id alone', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    expect(d.pending('monitorConnections').selector).to.deep.equal({ pathSegments: [{ name: '', id: 'pod-a-proxy.load-balancer-a1.trench-a.red-0', token: '', metrics: {} }] });
+  });
+
+  it('NSM Close is sent the connection as NSM last returned it, path and all; a failed Close is retried after 2 s', () => {
+    const d = new Driver();
+    openStream(d);
+    const held = conduitState(d).connection!;
+    d.close(tapStream('stream-a1'));
+    d.done(d.pending('unregister').op);
+    expect(d.pending('nsmClose').connection).to.deep.equal(held);
+    d.fail(d.pending('nsmClose').op);
+    expect(d.openCalls('nsmClose')).to.have.length(0);
+    d.fire(d.timerOf(2_000));
+    expect(d.pending('nsmClose').connection).to.deep.equal(held);
+  });
+
+  it('a connect answered with the wrong kind of result, or failing after NSM deleted the connection, backs off like any failure', () => {
+    for (const deleted of [false, true]) {
+      const d = new Driver();
+      d.open(tapStream('stream-a1'));
+      monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+      const connect = d.pending('nsmRequest');
+      if (deleted) monitorEvent(d, { type: 'DELETE', connections: { x: answered(connect.request, [IP_A]) } });
+      if (deleted) d.fail(connect.op);
+      else d.done(connect.op);
+      expect(d.openCalls('nsmRequest')).to.have.length(0);
+      d.fire(d.timerOf(2_000));
+      expect(d.pending('nsmRequest')).to.be.an('object');
+    }
+  });
+
+  it('once connected after a failed connect, nothing more is asked of NSM', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+    d.fail(d.pending('nsmRequest').op);
+    d.fire(d.timerOf(2_000));
+    const connect = d.pending('nsmRequest');
+    d.send({ kind: 'nsmConnection', op: connect.op, connection: answered(connect.request, [IP_A]), expiresInMs: 30_000 });
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+  });
+
+  it("refresh timing follows NSM's: a third without a path, and 1/5 + 1/5 x index / hops on a path of several hops", () => {
+    for (const [path, ms] of [[undefined, 30_000], [{ index: 2, pathSegments: ['a', 'b', 'c', 'd'].map((id) => ({ name: id, id, token: '', metrics: {} })) }, 27_000]] as const) {
+      const d = new Driver();
+      d.open(tapStream('stream-a1'));
+      monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
+      const connect = d.pending('nsmRequest');
+      d.send({ kind: 'nsmConnection', op: connect.op, connection: { ...answered(connect.request, [IP_A]), path }, expiresInMs: 90_000 });
+      expect(d.timerOf(ms)).to.be.a('number');
+    }
+  });
+
+  it('a watch ignores what only another watch can say', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    connect(d);
+    d.send({ kind: 'nspFlows', op: d.pending('watchStreams').op, flows: [flow(['20.0.0.1/32'])] });
+    d.send({ kind: 'nspStreams', op: d.pending('watchFlows').op, streams: [nspStream('stream-a1')] });
+    expect(d.openCalls('nsmRequest')).to.have.length(0);
+    expect(status(d)).to.equal('UNDEFINED');
+  });
+});

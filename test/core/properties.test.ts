@@ -3,9 +3,10 @@ import fc from 'fast-check';
 import type { CallEffect, TapaEffect } from '../../src/core/effects.js';
 import type { TapaEvent } from '../../src/core/events.js';
 import { invariants } from '../../src/core/invariants.js';
-import { initialState } from '../../src/core/state.js';
+import { initialState, type TapaState } from '../../src/core/state.js';
 import { step } from '../../src/core/step.js';
-import type { ConnectionEvent, NspTarget, TapStream } from '../../src/core/wire.js';
+import { matches } from '../../src/core/watch.js';
+import type { ConnectionEvent, NspTarget, StreamStatus, TapStream } from '../../src/core/wire.js';
 import { IP_A, IP_B, answered, flow, nspStream, tapStream, target } from './driver.js';
 
 /**
@@ -83,7 +84,11 @@ function resultFor(effect: CallEffect, how: number): TapaEvent {
       // new IP or one outside the bridge subnets.
       const echoed = effect.request.connection?.context?.ipContext?.srcIpAddrs;
       const src = how === 3 ? [IP_B] : how === 4 ? ['10.1.1.1/24'] : (echoed ?? [IP_A]);
-      return { kind: 'nsmConnection', op, connection: answered(effect.request, src) };
+      const answer = answered(effect.request, src);
+      const { context: _none, ...bare } = answer;
+      // A proxy may answer without any context at all; most answers say when the path's tokens expire.
+      const expiry = how % 3 === 0 ? {} : { expiresInMs: 1_000 * how };
+      return { kind: 'nsmConnection', op, connection: how === 5 ? bare : answer, ...expiry };
     }
     case 'watchStreams': {
       const c = effect.scope.conduit ?? '';
@@ -97,12 +102,18 @@ function resultFor(effect: CallEffect, how: number): TapaEvent {
     case 'monitorConnections': {
       const id = effect.selector.pathSegments[0]?.id ?? '';
       const base = answered({ connection: { id, networkService: 'ns', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } }, [[IP_A], [IP_A], [IP_A], [IP_A], [IP_B], []][how % 6]!);
+      // Another pod's connection on the same monitor: alone and without a path, or listed before ours.
+      const foreign = { ...answered({ connection: { ...base, id: 'other-pod' } }, [IP_B]), path: undefined };
       const event: ConnectionEvent =
         how === 17
           ? { type: 'DELETE', connections: { [id]: base } }
           : how === 16
             ? { type: 'UPDATE', connections: { [id]: { ...base, state: 'DOWN' } } }
-            : { type: how < 3 ? 'UPDATE' : 'INITIAL_STATE_TRANSFER', connections: { [id]: base } };
+            : how === 15
+              ? { type: 'UPDATE', connections: { 'other-pod': foreign } }
+              : how === 14
+                ? { type: 'UPDATE', connections: { 'other-pod': { ...base, path: { index: 0, pathSegments: [{ name: 'x', id: 'other-pod', token: '', metrics: {} }] } }, [id]: base } }
+                : { type: how < 3 ? 'UPDATE' : 'INITIAL_STATE_TRANSFER', connections: { [id]: base } };
       return { kind: 'nsmEvent', op, event };
     }
     default:
@@ -110,19 +121,100 @@ function resultFor(effect: CallEffect, how: number): TapaEvent {
   }
 }
 
-/** Plays the actions; returns every event and effect. Throws if step throws or an invariant breaks. */
+const WATCHES = new Set<TapaEffect['kind']>(['watchStreams', 'watchFlows', 'monitorConnections']);
+
+/**
+ * What a runner knows from the effects alone: the calls and watches it runs, the timers
+ * it has set, what each Watch subscriber was last sent. The core must agree with it
+ * after every step; otherwise a runner would keep calls nobody waits for, fire timers
+ * nobody set, or leave a subscriber with a stale picture.
+ */
+class RunnerView {
+  readonly running = new Map<number, CallEffect>();
+  private readonly timers = new Set<number>();
+  private readonly issued = new Set<number>();
+  private readonly snapshots = new Map<number, readonly StreamStatus[]>();
+  private completions = 0;
+
+  /** The test hands the core a result or a timer. */
+  deliver(event: TapaEvent): void {
+    if (event.kind === 'timer') this.timers.delete(event.timer);
+    if (!('op' in event)) return;
+    const call = this.running.get(event.op);
+    // A watch goes on after each message; only its end, or a unary call's answer, stops it.
+    if (call && (event.kind === 'failed' || !WATCHES.has(call.kind))) this.running.delete(event.op);
+  }
+
+  /** Takes the effects of one step; returns what is wrong with them. */
+  take(event: TapaEvent, effects: readonly TapaEffect[]): string[] {
+    const bad: string[] = [];
+    const fresh = (id: number): void => {
+      if (this.issued.has(id)) bad.push(`id ${id} used twice`);
+      this.issued.add(id);
+    };
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'cancel':
+          if (!this.running.delete(e.op)) bad.push(`cancels op ${e.op}, which is not running`);
+          break;
+        case 'setTimer':
+          fresh(e.timer);
+          this.timers.add(e.timer);
+          break;
+        case 'cancelTimer':
+          if (!this.timers.delete(e.timer)) bad.push(`cancels timer ${e.timer}, which is not set`);
+          break;
+        case 'publish': {
+          const before = this.snapshots.get(e.watcher);
+          // A new subscription is always answered; after that, a snapshot carries news.
+          if (event.kind !== 'tapWatch' && JSON.stringify(before) === JSON.stringify(e.statuses)) bad.push(`watcher ${e.watcher} sent an unchanged snapshot`);
+          this.snapshots.set(e.watcher, e.statuses);
+          break;
+        }
+        case 'shutdownComplete':
+          if (++this.completions > 1) bad.push('shutdownComplete sent twice');
+          break;
+        case 'reply':
+        case 'releaseTrench':
+          break;
+        default:
+          fresh(e.op);
+          this.running.set(e.op, e);
+      }
+    }
+    return bad;
+  }
+
+  /** Where the core's own books disagree with the runner's. */
+  disagreements(state: TapaState): string[] {
+    const bad: string[] = [];
+    const sorted = (ids: Iterable<number>): string => JSON.stringify([...ids].sort((a, b) => a - b));
+    if (sorted(state.pending.keys()) !== sorted(this.running.keys())) bad.push(`core waits for ${sorted(state.pending.keys())}, runner runs ${sorted(this.running.keys())}`);
+    if (sorted(state.timers.keys()) !== sorted(this.timers)) bad.push(`core has timers ${sorted(state.timers.keys())}, runner ${sorted(this.timers)}`);
+    for (const [watcher, filter] of state.watchers) {
+      const now = [...state.registry.values()].filter((s) => matches(filter, s.tap)).map((s) => ({ status: s.status, stream: s.tap }));
+      if (JSON.stringify(this.snapshots.get(watcher)) !== JSON.stringify(now)) bad.push(`watcher ${watcher} last saw ${JSON.stringify(this.snapshots.get(watcher))}, now ${JSON.stringify(now)}`);
+    }
+    return bad;
+  }
+}
+
+/**
+ * Plays the actions; returns every event and effect. Throws if step throws, an invariant
+ * breaks, or the core and a runner would disagree.
+ */
 function play(seed: number, actions: Action[]): { events: TapaEvent[]; effects: TapaEffect[]; state: unknown } {
   const state = initialState(seed, { name: 'pod', node: 'n', namespace: 'ns' });
-  const calls = new Map<number, CallEffect>();
+  const runner = new RunnerView();
   const events: TapaEvent[] = [];
   const effects: TapaEffect[] = [];
   let request = 0;
   const send = (event: TapaEvent): void => {
     events.push(event);
+    runner.deliver(event);
     const out = step(state, event).effects;
-    for (const e of out) if ('op' in e && e.kind !== 'cancel') calls.set(e.op, e);
     effects.push(...out);
-    const bad = invariants(state);
+    const bad = [...invariants(state), ...runner.take(event, out), ...runner.disagreements(state)];
     if (bad.length > 0) throw new Error(`after ${JSON.stringify(event)}: ${bad.join('; ')}`);
   };
   for (const a of actions) {
@@ -142,7 +234,7 @@ function play(seed: number, actions: Action[]): { events: TapaEvent[]; effects: 
       case 'answer': {
         const ops = [...state.pending.keys()];
         if (ops.length === 0) break;
-        const effect = calls.get(ops[a.i % ops.length]!);
+        const effect = runner.running.get(ops[a.i % ops.length]!);
         if (effect) send(resultFor(effect, a.how));
         break;
       }

@@ -48,7 +48,21 @@ describe('core: Tap API errors', () => {
     d.open(tapStream('stream-a1'));
     d.send({ kind: 'shutdown' });
     d.open(tapStream('stream-a2'));
-    expect(d.replies()[0]?.error?.code).to.equal('UNAVAILABLE');
+    expect(d.replies()[0]?.error).to.deep.equal({ code: 'UNAVAILABLE', message: 'the TAPA is shutting down' });
+  });
+
+  it('shutdown is reported complete once; a second shutdown changes nothing', () => {
+    const d = new Driver();
+    d.send({ kind: 'shutdown' });
+    expect(d.last).to.deep.equal([{ kind: 'shutdownComplete' }]);
+    d.send({ kind: 'shutdown' });
+    expect(d.last).to.deep.equal([]);
+  });
+
+  it('names of exactly 253 characters are accepted', () => {
+    const d = new Driver();
+    d.open(tapStream('s'.repeat(253), 'c'.repeat(253), 't'.repeat(253)));
+    expect(d.replies()).to.deep.equal([{ kind: 'reply', request: 1 }]);
   });
 
   it('Open is answered at once, before NSM or NSP did anything, and twice is once', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { limits } from '../../src/core/config.js';
 import {
-  Driver, IP_A, IP_B, acquire, connect, nspStream, openStream, pushStreams, tapStream, target, targets,
+  Driver, IP_A, IP_B, acquire, answered, connect, nspStream, openStream, pushStreams, tapStream, target, targets,
 } from './driver.js';
 
 const status = (d: Driver): string => d.state.registry.get(JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']))?.status ?? 'absent';
@@ -262,5 +262,109 @@ describe('core: target protocol', () => {
     const reg = d.pending('register');
     id = Number(reg.target.context['identifier']);
     expect(id).to.be.within(1, 2);
+  });
+});
+
+describe('core: target protocol, the finer points', () => {
+  const streamState = (d: Driver) => d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.streams.get('stream-a1')!;
+
+  it('lookup asks for exactly the stream, by its names only', () => {
+    const d = new Driver();
+    connected(d);
+    expect(d.pending('getTargets').filter).to.deep.equal({
+      ips: [], context: {}, status: 'ANY', type: 'DEFAULT',
+      stream: { name: 'stream-a1', maxTargets: 0, conduit: { name: 'load-balancer-a1', destinationPortNats: [], trench: { name: 'trench-a' } } },
+    });
+  });
+
+  it('targets of another stream, conduit or trench in an answer hold no identifier of this stream', () => {
+    const noTrench = { ...nspStream('stream-a1'), conduit: { name: 'load-balancer-a1', destinationPortNats: [] } };
+    for (const s of [nspStream('stream-a2'), nspStream('stream-a1', 'load-balancer-b1'), nspStream('stream-a1', 'load-balancer-a1', 1, 'trench-b'), noTrench, { ...nspStream('stream-a1'), conduit: undefined }, undefined]) {
+      const d = new Driver();
+      connected(d, 1);
+      targets(d, [{ ...target([IP_B], 1, 'ENABLED'), stream: s }]);
+      expect(d.pending('register').target.context, JSON.stringify(s)).to.deep.equal({ identifier: '1' });
+    }
+  });
+
+  it('an unregister names the target as it was registered: ENABLED once enabled, DISABLED before', () => {
+    let d = new Driver();
+    openStream(d);
+    d.close(tapStream('stream-a1'));
+    expect(d.pending('unregister').target.status).to.equal('ENABLED');
+    d = new Driver();
+    connected(d);
+    targets(d, []);
+    d.done(d.pending('register').op);
+    d.close(tapStream('stream-a1'));
+    d.send({ kind: 'nspTargets', op: d.pending('getTargets').op, targets: [] });
+    expect(d.pending('unregister').target.status).to.equal('DISABLED');
+  });
+
+  it('Close during a back-off withdraws at once instead of waiting it out', () => {
+    const d = new Driver();
+    openStream(d);
+    d.fire(d.timerOf(30_000));
+    d.fail(d.pending('getTargets').op);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    d.close(tapStream('stream-a1'));
+    expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+    expect([...d.state.timers.values()].filter((t) => t.kind === 'stream')).to.deep.equal([]);
+  });
+
+  it('a failed unregister is retried after a back-off, not at once', () => {
+    const d = new Driver();
+    openStream(d);
+    d.close(tapStream('stream-a1'));
+    d.fail(d.pending('unregister').op);
+    expect(d.openCalls('unregister')).to.have.length(0);
+    d.fire(d.retryTimer());
+    expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+  });
+
+  it('maxTargets shrinks below the identifier being verified: it is never enabled, a new one is drawn in range', () => {
+    const d = new Driver(5);
+    connected(d, 100);
+    targets(d, []);
+    const reg = d.pending('register');
+    const id = Number(reg.target.context['identifier']);
+    expect(id, 'precondition: this seed draws above the new maxTargets').to.be.greaterThan(2);
+    d.done(reg.op);
+    pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', 2)]);
+    targets(d, []);
+    expect(d.openCalls('register')).to.have.length(0);
+    targets(d, []);
+    const again = d.pending('register');
+    expect(again.target.status).to.equal('DISABLED');
+    expect(Number(again.target.context['identifier'])).to.be.within(1, 2);
+  });
+
+  it('at refresh, our IPs ENABLED under another identifier are not ours to keep: acquire again', () => {
+    const d = new Driver();
+    const id = openStream(d);
+    d.fire(d.timerOf(30_000));
+    targets(d, [target([IP_A], id + 1, 'ENABLED')]);
+    expect(d.openCalls('register')).to.have.length(0);
+    expect(streamState(d).registered?.status).to.equal('DISABLED');
+  });
+
+  it('new IPs during a back-off: the old target waits for the back-off, then goes, and one is acquired under the new IPs', () => {
+    const d = new Driver();
+    const id = openStream(d);
+    d.fire(d.timerOf(30_000));
+    d.fail(d.pending('getTargets').op);
+    const conduit = d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!;
+    d.send({
+      kind: 'nsmEvent',
+      op: d.pending('monitorConnections').op,
+      event: { type: 'UPDATE', connections: { [conduit.connection!.id]: answered({ connection: conduit.connection }, [IP_B]) } },
+    });
+    expect(d.openCalls('unregister')).to.have.length(0);
+    d.fire(d.retryTimer());
+    d.done(d.pending('unregister').op);
+    targets(d, []);
+    const reg = d.pending('register');
+    expect(reg.target.ips).to.deep.equal([IP_B]);
+    expect(reg.target.context['identifier']).to.equal(String(id));
   });
 });

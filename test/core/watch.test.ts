@@ -61,6 +61,7 @@ describe('core: Watch', () => {
     d.send({ kind: 'tapUnwatch', watcher: 2 });
     d.open(tapStream('stream-a3'));
     expect(d.last.filter((e) => e.kind === 'publish')).to.deep.equal([]);
+    expect(d.replies()).to.deep.equal([{ kind: 'reply', request: 2 }]);
   });
 });
 
@@ -91,5 +92,27 @@ describe('core: Open and Close are applied in order', () => {
     d.done(un.op);
     d.done(d.pending('nsmClose').op);
     expect(d.state.trenches.size).to.equal(0);
+  });
+});
+
+describe('core: Watch, what each subscriber is sent', () => {
+  it('a filter naming the trench matches its streams; a stream message without a conduit matches only wildcards', () => {
+    const s = tapStream('stream-a1', 'load-balancer-a1', 'trench-a');
+    expect(watchFilterMatches({ name: '', conduit: { name: '', trench: { name: 'trench-a' } } }, s)).to.equal(true);
+    expect(watchFilterMatches({ name: '', conduit: { name: 'load-balancer-a1', trench: { name: 'trench-a' } } }, s)).to.equal(true);
+    expect(watchFilterMatches({ name: '', conduit: { name: 'load-balancer-a1' } }, { name: 'stream-a1' })).to.equal(false);
+    expect(watchFilterMatches({ name: '', conduit: { name: '', trench: { name: 'trench-a' } } }, { name: 'stream-a1' })).to.equal(false);
+    expect(watchFilterMatches({ name: '', conduit: { name: '', trench: { name: 'trench-a' } } }, { name: 'stream-a1', conduit: { name: 'c' } })).to.equal(false);
+  });
+
+  it('a snapshot holds only the streams the filter sees, and goes out when any one of them changes', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    d.open(tapStream('stream-a2'));
+    d.send({ kind: 'tapWatch', watcher: 1, filter: { name: 'stream-a2' } });
+    expect(d.lastSnapshot(1)).to.deep.equal([{ name: 'stream-a2', status: 'UNAVAILABLE' }]);
+    connect(d); // both streams change; the watcher sees one of them
+    expect(d.last.filter((e) => e.kind === 'publish')).to.have.length(1);
+    expect(d.lastSnapshot(1)).to.deep.equal([{ name: 'stream-a2', status: 'UNDEFINED' }]);
   });
 });
