@@ -16,6 +16,7 @@ import {
   TapService,
 } from '../src/wire/ambassador/v1/tap.js';
 import { ConfigurationManagerService } from '../src/wire/nsp/v1/configurationmanager.js';
+import { SpiffeWorkloadAPIService, X509SVID } from '../src/wire/spiffe/workload/workload.js';
 import {
   Target,
   Target_Status,
@@ -239,6 +240,20 @@ describe('grpc-js service definitions', () => {
     check(MonitorConnectionService, {
       monitorConnections: ['/connection.MonitorConnection/MonitorConnections', false, true],
     });
+  });
+
+  it('SpiffeWorkloadAPI (no proto package, as the SPIFFE standard declares it)', () => {
+    check(SpiffeWorkloadAPIService, {
+      fetchX509Svid: ['/SpiffeWorkloadAPI/FetchX509SVID', false, true],
+      fetchX509Bundles: ['/SpiffeWorkloadAPI/FetchX509Bundles', false, true],
+    });
+  });
+
+  it('X509SVID field numbers: spiffe_id 1, x509_svid 2, x509_svid_key 3, bundle 4, hint 5', () => {
+    // 0a 03 "a:b" | 12 01 01 | 1a 01 02 | 22 01 03 | 2a 01 "h"
+    const fixture = Buffer.from('0a03613a62120101' + '1a0102' + '220103' + '2a0168', 'hex');
+    const message = { spiffeId: 'a:b', x509Svid: Buffer.from([1]), x509SvidKey: Buffer.from([2]), bundle: Buffer.from([3]), hint: 'h' };
+    expect(Buffer.from(X509SVID.encode(message).finish()).toString('hex')).to.equal(fixture.toString('hex'));
   });
 
   // No client stubs are generated (see buf.gen.yaml), so make sure a plain
