@@ -25,7 +25,13 @@ export class CoreTapa implements TapaUnderTest {
 
   private readonly tamper: ReturnType<Breakage> | undefined;
 
-  constructor(private readonly env: Environment, private readonly spec: TapaSpec, breakage?: Breakage) {
+  constructor(
+    private readonly env: Environment,
+    private readonly spec: TapaSpec,
+    breakage?: Breakage,
+    /** NSM's answers carry tokens that expire this long after them (absent: no expiry, no refresh). */
+    private readonly tokenLifetimeMs?: number,
+  ) {
     this.name = spec.name;
     this.tamper = breakage?.();
     this.state = initialState(spec.seed, { name: spec.name, node: spec.node, namespace: NAMESPACE });
@@ -90,7 +96,7 @@ export class CoreTapa implements TapaUnderTest {
           (event) => this.deliver({ kind: 'nsmEvent', op: effect.op, event }), (error) => this.ended(effect.op, error)));
       case 'nsmRequest':
         return env.request(name, `${name} NSM Request ${effect.scope.conduit} #${effect.op}`, effect.request, (o) =>
-          this.deliver(o.ok ? { kind: 'nsmConnection', op: effect.op, connection: o.value } : { kind: 'failed', op: effect.op, error: o.error }),
+          this.deliver(o.ok ? { kind: 'nsmConnection', op: effect.op, connection: o.value, ...this.expiry() } : { kind: 'failed', op: effect.op, error: o.error }),
         );
       case 'nsmClose':
         return env.close(name, `${name} NSM Close ${effect.scope.conduit} #${effect.op}`, effect.connection, result(effect.op));
@@ -120,6 +126,11 @@ export class CoreTapa implements TapaUnderTest {
     }
   }
 
+  /** What the shell would measure: the answer's tokens were just issued. */
+  private expiry(): { expiresInMs?: number } {
+    return this.tokenLifetimeMs === undefined ? {} : { expiresInMs: this.tokenLifetimeMs };
+  }
+
   private track(op: number, sub: Subscription): void {
     this.subscriptions.set(op, sub);
   }
@@ -138,6 +149,6 @@ function target(t: NspTarget): string {
   return `${t.stream?.name} ${t.ips.join(',')} id=${t.context['identifier']} ${t.status}`;
 }
 
-export function coreModel(breakage?: Breakage, name = 'core'): Model {
-  return { name, create: (env, spec) => new CoreTapa(env, spec, breakage) };
+export function coreModel(breakage?: Breakage, name = 'core', tokenLifetimeMs?: number): Model {
+  return { name, create: (env, spec) => new CoreTapa(env, spec, breakage, tokenLifetimeMs) };
 }
