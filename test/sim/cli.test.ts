@@ -51,6 +51,7 @@ describe('tapa-sim command line', function () {
     expect(merged.status, merged.stderr).to.equal(1);
     expect(lastJson(merged.stdout)).to.include({ shards: 2, found: true, run: 5, runSeed: lastJson(whole.stdout)['runSeed'] });
     expect(readFileSync(join(root, 'merged', 'counterexample.json'), 'utf8')).to.equal(readFileSync(join(root, 'whole', 'counterexample.json'), 'utf8'));
+    expect(readFileSync(join(root, 'merged', 'counterexample.html'), 'utf8')).to.equal(readFileSync(join(root, 'whole', 'counterexample.html'), 'utf8'));
     const missing = sim(['merge', join(root, 'shard-0')]);
     expect(missing.status).to.equal(2);
     expect(missing.stderr.trimEnd().split('\n')).to.deep.equal(['tapa-sim: missing 1 of 2 shards: 1']);

@@ -13,7 +13,8 @@ import { hasTapaFrames, reproduce } from '../reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
 import { MAX_SHARDS, parseShard, shardFile, WHOLE, type Shard } from '../shard.js';
 import { huntSummary } from '../summary.js';
-import { parseTrace, TraceError } from '../trace.js';
+import { parseTrace, TraceError, type Trace } from '../trace.js';
+import type { Model } from '../model.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -39,6 +40,15 @@ function shardArgument(text: string): Shard {
 function withoutDump(message: string): string {
   const at = message.indexOf(`\n${TRACES_SEPARATOR}`);
   return at < 0 ? message : `${message.slice(0, at)}\n  (goroutine dump: --dump)`;
+}
+
+/** The run of a counterexample as a swimlane page next to its trace (FILE.json: FILE.html); its path, unless the run cannot be drawn. */
+function drawBeside(file: string, trace: Trace, m: Model): string | undefined {
+  const drawn = drawTrace(trace, m);
+  if (!('html' in drawn)) return undefined;
+  const page = file.replace(/\.json$/, '.html');
+  writeFileSync(page, drawn.html);
+  return page;
 }
 
 function model(name: string) {
@@ -102,15 +112,13 @@ can share a directory; \`tapa-sim merge\` puts them back together.`)
       mkdirSync(o.out, { recursive: true });
       const file = join(o.out, o.shard ? shardFile('counterexample', o.shard) : 'counterexample.json');
       writeFileSync(file, `${JSON.stringify(t, null, 1)}\n`);
-      const drawn = drawTrace(t, m);
-      const page = file.replace(/\.json$/, '.html');
-      if ('html' in drawn) writeFileSync(page, drawn.html);
+      const page = drawBeside(file, t, m);
       Object.assign(summary, { steps: t.scenario.steps.length, choices: t.choices.length, counterexample: file, message: t.failure?.message });
       out(`hunt ${label}: found ${result.kind} in run ${result.run} (${result.runs} runs explored) after ${(elapsedMs / 1000).toFixed(1)} s`);
       out(`  ${t.failure?.message ?? ''}`);
       out(`  shrunk from ${result.original?.steps} steps / ${result.original?.choices} choices to ${t.scenario.steps.length} steps / ${t.choices.length} choices`);
       out(`  counterexample: ${file}`);
-      if ('html' in drawn) out(`  as a picture: ${page}`);
+      if (page) out(`  as a picture: ${page}`);
       out(`  replay it: tapa-sim replay ${file}`);
     }
     if (o.shard) {
@@ -190,9 +198,12 @@ program
       mkdirSync(o.out, { recursive: true });
       const file = join(o.out, 'counterexample.json');
       writeFileSync(file, trace);
+      // merge checked the trace already; parsing it again cannot fail.
+      const page = drawBeside(file, parseTrace(trace, [...MODELS.keys()]), model(whole.model));
       Object.assign(summary, { run: first.run, runSeed: first.summary.runSeed, shard: first.summary.shard, counterexample: file });
       out(`${label}: found ${first.summary.kind} in run ${first.run} (shard ${first.summary.shard.index}/${whole.shards})`);
       out(`  counterexample: ${file}`);
+      if (page) out(`  as a picture: ${page}`);
       out(`  replay it: tapa-sim replay ${file}`);
     }
     if (whole.stopped.length > 0) out(`  shards ${whole.stopped.join(', ')} stopped at their time limit: some runs were not explored`);
