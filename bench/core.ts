@@ -1,5 +1,5 @@
-import { emptyIpContext, initialState, step, type TapaEffect, type TapaEvent } from '../src/core/index.js';
-import type { Connection, NspStream, NspTarget } from '../src/core/wire.js';
+import { emptyIpContext, initialState, step, type TapaEffect, type TapaEvent } from '../dist/core/index.js';
+import type { Connection, NspStream, NspTarget } from '../dist/core/wire.js';
 
 /**
  * Events per second of the core alone, against a world that answers every call at once:

@@ -1,5 +1,5 @@
-import { framed, Runtime } from '../src/sim/goroutine/index.js';
-import { createStrategy, Scheduler } from '../src/sim/kernel/index.js';
+import { framed, Runtime } from '../dist/sim/goroutine/index.js';
+import { createStrategy, Scheduler } from '../dist/sim/kernel/index.js';
 
 /**
  * The same three-party #578 cycle as bench/peer.ts, on this project's goroutine runtime,

@@ -4,8 +4,8 @@ import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
 import { openLatency, openMany } from './sidecar-figures.js';
 import { simThroughput } from './sim.js';
-import { hunt } from '../src/sim/hunt.js';
-import { MODELS } from '../src/sim/models.js';
+import { hunt } from '../dist/sim/hunt.js';
+import { MODELS } from '../dist/sim/models.js';
 
 /**
  * `npm run bench [-- --quick]`: one JSON line describing the machine, then one JSON line

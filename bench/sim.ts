@@ -1,6 +1,6 @@
-import { coreModel } from '../src/sim/core-tapa.js';
-import { runScenario } from '../src/sim/run.js';
-import type { Scenario, Step } from '../src/sim/scenario.js';
+import { coreModel } from '../dist/sim/core-tapa.js';
+import { runScenario } from '../dist/sim/run.js';
+import type { Scenario, Step } from '../dist/sim/scenario.js';
 
 /**
  * The standard scenario of the simulator figures, the shape of the embedded world: two

@@ -17,8 +17,19 @@ function ownedAddresses(env: Models, tapa: TapaUnderTest): Set<string> {
   return new Set(connectionIds(env, tapa).flatMap((id) => env.nsm.addressesOf(id)));
 }
 
+// A TAPA's connection ids follow from its name and the scenario's conduits, and the
+// checkers ask for them after every step.
+const idsByScenario = new WeakMap<Scenario, Map<string, string[]>>();
+
 function connectionIds(env: Models, tapa: TapaUnderTest): string[] {
-  return Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
+  let byName = idsByScenario.get(env.scenario);
+  if (!byName) idsByScenario.set(env.scenario, (byName = new Map()));
+  let ids = byName.get(tapa.name);
+  if (!ids) {
+    ids = Array.from({ length: env.scenario.conduits }, (_, c) => connectionIdentity(tapa.name, NAMESPACE, TRENCH, conduitName(c)).id);
+    byName.set(tapa.name, ids);
+  }
+  return ids;
 }
 
 /** What the world holds for one TAPA: targets carrying its IPs, its NSM connections. */

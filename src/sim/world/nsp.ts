@@ -17,6 +17,10 @@ export class NspUnavailable extends Error {
   }
 }
 
+// Every call during an outage is refused, and a TAPA retrying its watches makes many:
+// one instance serves them all, since its stack would only ever point here.
+const UNAVAILABLE = new NspUnavailable();
+
 export interface NspOptions {
   /** NSP_ENTRY_TIMEOUT: how long a target lives without a refresh. */
   readonly entryTimeoutMs?: number;
@@ -49,7 +53,7 @@ export class NspModel {
   }
 
   assertAvailable(): void {
-    if (!this.available) throw new NspUnavailable();
+    if (!this.available) throw UNAVAILABLE;
   }
 
   /** Replaces the trench's configuration, as an operator editing the configmap. */
