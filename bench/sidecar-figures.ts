@@ -61,10 +61,11 @@ async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Prom
  * answered and targets ENABLED by then), and the sidecar's RSS. RSS is sampled every second
  * for `holdMs` from then on, because right after the burst it is mostly garbage V8 has not
  * collected yet: the figure is the median of the samples (memory while holding the
- * streams), with the first sample and the peak beside it.
+ * streams), with the first sample and the peak beside it. `nodeFlags` replaces the
+ * production flags of the sidecar's Node process (src/grpc/node-flags.ts).
  */
-export async function openMany(streams: number, limitMs: number, holdMs: number): Promise<{ ms: number; rssMb: number; firstMb: number; peakMb: number; idleMb: number; opened: number; enabled: number }> {
-  const s = await SidecarUnderTest.start(CONDUITS, streams);
+export async function openMany(streams: number, limitMs: number, holdMs: number, nodeFlags?: readonly string[]): Promise<{ ms: number; rssMb: number; firstMb: number; peakMb: number; idleMb: number; opened: number; enabled: number }> {
+  const s = await SidecarUnderTest.start(CONDUITS, streams, nodeFlags);
   try {
     const idleMb = s.rssMb();
     const total = CONDUITS * streams;

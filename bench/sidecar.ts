@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unary } from '../src/grpc/calls.js';
+import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { TapService, type Stream } from '../src/wire/ambassador/v1/tap.js';
 import { benchStream, type EnabledQuery, type WorldMessage } from './world.js';
 
@@ -30,7 +31,8 @@ export class SidecarUnderTest {
     });
   }
 
-  static async start(conduits: number, streams: number): Promise<SidecarUnderTest> {
+  /** `nodeFlags`: how Node runs the sidecar; production's by default. */
+  static async start(conduits: number, streams: number, nodeFlags: readonly string[] = SIDECAR_NODE_FLAGS): Promise<SidecarUnderTest> {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-bench-'));
     const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], { execArgv: TSX, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const kill = (): void => void world.kill('SIGKILL');
@@ -41,7 +43,7 @@ export class SidecarUnderTest {
     }), STARTUP_MS, 'the world process did not start');
     const socket = join(dir, 'tapa.sock');
     // The compiled sidecar, as production runs it (`npm run bench` builds it first).
-    const sidecar = spawn(process.execPath, [new URL('../dist/grpc/main.js', import.meta.url).pathname, 'serve', '--plaintext'], {
+    const sidecar = spawn(process.execPath, [...nodeFlags, new URL('../dist/grpc/main.js', import.meta.url).pathname, 'serve', '--plaintext'], {
       env: {
         ...process.env,
         MERIDIO_NAME: 'bench',

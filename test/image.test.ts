@@ -5,11 +5,12 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
 const instructions = dockerfile.replace(/\\\n/g, '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string>; scripts: Record<string, string> };
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
@@ -39,9 +40,11 @@ describe('the container image (deploy/Dockerfile)', () => {
     expect(dockerfile).to.match(/COPY --from=runtime-deps \/app\/node_modules/);
   });
 
-  it('starts `tapa serve`', () => {
-    expect(instructions).to.include('ENTRYPOINT ["node", "/app/dist/grpc/main.js"]');
+  it('starts `tapa serve` with the Node flags of src/grpc/node-flags.ts, as `npm run tapa` does', () => {
+    const entrypoint = ['node', ...SIDECAR_NODE_FLAGS, '/app/dist/grpc/main.js'].map((a) => JSON.stringify(a)).join(', ');
+    expect(instructions).to.include(`ENTRYPOINT [${entrypoint}]`);
     expect(instructions.at(-1)).to.equal('CMD ["serve"]');
+    expect(pkg.scripts.tapa).to.equal(['node', ...SIDECAR_NODE_FLAGS, 'dist/grpc/main.js'].join(' '));
   });
 
   it("installs /bin/grpc_health_probe, before USER, running the built probe: the chart's exec probes work unchanged", () => {

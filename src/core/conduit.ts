@@ -175,7 +175,7 @@ export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKin
 
 export function onConduitTimer(turn: Turn, conduit: ConduitState, owner: 'nsm' | 'recovery' | 'refresh' | WatchKind): void {
   // None of these changes what a stream sees; only the conduit has a next step to take.
-  turn.dirtyConduits.add(conduit);
+  turn.markConduit(conduit);
   if (owner === 'nsm') conduit.nsmTimer = undefined;
   else if (owner === 'refresh') {
     conduit.refreshTimer = undefined;
@@ -233,7 +233,7 @@ function endRecovery(turn: Turn, conduit: ConduitState): void {
   conduit.recovery = 'done';
   turn.cancelTimer(conduit.recoveryTimer);
   conduit.recoveryTimer = undefined;
-  turn.dirtyConduits.add(conduit);
+  turn.markConduit(conduit);
 }
 
 /** VIPs, wanted or still applied, are never local IPs. */

@@ -112,7 +112,7 @@ function onTimer(turn: Turn, timer: number): void {
 /** Lets every touched stream and conduit take its next step until nothing changes. */
 function settle(turn: Turn): void {
   const { state } = turn;
-  for (let round = 0; turn.dirtyStreams.size > 0 || turn.dirtyConduits.size > 0; round++) {
+  for (let round = 0; turn.dirtyStreams.size > 0 || turn.hasDirtyConduits; round++) {
     if (round >= limits.maxSettleRounds) throw new Error(`reconciling did not settle within ${limits.maxSettleRounds} rounds`);
     const streams = [...turn.dirtyStreams];
     turn.dirtyStreams.clear();
@@ -120,9 +120,7 @@ function settle(turn: Turn): void {
       const conduit = conduitOf(state, stream.trench, stream.conduit);
       if (conduit?.streams.get(stream.name) === stream) reconcileTarget(turn, stream, conduit);
     }
-    const conduits = [...turn.dirtyConduits];
-    turn.dirtyConduits.clear();
-    for (const conduit of conduits) {
+    for (const conduit of turn.takeConduits()) {
       if (conduitOf(state, conduit.trench, conduit.name) !== conduit) continue;
       if (!reconcileConduit(turn, conduit)) dropConduit(turn, conduit);
     }

@@ -73,9 +73,9 @@ function want(turn: Turn, stream: StreamState, conduit: ConduitState): void {
   stream.wanted = true;
   conduit.wanted++;
   // A conduit that was winding down may have a connection or VIPs to catch up on.
-  turn.dirtyConduits.add(conduit);
+  turn.markConduit(conduit);
   turn.state.registry.set(stream.key, stream);
-  turn.membership.add(stream);
+  turn.markMembership(stream);
   turn.touchStream(stream);
 }
 
@@ -98,10 +98,10 @@ export function unwant(turn: Turn, stream: StreamState): void {
   stream.wanted = false;
   if (conduit) {
     conduit.wanted--;
-    turn.dirtyConduits.add(conduit);
+    turn.markConduit(conduit);
   }
   turn.state.registry.delete(stream.key);
-  turn.membership.add(stream);
+  turn.markMembership(stream);
   abandonBackoff(turn, stream);
   turn.touchStream(stream);
 }

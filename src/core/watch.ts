@@ -39,7 +39,7 @@ export function publish(turn: Turn): void {
   const { state } = turn;
   const changed: StreamState[] = [];
   for (const s of turn.watched) {
-    let news = turn.membership.has(s);
+    let news = turn.joinedOrLeftRegistry(s);
     const conduit = state.registry.get(s.key) === s ? conduitOf(state, s.trench, s.conduit) : undefined;
     if (conduit) {
       const status = statusOf(s, conduit);
