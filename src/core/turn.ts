@@ -87,10 +87,9 @@ export class Turn {
 
   /** The conduits marked since the last call, which forgets them. */
   takeConduits(): ConduitState[] {
-    const conduits = this.conduits;
-    if (conduits === undefined || conduits.size === 0) return [];
-    const out = [...conduits];
-    conduits.clear();
+    if (this.conduits === undefined) return [];
+    const out = [...this.conduits];
+    this.conduits.clear();
     return out;
   }
 
