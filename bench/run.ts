@@ -24,6 +24,14 @@ for (const streams of [100, 1_000, 10_000]) {
   line({ name: `core.events_per_sec.streams_${streams}`, value: Math.round(rates[streams]!), unit: 'events/s' });
 }
 line({ name: 'core.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
+if (!quick) {
+  // Beyond 10,000: a cost per event that grows with the size, as an O(n) step would,
+  // shows here as a ratio near 1/3; caches that no longer hold the state, as one near 1.
+  coreEventsPerSecond(30_000, 2);
+  const rate = coreEventsPerSecond(30_000, 10);
+  line({ name: 'core.events_per_sec.streams_30000', value: Math.round(rate), unit: 'events/s' });
+  line({ name: 'core.scaling_ratio_30000_vs_10000', value: Number((rate / rates[10_000]!).toFixed(3)), unit: 'ratio' });
+}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const strategy of ['random', 'pct', 'choices'] as const) {
