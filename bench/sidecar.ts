@@ -25,6 +25,7 @@ export class SidecarUnderTest {
     private readonly world: ChildProcess,
     private readonly sidecar: ChildProcess,
     private readonly client: grpc.Client,
+    private readonly kill: () => void,
   ) {
     world.on('message', (m: WorldMessage) => {
       if ('answered' in m) this.answers.get(m.answered)?.(m.enabled);
@@ -35,7 +36,12 @@ export class SidecarUnderTest {
   static async start(conduits: number, streams: number, nodeFlags: readonly string[] = SIDECAR_NODE_FLAGS): Promise<SidecarUnderTest> {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-bench-'));
     const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], { execArgv: TSX, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const kill = (): void => void world.kill('SIGKILL');
+    let sidecar: ChildProcess | undefined;
+    // However the bench ends, neither child outlives it; stop() takes this back.
+    const kill = (): void => {
+      world.kill('SIGKILL');
+      sidecar?.kill('SIGKILL');
+    };
     process.once('exit', kill);
     const ready = await withTimeout(new Promise<{ nspAddress: string; nsmAddress: string }>((resolve, reject) => {
       world.on('message', (m: WorldMessage) => 'ready' in m && resolve(m.ready));
@@ -43,7 +49,7 @@ export class SidecarUnderTest {
     }), STARTUP_MS, 'the world process did not start');
     const socket = join(dir, 'tapa.sock');
     // The compiled sidecar, as production runs it (`npm run bench` builds it first).
-    const sidecar = spawn(process.execPath, [...nodeFlags, new URL('../dist/grpc/main.js', import.meta.url).pathname, 'serve', '--plaintext'], {
+    sidecar = spawn(process.execPath, [...nodeFlags, new URL('../dist/grpc/main.js', import.meta.url).pathname, 'serve', '--plaintext'], {
       env: {
         ...process.env,
         MERIDIO_NAME: 'bench',
@@ -56,11 +62,10 @@ export class SidecarUnderTest {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    process.once('exit', () => void sidecar.kill('SIGKILL'));
     for (const until = Date.now() + STARTUP_MS; !existsSync(socket); await sleep(20)) {
       if (Date.now() > until || sidecar.exitCode !== null) throw new Error('the sidecar did not start serving');
     }
-    const s = new SidecarUnderTest(dir, world, sidecar, new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure()));
+    const s = new SidecarUnderTest(dir, world, sidecar, new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure()), kill);
     // Closing a stream that was never opened changes nothing: a readiness probe through the core.
     await s.call('close', benchStream(0, 0));
     return s;
@@ -99,6 +104,7 @@ export class SidecarUnderTest {
     this.world.disconnect();
     await withTimeout(gone, 5_000, '').catch(() => this.world.kill('SIGKILL'));
     rmSync(this.dir, { recursive: true, force: true });
+    process.off('exit', this.kill);
   }
 
   private call(method: 'open' | 'close', stream: Stream): Promise<void> {
