@@ -6,8 +6,8 @@ const WATCH_KINDS: readonly WatchKind[] = ['streams', 'flows', 'monitor'];
 
 /**
  * Internal consistency of a state between two steps. Returns what is wrong (empty:
- * nothing); the simulator checks it after every step, so a healthy state allocates
- * nothing: every message, and every name in it, is built only once a rule is broken.
+ * nothing). The simulator checks it after every step, so a message, and the names in
+ * it, is built only once its rule is broken.
  */
 export function invariants(state: TapaState): string[] {
   const bad: string[] = [];
@@ -88,42 +88,44 @@ function conduitAt(conduit: ConduitState): string {
   return `conduit ${conduit.trench}/${conduit.name}`;
 }
 
+function streamAt(stream: StreamState): string {
+  return `stream ${stream.trench}/${stream.conduit}/${stream.name}`;
+}
+
 function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): void {
-  const where = (): string => conduitAt(conduit);
-  if (conduit.connection === undefined && conduit.localIps.length > 0) bad.push(`${where()} has local IPs without a connection`);
-  if (conduit.nsmOp !== undefined && state.pending.get(conduit.nsmOp.id)?.kind !== 'nsm') bad.push(`${where()} has an NSM call nobody waits for`);
-  if (conduit.nsmOp !== undefined && conduit.nsmTimer !== undefined) bad.push(`${where()} calls NSM while backing off`);
+  if (conduit.connection === undefined && conduit.localIps.length > 0) bad.push(`${conduitAt(conduit)} has local IPs without a connection`);
+  if (conduit.nsmOp !== undefined && state.pending.get(conduit.nsmOp.id)?.kind !== 'nsm') bad.push(`${conduitAt(conduit)} has an NSM call nobody waits for`);
+  if (conduit.nsmOp !== undefined && conduit.nsmTimer !== undefined) bad.push(`${conduitAt(conduit)} calls NSM while backing off`);
   for (const kind of WATCH_KINDS) {
     const w = conduit.watches[kind];
-    if (w.op !== undefined && w.timer !== undefined) bad.push(`${where()} ${kind} watch is open and scheduled to re-open`);
-    if (w.op === undefined && w.timer === undefined) bad.push(`${where()} ${kind} watch is neither open nor scheduled`);
-    if (w.timer !== undefined && !state.timers.has(w.timer)) bad.push(`${where()} ${kind} watch waits for a timer that is not set`);
+    if (w.op !== undefined && w.timer !== undefined) bad.push(`${conduitAt(conduit)} ${kind} watch is open and scheduled to re-open`);
+    if (w.op === undefined && w.timer === undefined) bad.push(`${conduitAt(conduit)} ${kind} watch is neither open nor scheduled`);
+    if (w.timer !== undefined && !state.timers.has(w.timer)) bad.push(`${conduitAt(conduit)} ${kind} watch waits for a timer that is not set`);
   }
-  if ((conduit.recovery === 'waiting') !== (conduit.recoveryTimer !== undefined)) bad.push(`${where()} recovery and its timer disagree`);
-  if (conduit.nsmTimer !== undefined && !state.timers.has(conduit.nsmTimer)) bad.push(`${where()} waits for an NSM back-off timer that is not set`);
+  if ((conduit.recovery === 'waiting') !== (conduit.recoveryTimer !== undefined)) bad.push(`${conduitAt(conduit)} recovery and its timer disagree`);
+  if (conduit.nsmTimer !== undefined && !state.timers.has(conduit.nsmTimer)) bad.push(`${conduitAt(conduit)} waits for an NSM back-off timer that is not set`);
   // Only a live connection has tokens to refresh.
   if (conduit.refreshTimer !== undefined && (conduit.connection === undefined || !state.timers.has(conduit.refreshTimer))) {
-    bad.push(`${where()} refreshes tokens of no connection`);
+    bad.push(`${conduitAt(conduit)} refreshes tokens of no connection`);
   }
-  if (conduit.refreshDue && conduit.connection === undefined) bad.push(`${where()} owes a refresh of no connection`);
+  if (conduit.refreshDue && conduit.connection === undefined) bad.push(`${conduitAt(conduit)} owes a refresh of no connection`);
   if (conduit.wanted === 0 && conduit.streams.size === 0 && !conduit.held && !conduit.nsmOp && conduit.nsmTimer === undefined) {
-    bad.push(`${where()} has nothing to do but was not dropped`);
+    bad.push(`${conduitAt(conduit)} has nothing to do but was not dropped`);
   }
 }
 
 function checkStream(state: TapaState, conduit: ConduitState, stream: StreamState, bad: string[]): void {
-  const at = (): string => `stream ${stream.trench}/${stream.conduit}/${stream.name}`;
-  if ((state.registry.get(stream.key) === stream) !== stream.wanted) bad.push(`${at()} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
-  if (stream.wanted && stream.status !== statusOf(stream, conduit)) bad.push(`${at()} published ${stream.status}, is ${statusOf(stream, conduit)}`);
-  if (stream.timer && state.timers.get(stream.timer.id)?.kind !== 'stream') bad.push(`${at()} waits for a timer that is not set`);
-  if (!(stream.identifier >= 0)) bad.push(`${at()} has identifier ${stream.identifier}`);
+  if ((state.registry.get(stream.key) === stream) !== stream.wanted) bad.push(`${streamAt(stream)} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
+  if (stream.wanted && stream.status !== statusOf(stream, conduit)) bad.push(`${streamAt(stream)} published ${stream.status}, is ${statusOf(stream, conduit)}`);
+  if (stream.timer && state.timers.get(stream.timer.id)?.kind !== 'stream') bad.push(`${streamAt(stream)} waits for a timer that is not set`);
+  if (!(stream.identifier >= 0)) bad.push(`${streamAt(stream)} has identifier ${stream.identifier}`);
   const reg = stream.registered;
-  if (reg && !(reg.identifier >= 1)) bad.push(`${at()} registered identifier ${reg.identifier}`);
-  if (stream.timer?.purpose === 'refresh' && reg?.status !== 'ENABLED') bad.push(`${at()} refreshes a target that is not ENABLED`);
+  if (reg && !(reg.identifier >= 1)) bad.push(`${streamAt(stream)} registered identifier ${reg.identifier}`);
+  if (stream.timer?.purpose === 'refresh' && reg?.status !== 'ENABLED') bad.push(`${streamAt(stream)} refreshes a target that is not ENABLED`);
   // The moment the local IPs change, a target under the old ones is withdrawn: only a
   // call in flight or a back-off may delay it.
   if (reg?.status === 'ENABLED' && !sameSet(reg.ips, conduit.localIps) && stream.op === undefined && stream.timer?.purpose !== 'retry') {
-    bad.push(`${at()} keeps an ENABLED target under stale IPs`);
+    bad.push(`${streamAt(stream)} keeps an ENABLED target under stale IPs`);
   }
-  if (!stream.wanted && !reg && !stream.op && !stream.timer) bad.push(`${at()} is closed and idle but was not dropped`);
+  if (!stream.wanted && !reg && !stream.op && !stream.timer) bad.push(`${streamAt(stream)} is closed and idle but was not dropped`);
 }
