@@ -14,6 +14,11 @@ export interface ReproduceOptions {
   readonly model: Model;
   readonly seed: number;
   readonly timeLimitMs: number;
+  /**
+   * Stop after this many runs. Within it, the outcome depends on the seed alone: the time
+   * limit alone stops wherever the machine's speed got to.
+   */
+  readonly maxRuns?: number;
   /** Asked before every run; true stops the search. */
   readonly stop?: () => boolean;
 }
@@ -135,9 +140,9 @@ export function candidate(shape: Shape, next: () => number, variant: number): Sc
 /**
  * Searches the reporter-like scenarios of `model` for a run whose goroutine dump blocks
  * exactly where the profile does (the same blocked signature), under random and PCT
- * schedules seeded from `seed`; stops on an exact match, at the time limit or when
- * `stop` says so. Otherwise deterministic: the same seed tries the same runs in the
- * same order.
+ * schedules seeded from `seed`; stops on an exact match, after `maxRuns`, at the time
+ * limit or when `stop` says so. Otherwise deterministic: the same seed tries the same
+ * runs in the same order.
  */
 export function reproduce(options: ReproduceOptions): ReproduceResult {
   const started = Date.now();
@@ -155,7 +160,7 @@ export function reproduce(options: ReproduceOptions): ReproduceResult {
       { kind: 'pct', seed: runSeed, depth: 2 + (variant % 3) },
     ];
     for (const strategy of strategies) {
-      if (Date.now() >= deadline || options.stop?.()) {
+      if (tries >= (options.maxRuns ?? Infinity) || Date.now() >= deadline || options.stop?.()) {
         const b = best ?? { sig: new Map<string, number>(), ...compareSignatures(target, new Map()) };
         return { found: false, closest: b.sig, missing: b.missing, extra: b.extra, tries };
       }

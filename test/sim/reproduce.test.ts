@@ -34,8 +34,15 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
   }
 
   it('finds no match on the core', () => {
-    const r = reproduce({ profile, model: MODELS.get('core')!, seed: 1, timeLimitMs: 3_000 });
+    const r = reproduce({ profile, model: MODELS.get('core')!, seed: 1, timeLimitMs: 600_000, maxRuns: 200 });
     expect(r.found).to.equal(false);
+  });
+
+  it('with a run budget, what it reports depends on the seed alone', () => {
+    const search = (seed: number) => reproduce({ profile, model: MODELS.get('core')!, seed, timeLimitMs: 600_000, maxRuns: 40 });
+    const first = search(3);
+    expect(first).to.include({ found: false, tries: 40 });
+    expect(search(3)).to.deep.equal(first);
   });
 
   it('reports a blocked goroutine the model cannot produce as missing', () => {
@@ -43,7 +50,7 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
       ...profile,
       { count: 1, frames: ['runtime.gopark', 'sync.(*Mutex).lockSlow', 'sync.(*Mutex).Lock (inline)', 'github.com/nordix/meridio/pkg/ambassador/tap/conduit.(*Conduit).Frobnicate'] },
     ];
-    const r = reproduce({ profile: edited, model: MODELS.get('legacy-v1.1.4')!, seed: 1, timeLimitMs: 4_000 });
+    const r = reproduce({ profile: edited, model: MODELS.get('legacy-v1.1.4')!, seed: 1, timeLimitMs: 600_000, maxRuns: 300 });
     expect(r.found).to.equal(false);
     if (r.found) return;
     expect(r.missing).to.deep.equal([['conduit.(*Conduit).Frobnicate', 1]]);
@@ -87,5 +94,8 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
     const rep = sim(['replay', join(dir, 'reproduction.json')]);
     expect(rep.status, rep.stderr).to.equal(1);
     expect(rep.stdout).to.contain('deadlock');
+    const budget = sim(['reproduce', '--from-pprof', 'test/fixtures/pprof-578.txt', '--model', 'core', '--runs', '7', '--json']);
+    expect(budget.status, budget.stderr).to.equal(1);
+    expect(budget.stdout).to.match(/no exact match in 7 runs/);
   });
 });

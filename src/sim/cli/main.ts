@@ -218,9 +218,10 @@ program
   .requiredOption('--model <name>', `model to search (${PUBLIC_MODELS.join(', ')})`)
   .option('--seed <s>', 'seed of the search; the same seed tries the same runs', integer(0, 2 ** 32 - 1), 1)
   .option('--time-limit <sec>', 'give up after this many seconds of wall time', integer(1, 86_400), 60)
+  .option('--runs <n>', 'give up after this many runs: then the outcome depends on the seed only, not on the machine', integer(1, 1_000_000_000))
   .option('--out <dir>', 'where to write reproduction.json', '.')
   .option('--json', 'end with one line of JSON')
-  .action((o: { fromPprof: string; model: string; seed: number; timeLimit: number; out: string; json?: boolean }) => {
+  .action((o: { fromPprof: string; model: string; seed: number; timeLimit: number; runs?: number; out: string; json?: boolean }) => {
     const m = model(o.model);
     let text: string;
     try {
@@ -238,7 +239,7 @@ program
     const target = blockedSignature(profile);
     if (target.size === 0) usage(`${o.fromPprof}: no goroutine is blocked on a mutex or WaitGroup: nothing to reproduce`);
     const started = Date.now();
-    const result = reproduce({ profile, model: m, seed: o.seed, timeLimitMs: o.timeLimit * 1000 });
+    const result = reproduce({ profile, model: m, seed: o.seed, timeLimitMs: o.timeLimit * 1000, ...(o.runs === undefined ? {} : { maxRuns: o.runs }) });
     const elapsedMs = Date.now() - started;
     const fmt = (entries: Iterable<readonly [string, number]>): string => [...entries].map(([k, n]) => `${n} x ${k}`).join(', ') || '(none)';
     if (result.found) {
