@@ -79,7 +79,7 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
     expect(r.stderr).to.match(/no goroutines found/);
   });
 
-  it('CLI: a profile without TAPA frames exits 2, and the #578 profile exits 0 with a trace', () => {
+  it('CLI: a profile without TAPA frames exits 2, the #578 profile exits 0 with a trace, and --runs without a match exits 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-repro-'));
     const file = join(dir, 'other.txt');
     writeFileSync(file, `${TRACES_SEPARATOR}\n         1   runtime.gopark\n             sync.(*Mutex).Lock\n             example.com/other.F\n${TRACES_SEPARATOR}\n`);
