@@ -88,8 +88,9 @@ export function hunt(options: HuntOptions): HuntResult {
 export const SHRINK_BUDGET = 2_000;
 
 /**
- * Longer choice lists are written down as found: fast-check's array shrinker recurses
- * once per element and runs out of stack on lists of a few thousand.
+ * The longest choice list handed to fast-check, whose array shrinker recurses once per
+ * element and runs out of stack on lists of a few thousand. A longer list is first cut
+ * from the end; if it stays longer, it is written down as it is.
  */
 export const SHRINK_MAX_CHOICES = 1_000;
 
@@ -106,17 +107,31 @@ export function shrink(
   options: { scenarios?: ScenarioOptions; extra?: Partial<RunOptions>; budget?: number } = {},
 ): Trace {
   const extra = options.extra ?? {};
-  if (choices.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices }, seed, extra);
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = options.budget ?? SHRINK_BUDGET;
   const keeps = (s: Scenario, c: number[]): boolean =>
     budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }));
+  const start = choices.length > SHRINK_MAX_CHOICES ? cutFromEnd(choices, (c) => keeps(scenario, c)) : choices;
+  if (start.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices: start }, seed, extra);
   const check = fc.check(
     fc.property(scenarioArb(options.scenarios), fc.array(fc.nat()), (s, c) => !keeps(s, c)),
-    { examples: [[scenario, choices]], numRuns: 1, seed },
+    { examples: [[scenario, start]], numRuns: 1, seed },
   );
   const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, choices]) as [Scenario, number[]];
   return record(model, s, { kind: 'choices', choices: c }, seed, extra);
+}
+
+/**
+ * Drops chunks of halving size from the end of a choice list while the run still fails.
+ * Past its end a list takes the plain order, and long runs found by random or PCT
+ * schedules mostly fail under it too: a few runs usually cut thousands of choices.
+ */
+function cutFromEnd(choices: number[], fails: (c: number[]) => boolean): number[] {
+  let cut = choices;
+  for (let chunk = 2 ** Math.floor(Math.log2(cut.length)); chunk >= 1; chunk = Math.floor(chunk / 2)) {
+    while (cut.length >= chunk && fails(cut.slice(0, cut.length - chunk))) cut = cut.slice(0, cut.length - chunk);
+  }
+  return cut;
 }
 
 /** Runs once and writes the run down as a trace. */

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { hunt, plan, runSeed } from '../../../src/sim/hunt.js';
+import { hunt, plan, runSeed, SHRINK_MAX_CHOICES } from '../../../src/sim/hunt.js';
+import { replay } from '../../../src/sim/replay.js';
+import { parseTrace } from '../../../src/sim/trace.js';
 import { MODELS } from '../../../src/sim/models.js';
 import { runScenario } from '../../../src/sim/run.js';
 import { reporterScenario } from '../../../src/sim/scenario.js';
@@ -31,6 +33,17 @@ describe('sim/models legacy-v1.1.4 (lock-level model of the Go TAPA)', () => {
     expect(message).to.contain('conduit.(*Conduit).GetIPs');
     // The same core hunt has no locks to order.
     expect(hunt({ model: MODELS.get('core')!, strategy: 'random', runs: 50, seed: 1, lockdep: true }).found).to.equal(false);
+  });
+
+  it('a deadlock found with more choices than fast-check can shrink is cut from the end, then shrunk like any other', () => {
+    // pct seed 1 first deadlocks in a run of about 3,000 scheduler steps.
+    const result = hunt({ model: legacy, strategy: 'pct', runs: 300, seed: 1 });
+    expect(result.original!.choices).to.be.above(SHRINK_MAX_CHOICES);
+    const trace = result.trace!;
+    expect(trace.strategy.kind === 'choices' && trace.strategy.choices.length).to.be.at.most(SHRINK_MAX_CHOICES);
+    expect(trace.scenario.steps.length).to.be.below(result.original!.steps);
+    expect(replay(parseTrace(JSON.stringify(trace), [...MODELS.keys()]), legacy)).to.deep.include({ kind: 'failed' });
+    expect(trace.failure!.kind).to.equal('deadlock');
   });
 
   it('runs of the default scenario space deadlock for hunt seeds 1..5 (no shrinking)', () => {
