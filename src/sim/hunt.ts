@@ -117,7 +117,7 @@ export function shrink(
     fc.property(scenarioArb(options.scenarios), fc.array(fc.nat()), (s, c) => !keeps(s, c)),
     { examples: [[scenario, start]], numRuns: 1, seed },
   );
-  const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, choices]) as [Scenario, number[]];
+  const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, start]) as [Scenario, number[]];
   return record(model, s, { kind: 'choices', choices: c }, seed, extra);
 }
 
