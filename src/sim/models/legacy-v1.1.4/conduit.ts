@@ -1,22 +1,15 @@
-import { connectionIdentity, initialRequest, ownConnection, updateRequest, type ConnectionIdentity } from '../../../core/connection.js';
-import { inGatewaySubnets, withoutVips } from '../../../core/localips.js';
-import { formatPrefixes, sameSet } from '../../../core/prefix.js';
-import { vipContext } from '../../../core/vip.js';
 import type { Connection, ConnectionEvent, TapStream } from '../../../core/wire.js';
 import { frame, type Context, type Go, type Mutex } from '../../goroutine/index.js';
 import { NAMESPACE } from '../../scenario.js';
+import { formatPrefixes, getIPsInGatewaySubnet, getLocalIPs, sameSet } from './addresses.js';
 import { ConduitConfiguration } from './configuration.js';
 import { go, MONITOR_RETRY_DELAY, NSP_ENTRY_TIMEOUT, type Proc } from './process.js';
 import type { Registry } from './registry.js';
+import { connectionId, connectRequest, networkServiceName, vipIPContext, vipUpdateRequest } from './request.js';
 import { retryDo } from './retry.js';
 import { call, Inbox } from './rpc.js';
 import type { IPSource } from './stream.js';
 import { StreamManager } from './stream-manager.js';
-
-/** Go's getLocalIPs (§3.4): without gateways it keeps nothing. */
-function getLocalIPs(addresses: readonly string[], vips: readonly string[], gateways: readonly string[]): string[] {
-  return inGatewaySubnets(withoutVips(addresses, vips), gateways);
-}
 
 function gatewaysOf(c: Connection | undefined): string[] {
   return c?.context?.ipContext?.extraPrefixes ?? [];
@@ -24,6 +17,11 @@ function gatewaysOf(c: Connection | undefined): string[] {
 
 function sourcesOf(c: Connection | undefined): string[] {
   return c?.context?.ipContext?.srcIpAddrs ?? [];
+}
+
+/** The first connection of a monitor event whose first path segment has our id. */
+function connectionOf(event: ConnectionEvent, id: string): Connection | undefined {
+  return Object.values(event.connections).find((c) => c.path?.pathSegments[0]?.id === id);
 }
 
 /**
@@ -34,7 +32,8 @@ function sourcesOf(c: Connection | undefined): string[] {
 export class Conduit implements IPSource {
   readonly sm: StreamManager;
   private readonly mu: Mutex;
-  private readonly identity: ConnectionIdentity;
+  private readonly networkService: string;
+  private readonly id: string;
   private readonly ccfg: ConduitConfiguration;
   private connection: Connection | undefined;
   private localIPs: string[] = [];
@@ -43,7 +42,8 @@ export class Conduit implements IPSource {
 
   constructor(private readonly p: Proc, readonly tap: { readonly name: string; readonly trench: string }, registry: Registry) {
     this.mu = p.rt.mutex('conduit.mu');
-    this.identity = connectionIdentity(p.spec.name, NAMESPACE, tap.trench, tap.name);
+    this.networkService = networkServiceName(tap.name, tap.trench, NAMESPACE);
+    this.id = connectionId(p.spec.name, this.networkService);
     this.sm = new StreamManager(p, this, registry);
     this.ccfg = new ConduitConfiguration(p, tap.trench, tap.name, (list) => this.sm.setStreams(list));
   }
@@ -97,7 +97,7 @@ export class Conduit implements IPSource {
     try {
       if (this.connection !== undefined) return undefined;
       const { rt, env, spec } = this.p;
-      const request = initialRequest(this.identity, spec.node);
+      const request = connectRequest(this.id, this.networkService, spec.node);
       const r = yield* call<Connection>(rt, 'NetworkService.Request', (done) =>
         env.request(spec.name, `${spec.name} NSM Request ${this.tap.name}`, request, done), ctx);
       if (!r.ok) return `nsc connection request error: ${r.error.message}`;
@@ -149,13 +149,13 @@ export class Conduit implements IPSource {
       const vipsSet = formatPrefixes(vips);
       // QUIRK kept: compares the unfiltered set with the stored filtered one.
       if (sameSet(vipsSet, this.vips)) return undefined;
-      const inGw = new Set(inGatewaySubnets(vipsSet, gateways));
-      const kept = vipsSet.filter((v) => !inGw.has(v));
+      const inGw = getIPsInGatewaySubnet(vips, gateways);
+      const kept = vipsSet.filter((v) => !inGw.includes(v));
       // Mutates the stored connection before the RPC (QUIRK kept).
-      const ipContext = vipContext(connection.context?.ipContext, this.localIPs, vipsSet);
+      const ipContext = vipIPContext(connection.context?.ipContext, this.localIPs, kept);
       connection.context = { extraContext: {}, MTU: 0, ...connection.context, ipContext };
       const { rt, env, spec } = this.p;
-      const request = updateRequest(connection, ipContext);
+      const request = vipUpdateRequest(connection, ipContext);
       const r = yield* call<Connection>(rt, 'NetworkService.Request', (done) =>
         env.request(spec.name, `${spec.name} NSM Request (VIPs) ${this.tap.name}`, request, done), ctx);
       if (!r.ok) return `nsc connection update error: ${r.error.message}`;
@@ -179,7 +179,7 @@ export class Conduit implements IPSource {
 
   private *monitorAttempt(ctx: Context): Go<string | undefined> {
     const { rt, env, spec } = this.p;
-    const id = this.identity.id;
+    const id = this.id;
     const inbox = new Inbox<ConnectionEvent>(rt, 'MonitorConnections.recv');
     const sub = env.monitor(spec.name, `${spec.name} MonitorConnections ${this.tap.name}`, { pathSegments: [{ name: '', id, token: '', metrics: {} }] }, inbox.push, inbox.end);
     for (;;) {
@@ -190,7 +190,7 @@ export class Conduit implements IPSource {
       }
       if ('error' in item) return item.error.message;
       const event = item.value;
-      const c = ownConnection(event, id);
+      const c = connectionOf(event, id);
       if (c === undefined || c.state === 'DOWN' || event.type === 'DELETE') continue;
       yield* this.mu.lock();
       if (this.connection !== undefined) {

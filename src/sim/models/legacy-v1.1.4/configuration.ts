@@ -1,6 +1,6 @@
 import type { NspFlow, NspStream } from '../../../core/wire.js';
-import { vipsOfFlows } from '../../../core/vip.js';
 import { frame, recvCase, select, type Chan, type Context, type Go, type Mutex } from '../../goroutine/index.js';
+import { formatPrefixes } from './addresses.js';
 import { DEFAULT_MAX_TARGETS, go, SET_VIPS_RETRY_DELAY, TIMEOUT, WATCH_FLOW_RETRY_DELAY, WATCH_STREAM_RETRY_DELAY, type Proc } from './process.js';
 import { retryDo } from './retry.js';
 import { Inbox } from './rpc.js';
@@ -9,6 +9,14 @@ import { Inbox } from './rpc.js';
 function flushSend<T>(ch: Chan<T>, value: T): void {
   ch.tryRecv();
   ch.trySend(value);
+}
+
+/**
+ * watchVIPs: the VIPs of every flow of the conduit, each once. Go collects them in a map,
+ * in no particular order; the model sorts them (canonical) so that runs replay.
+ */
+function vipsOf(flows: readonly NspFlow[]): string[] {
+  return [...new Set(formatPrefixes(flows.flatMap((f) => f.vips.map((v) => v.address))))].sort();
 }
 
 /**
@@ -123,7 +131,7 @@ export class TrenchConfiguration {
         retryDo(p.rt, ctx, 'trench.(*configurationImpl).watchVIPs.func1', () =>
           pump<NspFlow[], string[]>(p, ctx, 'WatchFlow', (inbox) =>
             p.env.watchFlows(p.spec.name, `${p.spec.name} WatchFlow ${conduit}`, trench, conduit, inbox.push, inbox.end),
-            vipsOfFlows, vipChan),
+            vipsOf, vipChan),
         { delayMs: WATCH_FLOW_RETRY_DELAY, ignoreErrors: true }));
       go(p, 'trench.(*configurationImpl).vipHandler', function* () {
         for (;;) {
