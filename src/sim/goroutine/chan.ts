@@ -1,10 +1,43 @@
 import { currentGoroutine, type Goroutine } from './goroutine.js';
 import { ModelError } from './modelerror.js';
-import type { Go, RecvCase, SelectCase, SendCase } from './op.js';
-import type { Runtime } from './runtime.js';
 
 /** What a receive got: a value, or `ok: false` once the channel is closed and drained. */
 export type RecvResult<T> = { readonly value: T; readonly ok: true } | { readonly value: undefined; readonly ok: false };
+
+/** Receiving from a channel, as a plain `<-ch` or as one case of a `select`. */
+export interface RecvCase<T> {
+  readonly kind: 'recv';
+  readonly ch: Chan<T>;
+}
+
+/** Sending on a channel, as a plain `ch <- v` or as one case of a `select`. */
+export interface SendCase<T> {
+  readonly kind: 'send';
+  readonly ch: Chan<T>;
+  readonly value: T;
+}
+
+// Method parameters are bivariant, so a case over Chan<string> is a case over Chan<unknown>.
+export type SelectCase = RecvCase<unknown> | SendCase<unknown>;
+
+/**
+ * A channel operation. A plain send or receive is a `select` of one case that shows
+ * `runtime.chansend1` / `runtime.chanrecv1` in a dump instead of `runtime.selectgo`.
+ */
+export interface ChanOp {
+  readonly kind: 'chan';
+  readonly select: boolean;
+  readonly cases: readonly SelectCase[];
+}
+
+/** What a Chan needs from its Runtime (runtime.ts). */
+interface ChanRuntime {
+  changed(): void;
+  /** The oldest parked goroutine other than `self` with a `kind` case on `ch`, and that case. */
+  parkedPartner(ch: Chan<unknown>, kind: 'send' | 'recv', self: Goroutine | undefined): { g: Goroutine; index: number; value: unknown } | undefined;
+  /** A partner completed `g`'s channel op on case `index`. */
+  complete(g: Goroutine, index: number, value: RecvResult<unknown> | undefined): void;
+}
 
 /**
  * A Go channel of capacity n (0: unbuffered, a rendezvous). Values are FIFO; a receiver
@@ -25,10 +58,10 @@ export class Chan<T> {
   /** @internal */ closed = false;
   /** @internal */ readonly senders = new Set<Goroutine>();
   /** @internal */ readonly receivers = new Set<Goroutine>();
-  private readonly rt: Runtime;
+  private readonly rt: ChanRuntime;
 
   /** @internal Use `Runtime.chan`. */
-  constructor(rt: Runtime, name: string, capacity: number) {
+  constructor(rt: ChanRuntime, name: string, capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError(`chan ${name}: bad capacity ${capacity}`);
     this.rt = rt;
     this.name = name;
@@ -45,12 +78,12 @@ export class Chan<T> {
   }
 
   /** `v, ok := <-ch`: `const r = yield* ch.recv()`. */
-  *recv(): Go<RecvResult<T>> {
+  *recv(): Generator<ChanOp, RecvResult<T>, unknown> {
     return (yield { kind: 'chan', select: false, cases: [recvCase(this)] }) as RecvResult<T>;
   }
 
   /** `ch <- v`: `yield* ch.send(v)`. Sending on a closed channel is a ModelError (Go panics). */
-  *send(value: T): Go<void> {
+  *send(value: T): Generator<ChanOp, void, unknown> {
     yield { kind: 'chan', select: false, cases: [sendCase(this, value)] };
   }
 
@@ -174,6 +207,6 @@ export type Selected<Cs extends readonly SelectCase[]> = {
  * can run. When several can, each is a separate scheduler task and the strategy picks,
  * where Go would pick at random. `yield* select(recvCase(ctx.done()), recvCase(ch))`.
  */
-export function* select<Cs extends SelectCase[]>(...cases: Cs): Go<Selected<Cs>> {
+export function* select<Cs extends SelectCase[]>(...cases: Cs): Generator<ChanOp, Selected<Cs>, unknown> {
   return (yield { kind: 'chan', select: true, cases }) as Selected<Cs>;
 }

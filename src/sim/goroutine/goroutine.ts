@@ -1,5 +1,4 @@
-import type { Mutex } from './mutex.js';
-import { blockingFrame, parkFrames, type Go, type Op } from './op.js';
+import { blockingFrame, parkFrames, type Parking } from './park.js';
 
 /** Where a goroutine is, as a Go dump would classify it. */
 export type GoroutineState =
@@ -16,9 +15,9 @@ export type GoroutineState =
   /** Its body threw, or it broke a Go rule (see ModelError). */
   | 'panicked';
 
-/** A lock a goroutine holds, with the stack that took it (lockdep's example). */
+/** A lock a goroutine holds (a Mutex; its name is its lock class), with the stack that took it (lockdep's example). */
 export interface Held {
-  readonly mutex: Mutex;
+  readonly mutex: { readonly name: string };
   readonly stack: readonly string[];
 }
 
@@ -39,11 +38,11 @@ export class Goroutine {
   /** Who ran the `go` statement; undefined when the test or the environment did. */
   readonly parent: Goroutine | undefined;
 
-  /** @internal */ readonly gen: Go<unknown>;
+  /** @internal Its body; what it yields is checked by the runtime (an Op, see op.ts). */ readonly gen: Generator<unknown, unknown, unknown>;
   /** @internal Model frames, outermost first; `frames[0]` is `name`. */
   readonly frames: string[];
-  /** @internal The op it yielded and waits to complete; 'start' before its first step. */
-  op: Op | 'start' | undefined = 'start';
+  /** @internal The op it yielded and waits to complete (read it as an Op with `opOf`); 'start' before its first step. */
+  op: Parking | 'start' | undefined = 'start';
   /** @internal When `op` was yielded (a runtime counter): channel partners are taken in this order, as Go's FIFO queues do. */
   opSeq = 0;
   /** @internal A partner finished the op for it (a channel handoff, a WaitGroup reaching zero). */
@@ -60,7 +59,7 @@ export class Goroutine {
   readonly held: Held[] = [];
 
   /** @internal Use `Runtime.go`. */
-  constructor(id: number, name: string, parent: Goroutine | undefined, gen: Go<unknown>) {
+  constructor(id: number, name: string, parent: Goroutine | undefined, gen: Generator<unknown, unknown, unknown>) {
     this.id = id;
     this.name = name;
     this.actor = `${name}#${id}`;
@@ -104,7 +103,7 @@ export class Goroutine {
     return [frame, ...[...this.frames].reverse()];
   }
 
-  private parkedOp(): Op | undefined {
+  private parkedOp(): Parking | undefined {
     const op = this.op;
     if (typeof op !== 'object') return undefined;
     if (op.kind === 'sleep' || this.parked || this.frozen) return op;
@@ -122,37 +121,4 @@ export function setRunning(g: Goroutine | undefined): void {
 /** The goroutine whose step is running now, if any. */
 export function currentGoroutine(): Goroutine | undefined {
   return running;
-}
-
-/**
- * Runs `body` with `name` pushed on the running goroutine's stack, and pops it when the
- * body returns or throws: `yield* frame('conduit.(*Conduit).GetIPs', getIPs(c))`.
- * Name frames like the Go functions (`pkg.(*Type).Method`, `...func1` for closures), so
- * a dump of the model compares with a real one.
- */
-export function* frame<R>(name: string, body: Go<R>): Go<R> {
-  const g = running;
-  if (g === undefined) throw new Error(`frame ${name} entered outside a goroutine step`);
-  g.frames.push(name);
-  const depth = g.frames.length;
-  try {
-    return yield* body;
-  } finally {
-    // A frame entered with a different goroutine running would pop someone else's stack.
-    if (g.frames.length === depth && g.frames[depth - 1] === name) g.frames.pop();
-    else throw new Error(`frame ${name}: stack of ${g.actor} is [${g.frames.join(', ')}] on exit`);
-  }
-}
-
-/**
- * Wraps a generator function so every call runs inside `frame(name, ...)`, keeping
- * `this`: `getIPs = framed('conduit.(*Conduit).GetIPs', function* (this: Conduit) { ... })`.
- */
-export function framed<This, A extends unknown[], R>(
-  name: string,
-  fn: (this: This, ...args: A) => Go<R>,
-): (this: This, ...args: A) => Go<R> {
-  return function (this: This, ...args: A): Go<R> {
-    return frame(name, fn.apply(this, args));
-  };
 }

@@ -36,13 +36,25 @@
  */
 export { Runtime, type RuntimeOptions } from './runtime.js';
 export type { RuntimeObserver } from './observer.js';
-export { Goroutine, type GoroutineState, frame, framed, currentGoroutine } from './goroutine.js';
-export type { Go, Op, LockOp, WaitOp, ChanOp, SleepOp, RecvCase, SendCase, SelectCase } from './op.js';
-export { Mutex } from './mutex.js';
-export { WaitGroup } from './waitgroup.js';
-export { Chan, type RecvResult, type Selected, recvCase, sendCase, select } from './chan.js';
+export { Goroutine, type GoroutineState, currentGoroutine } from './goroutine.js';
+export { frame, framed } from './frame.js';
+export type { Go, Op } from './op.js';
+export { Mutex, type LockOp } from './mutex.js';
+export { WaitGroup, type WaitOp } from './waitgroup.js';
+export {
+  Chan,
+  type ChanOp,
+  type RecvCase,
+  type SendCase,
+  type SelectCase,
+  type RecvResult,
+  type Selected,
+  recvCase,
+  sendCase,
+  select,
+} from './chan.js';
 export { Context, type CancelableContext, type ContextError } from './context.js';
-export { sleep } from './sleep.js';
+export { sleep, type SleepOp } from './sleep.js';
 export { ModelError } from './modelerror.js';
 export { formatDeadlock, memberOf, type Deadlock, type DeadlockMember, type WaitDescription } from './waitfor.js';
 export { formatLockOrderCycle, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';

@@ -1,7 +1,17 @@
 import { currentGoroutine, type Goroutine } from './goroutine.js';
 import { ModelError } from './modelerror.js';
-import type { Go } from './op.js';
-import type { Runtime } from './runtime.js';
+
+/** Waiting for a `sync.Mutex`. */
+export interface LockOp {
+  readonly kind: 'lock';
+  readonly mutex: Mutex;
+}
+
+/** What a Mutex needs from its Runtime (runtime.ts). */
+interface MutexRuntime {
+  readonly observer: { released(mutex: Mutex): void } | undefined;
+  changed(): void;
+}
 
 /**
  * A Go `sync.Mutex`: non-reentrant, not FIFO, not context-aware. When it is released,
@@ -14,10 +24,10 @@ export class Mutex {
   readonly name: string;
   /** @internal */ holder: Goroutine | undefined;
   /** @internal */ locked = false;
-  private readonly rt: Runtime;
+  private readonly rt: MutexRuntime;
 
   /** @internal Use `Runtime.mutex`. */
-  constructor(rt: Runtime, name: string) {
+  constructor(rt: MutexRuntime, name: string) {
     this.rt = rt;
     this.name = name;
   }
@@ -28,7 +38,7 @@ export class Mutex {
   }
 
   /** `mu.Lock()`: `yield* mu.lock()`. Locking a mutex the goroutine already holds is a ModelError at once. */
-  *lock(): Go<void> {
+  *lock(): Generator<LockOp, void, unknown> {
     yield { kind: 'lock', mutex: this };
   }
 
@@ -51,7 +61,7 @@ export class Mutex {
   }
 
   /** `mu.Lock(); defer mu.Unlock(); body`: unlocks also when the body throws. */
-  *withLock<R>(body: Go<R>): Go<R> {
+  *withLock<Y, R>(body: Generator<Y, R, unknown>): Generator<Y | LockOp, R, unknown> {
     yield* this.lock();
     try {
       return yield* body;

@@ -6,7 +6,8 @@ import { LockOrder, type LockOrderCycle, type LockOrderEdge } from './lockorder.
 import { ModelError } from './modelerror.js';
 import { Mutex } from './mutex.js';
 import type { RuntimeObserver } from './observer.js';
-import { blockingFrame, describeCase, describeOp, isOp, type Go, type Op } from './op.js';
+import { describeCase, describeOp, isOp, opOf, type Go, type Op } from './op.js';
+import { blockingFrame } from './park.js';
 import { formatTraces, groupStacks } from './pprof.js';
 import { findDeadlock, memberOf, waitOf, type Deadlock } from './waitfor.js';
 import { WaitGroup } from './waitgroup.js';
@@ -182,7 +183,7 @@ export class Runtime {
   /** @internal The counter reached zero: Go releases every waiter, even if Add runs again before they do. */
   releaseWaiters(wg: WaitGroup): void {
     for (const g of this.gs) {
-      const op = g.op;
+      const op = opOf(g);
       if (g.ended || g.frozen || g.completed || typeof op !== 'object') continue;
       if (op.kind === 'wait' && op.wg === wg) g.completed = { value: undefined };
     }
@@ -200,7 +201,7 @@ export class Runtime {
   ): { g: Goroutine; index: number; value: unknown } | undefined {
     let best: { g: Goroutine; index: number; value: unknown } | undefined;
     for (const g of this.gs) {
-      const op = g.op;
+      const op = opOf(g);
       if (g === self || !g.parked || g.frozen || g.completed || g.ended || typeof op !== 'object' || op.kind !== 'chan') continue;
       const index = op.cases.findIndex((c) => c.kind === kind && c.ch === ch);
       if (index < 0 || (best !== undefined && best.g.opSeq < g.opSeq)) continue;
@@ -212,7 +213,7 @@ export class Runtime {
 
   /** @internal A partner completed `g`'s channel op on case `index`; `value` is the RecvResult, or undefined for a send. */
   complete(g: Goroutine, index: number, value: RecvResult<unknown> | undefined): void {
-    const op = g.op as Op & { kind: 'chan' };
+    const op = opOf(g) as Op & { kind: 'chan' };
     g.completed = {
       value: op.select ? { index, value: value?.value, ok: value?.ok ?? true } : value,
     };
@@ -261,7 +262,7 @@ export class Runtime {
       g.completed = undefined;
       return value;
     }
-    const op = g.op;
+    const op = opOf(g);
     if (op === 'start') return undefined;
     if (op === undefined) throw new Error(`Runtime: ${g.actor} stepped without an op`);
     switch (op.kind) {
@@ -298,7 +299,7 @@ export class Runtime {
   }
 
   private resume(g: Goroutine, value: unknown): void {
-    let r: IteratorResult<Op, unknown>;
+    let r: IteratorResult<unknown, unknown>;
     try {
       r = g.gen.next(value);
     } catch (e) {
@@ -389,7 +390,7 @@ export class Runtime {
   }
 
   private readyKeys(g: Goroutine): number[] {
-    const op = g.op;
+    const op = opOf(g);
     if (g.completed !== undefined || op === 'start') return [RUN];
     if (op === undefined) return [];
     switch (op.kind) {
@@ -415,7 +416,7 @@ export class Runtime {
   }
 
   private label(g: Goroutine, key: number): string {
-    const op = g.op;
+    const op = opOf(g);
     if (op === 'start') return 'start';
     if (op === undefined) return 'resume';
     const woken = g.completed !== undefined ? ' (woken)' : '';
@@ -479,7 +480,7 @@ export class Runtime {
     seen.add(g);
     const out: Array<{ held: Held; holder: Goroutine; via?: LockOrderEdge['via'] }> = g.held.map((held) => ({ held, holder: g }));
     for (const w of this.gs) {
-      const op = w.op;
+      const op = opOf(w);
       if (seen.has(w) || w.ended || w.completed || typeof op !== 'object' || op.kind !== 'wait') continue;
       if ((op.wg.owed.get(g) ?? 0) === 0) continue;
       const via = { waitGroup: op.wg.name, waiter: w.actor, waiterStack: w.stackAt(WAITGROUP_WAIT) };

@@ -1,5 +1,5 @@
 import type { Goroutine } from './goroutine.js';
-import type { Op } from './op.js';
+import { opOf } from './op.js';
 
 /** What a parked goroutine waits for, in a report. */
 export interface WaitDescription {
@@ -65,7 +65,7 @@ function byId(a: Goroutine, b: Goroutine): number {
 }
 
 export function waitOf(g: Goroutine): Wait | undefined {
-  const op: Op | 'start' | undefined = g.op;
+  const op = opOf(g);
   if (typeof op !== 'object') return undefined;
   const describe = (kind: WaitDescription['op'], object: string, targets: readonly Goroutine[]): WaitDescription => ({
     op: kind,

@@ -1,7 +1,20 @@
 import { currentGoroutine, type Goroutine } from './goroutine.js';
 import { ModelError } from './modelerror.js';
-import type { Go } from './op.js';
-import type { Runtime } from './runtime.js';
+
+/** `sync.(*WaitGroup).Wait`. */
+export interface WaitOp {
+  readonly kind: 'wait';
+  readonly wg: WaitGroup;
+}
+
+/** What a WaitGroup needs from its Runtime (runtime.ts). */
+interface WaitGroupRuntime {
+  changed(): void;
+  /** `adder` added debts: the next goroutine it spawns claims one (`claim`). */
+  noteAdd(wg: WaitGroup, adder: Goroutine | null): void;
+  /** The counter reached zero. */
+  releaseWaiters(wg: WaitGroup): void;
+}
 
 /**
  * A Go `sync.WaitGroup` that also knows *who* owes each Done, so that a waiter can be
@@ -28,10 +41,10 @@ export class WaitGroup {
   readonly owed = new Map<Goroutine, number>();
   /** @internal Unclaimed debts, by the goroutine that added them (null: outside any goroutine). */
   readonly unclaimed = new Map<Goroutine | null, number>();
-  private readonly rt: Runtime;
+  private readonly rt: WaitGroupRuntime;
 
   /** @internal Use `Runtime.waitGroup`. */
-  constructor(rt: Runtime, name: string) {
+  constructor(rt: WaitGroupRuntime, name: string) {
     this.rt = rt;
     this.name = name;
   }
@@ -80,7 +93,7 @@ export class WaitGroup {
   }
 
   /** `wg.Wait()`: `yield* wg.wait()`. */
-  *wait(): Go<void> {
+  *wait(): Generator<WaitOp, void, unknown> {
     yield { kind: 'wait', wg: this };
   }
 

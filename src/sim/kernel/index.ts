@@ -7,7 +7,8 @@ export {
   type RunOptions,
   type StopReason,
 } from './scheduler.js';
-export { createStrategy, type Strategy, type StrategySpec } from './strategy.js';
+export type { Strategy } from './strategy.js';
+export { createStrategy, type StrategySpec } from './strategy-spec.js';
 export { FifoStrategy } from './fifo.js';
 export { RandomStrategy } from './random.js';
 export { PctStrategy } from './pct.js';

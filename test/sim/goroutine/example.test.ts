@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Scheduler } from '../../../src/sim/kernel/scheduler.js';
-import { createStrategy } from '../../../src/sim/kernel/strategy.js';
+import { createStrategy } from '../../../src/sim/kernel/strategy-spec.js';
 import { Runtime, blockedSignature, formatDeadlock, framed, parseTraces } from '../../../src/sim/goroutine/index.js';
 
 describe('sim/goroutine the example in index.ts', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Scheduler } from '../../../src/sim/kernel/scheduler.js';
-import { createStrategy, type StrategySpec } from '../../../src/sim/kernel/strategy.js';
+import { createStrategy, type StrategySpec } from '../../../src/sim/kernel/strategy-spec.js';
 import { Runtime, blockedSignature, framed, parseTraces, sleep, type Go } from '../../../src/sim/goroutine/index.js';
 
 /** The smallest model of cycle A of Meridio #578 (TAPA-v1.1.4 §6.2), with one stream. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ReplayStrategy } from '../../../src/sim/kernel/replay.js';
-import { createStrategy, type StrategySpec } from '../../../src/sim/kernel/strategy.js';
+import { createStrategy, type StrategySpec } from '../../../src/sim/kernel/strategy-spec.js';
 import { programArb, runProgram } from './program.js';
 
 const specArb: fc.Arbitrary<StrategySpec> = fc.oneof(

@@ -4,7 +4,7 @@ import { FifoStrategy } from '../../../src/sim/kernel/fifo.js';
 import { PctStrategy } from '../../../src/sim/kernel/pct.js';
 import { RandomStrategy } from '../../../src/sim/kernel/random.js';
 import { ReplayStrategy } from '../../../src/sim/kernel/replay.js';
-import { createStrategy } from '../../../src/sim/kernel/strategy.js';
+import { createStrategy } from '../../../src/sim/kernel/strategy-spec.js';
 
 describe('sim/kernel createStrategy', () => {
   it('builds each kind from its spec', () => {
