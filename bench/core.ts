@@ -1,80 +1,80 @@
-import { emptyIpContext, initialState, step, type TapaEffect, type TapaEvent } from '../dist/core/index.js';
-import type { Connection, NspStream, NspTarget } from '../dist/core/wire.js';
+import { emptyIpContext } from '../dist/core/index.js';
+import type { Connection, NetworkServiceRequest, NspStream, NspTarget } from '../dist/core/wire.js';
+import { Runner, type Assertions } from '../dist/runner/runner.js';
+import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js';
 
 /**
- * Events per second of the core alone, against a world that answers every call at once:
- * `streams` streams over 10 conduits are opened, acquired, then refreshed `rounds` times.
- * The same shape at every size, so the figures compare.
+ * Events per second of the TAPA as production runs it (the runner around the core), against
+ * a scripted world that answers every call at once: `streams` streams over 10 conduits are
+ * opened, acquired, then refreshed `rounds` times. The same shape at every size, so the
+ * figures compare. `assertions` is the runner's invariant checking.
  */
-export function coreEventsPerSecond(streams: number, rounds: number, minMs = 500): number {
+export function coreEventsPerSecond(streams: number, rounds: number, assertions: Assertions = 'off', minMs = 500): number {
   // Small sizes finish in milliseconds, where a GC or a JIT tier-up decides the figure:
   // repeat the whole workload until enough time has passed.
   let events = 0;
   let ns = 0n;
   do {
-    const run = runWorkload(streams, rounds);
+    const run = runWorkload(streams, rounds, assertions);
     events += run.events;
     ns += run.ns;
   } while (ns < BigInt(minMs) * 1_000_000n);
   return events / (Number(ns) / 1e9);
 }
 
-function runWorkload(streams: number, rounds: number): { events: number; ns: bigint } {
+function runWorkload(streams: number, rounds: number, assertions: Assertions): { events: number; ns: bigint } {
   const conduits = 10;
-  const state = initialState(1, { name: 'bench', node: 'n' });
-  const queue: TapaEvent[] = [];
-  const timers: number[] = [];
+  const transport = new ScriptedTransport();
+  const runner = new Runner(transport, { seed: 1, config: { name: 'bench', node: 'n' }, nspCallsInFlight: 256, newSegmentId: () => 's', assertions });
   const registry = new Map<string, NspTarget>();
-  const lists = new Map<string, NspStream[]>();
-  const answer = (e: TapaEffect): void => {
-    switch (e.kind) {
-      case 'watchStreams': {
-        const conduit = e.scope.conduit ?? '';
-        lists.set(conduit, Array.from({ length: streams / conduits }, (_, i) => ({ name: `s${i}`, maxTargets: 100, conduit: e.filter.conduit })));
-        return void queue.push({ kind: 'nspStreams', op: e.op, streams: lists.get(conduit)! });
+  const watching = new Set<ScriptedCall>();
+  const answer = (call: ScriptedCall): void => {
+    if (call.kind === 'token') return call.answer({ ok: true, value: undefined });
+    const conduit = call.scope.conduit ?? '';
+    const key = `${conduit}/${call.scope.stream}`;
+    if (call.kind === 'stream') {
+      watching.add(call);
+      if (call.rpc === 'watchStreams') {
+        const filter = call.request as NspStream;
+        return call.push(Array.from({ length: streams / conduits }, (_, i) => ({ name: `s${i}`, maxTargets: 100, conduit: filter.conduit })));
       }
-      case 'monitorConnections':
-        return void queue.push({ kind: 'nsmEvent', op: e.op, event: { type: 'INITIAL_STATE_TRANSFER', connections: {} } });
+      if (call.rpc === 'monitorConnections') return call.push({ type: 'INITIAL_STATE_TRANSFER', connections: {} });
+      if (call.rpc === 'getTargets') {
+        const own = registry.get(key);
+        return call.push(own ? [own] : []);
+      }
+      return;
+    }
+    switch (call.rpc) {
       case 'nsmRequest': {
-        const c: Connection = { ...e.request.connection!, context: { extraContext: {}, MTU: 0, ipContext: { ...emptyIpContext(), srcIpAddrs: ['172.16.0.2/24'], extraPrefixes: ['172.16.0.1/24'] } } };
-        return void queue.push({ kind: 'nsmConnection', op: e.op, connection: c });
+        const asked = (call.request as NetworkServiceRequest).connection!;
+        const c: Connection = { ...asked, context: { extraContext: {}, MTU: 0, ipContext: { ...emptyIpContext(), srcIpAddrs: ['172.16.0.2/24'], extraPrefixes: ['172.16.0.1/24'] } } };
+        return call.answer({ ok: true, value: c });
       }
       case 'register':
-        registry.set(`${e.scope.conduit}/${e.scope.stream}`, e.target);
-        return void queue.push({ kind: 'done', op: e.op });
-      case 'getTargets': {
-        const own = registry.get(`${e.scope.conduit}/${e.scope.stream}`);
-        return void queue.push({ kind: 'nspTargets', op: e.op, targets: own ? [own] : [] });
-      }
-      case 'unregister':
-      case 'nsmClose':
-        return void queue.push({ kind: 'done', op: e.op });
-      case 'setTimer':
-        return void timers.push(e.timer);
+        registry.set(key, call.request as NspTarget);
+        return call.answer({ ok: true, value: {} });
       default:
-        return;
+        return call.answer({ ok: true, value: {} });
     }
   };
-  let events = 0;
-  // A read index rather than shift(): shifting a queue of 10,000 events copies it each
-  // time, which would charge the bench's own queue to the core at the largest size.
-  const drain = (): void => {
-    for (let next = 0; next < queue.length; next++) {
-      events++;
-      for (const effect of step(state, queue[next]!).effects) answer(effect);
+  // Answers in the order the calls were made; a watch stays open after its first message.
+  const settle = (): void => {
+    for (let more = true; more; ) {
+      more = false;
+      for (const call of transport.calls) {
+        if (watching.has(call)) continue;
+        more = true;
+        answer(call);
+      }
     }
-    queue.length = 0;
   };
   const started = process.hrtime.bigint();
   for (let i = 0; i < streams; i++) {
-    queue.push({ kind: 'tapOpen', request: i, stream: { name: `s${Math.floor(i / conduits)}`, conduit: { name: `c${i % conduits}`, trench: { name: 't' } } } });
+    runner.open({ name: `s${Math.floor(i / conduits)}`, conduit: { name: `c${i % conduits}`, trench: { name: 't' } } }, () => {});
   }
-  drain();
+  settle();
   // Fire the recovery timers, then refresh rounds.
-  for (let r = 0; r < rounds; r++) {
-    const due = timers.splice(0);
-    for (const timer of due) queue.push({ kind: 'timer', timer });
-    drain();
-  }
-  return { events, ns: process.hrtime.bigint() - started };
+  for (let r = 0; r < rounds && transport.advance(); r++) settle();
+  return { events: runner.events, ns: process.hrtime.bigint() - started };
 }

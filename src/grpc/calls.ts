@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CallError, GrpcCode } from '../core/index.js';
+import type { Cancellable, Headers, Outcome } from '../runner/transport.js';
 
 /** A generated method definition (ts-proto, outputServices=grpc-js). */
 export interface Method<Req, Res> {
@@ -8,15 +9,7 @@ export interface Method<Req, Res> {
   readonly responseDeserialize: (value: Buffer) => Res;
 }
 
-/** Something in flight that can be stopped. */
-export interface Cancellable {
-  cancel(): void;
-}
-
 const CODE_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name])) as Record<number, GrpcCode | 'OK'>;
-
-/** Request headers of a call, e.g. NSM's per-call token. */
-export type Headers = Readonly<Record<string, string>>;
 
 function metadata(waitForReady: boolean, headers: Headers): grpc.Metadata {
   const m = new grpc.Metadata({ waitForReady });
@@ -35,7 +28,7 @@ export function unary<Req, Res>(
   method: Method<Req, Res>,
   request: Req,
   deadlineMs: number,
-  done: (result: { ok: true; value: Res } | { ok: false; error: CallError }) => void,
+  done: (result: Outcome<Res>) => void,
   headers: Headers = {},
 ): Cancellable {
   let finished = false;

@@ -34,6 +34,8 @@ export class Health {
   private readonly statuses = new HealthImplementation({ '': 'SERVING', Startup: 'NOT_SERVING', Readiness: 'NOT_SERVING', Liveness: 'SERVING' });
   private readonly watchdog: NodeJS.Timeout;
   private readonly server = new grpc.Server();
+  /** The core broke an invariant: Liveness fails for good, so that the kubelet restarts us. */
+  private faulty = false;
 
   /** `busyFor`: how long the event being handled has taken so far, in ms. */
   constructor(
@@ -41,7 +43,7 @@ export class Health {
     busyFor: () => number,
   ) {
     this.statuses.addToServer(this.server);
-    this.watchdog = setInterval(() => this.set(WATCHED, busyFor() > STUCK_MS ? 'NOT_SERVING' : 'SERVING'), 1_000);
+    this.watchdog = setInterval(() => this.set(WATCHED, this.faulty || busyFor() > STUCK_MS ? 'NOT_SERVING' : 'SERVING'), 1_000);
     this.watchdog.unref();
   }
 
@@ -54,6 +56,12 @@ export class Health {
   async serving(): Promise<void> {
     if (this.socket !== undefined) await serveOn(this.server, this.socket);
     this.set(['Startup', 'Readiness'], 'SERVING');
+  }
+
+  /** The core is in a state it should never be in: carrying on would hide it. */
+  broken(): void {
+    this.faulty = true;
+    this.set(WATCHED, 'NOT_SERVING');
   }
 
   /** Shutting down: every service NOT_SERVING, for good. */

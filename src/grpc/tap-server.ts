@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import type { CallError, TapaEvent } from '../core/index.js';
+import type { CallError } from '../core/index.js';
+import type { Reply, Runner } from '../runner/runner.js';
 import { TapService, type Stream, type TapServer } from '../wire/ambassador/v1/tap.js';
 import { assertUtf8, STREAM } from './utf8.js';
-import type { Executor } from './executor.js';
 
 /** A gRPC status for a core error: same code, same text. */
 export function statusOf(error: CallError): Partial<grpc.StatusObject> {
@@ -40,43 +40,39 @@ function refused(request: Stream | Undecodable): CallError | undefined {
   return request instanceof Undecodable ? { code: 'INVALID_ARGUMENT', message: request.reason } : undefined;
 }
 
+/** What the Tap service needs of the runner. */
+export type TapRunner = Pick<Runner, 'open' | 'close' | 'watch' | 'abandon'>;
+
+function answer(callback: grpc.sendUnaryData<object>): Reply {
+  return (error) => (error ? callback(statusOf(error), null) : callback(null, {}));
+}
+
 /**
- * ambassador.v1.Tap on top of the core: every call becomes an event with an id, and
- * the core's reply or Watch snapshots for that id go back to the caller.
+ * ambassador.v1.Tap on top of the runner: every call goes to the core, and the core's
+ * reply or Watch snapshots go back to the caller. A caller that goes away is forgotten,
+ * so its answer is not kept waiting for it.
  */
-export function tapServer(dispatch: (event: TapaEvent) => void, executor: Executor, accepting: () => boolean): TapServer {
-  let next = 0;
+export function tapServer(runner: TapRunner, accepting: () => boolean): TapServer {
   return {
     open: (call, callback) => {
       const bad = refused(call.request);
       if (bad) return callback(statusOf(bad), null);
       if (!accepting()) return callback(statusOf({ code: 'UNAVAILABLE', message: 'the TAPA is shutting down' }), null);
-      const request = ++next;
-      executor.expectReply(request, (error) => (error ? callback(statusOf(error), null) : callback(null, {})));
-      dispatch({ kind: 'tapOpen', request, stream: call.request });
+      const request = runner.open(call.request, answer(callback));
+      call.on('cancelled', () => runner.abandon(request));
     },
     close: (call, callback) => {
       const bad = refused(call.request);
       if (bad) return callback(statusOf(bad), null);
-      const request = ++next;
-      executor.expectReply(request, (error) => (error ? callback(statusOf(error), null) : callback(null, {})));
-      dispatch({ kind: 'tapClose', request, stream: call.request });
+      const request = runner.close(call.request, answer(callback));
+      call.on('cancelled', () => runner.abandon(request));
     },
     watch: (call) => {
       const bad = refused(call.request);
       if (bad) return call.emit('error', statusOf(bad));
-      const watcher = ++next;
-      executor.attachWatcher(watcher, (statuses) => call.write({ streamStatus: [...statuses] }));
-      let stopped = false;
-      const stop = (): void => {
-        if (stopped) return;
-        stopped = true;
-        executor.detachWatcher(watcher);
-        dispatch({ kind: 'tapUnwatch', watcher });
-      };
-      call.on('cancelled', stop);
-      call.on('close', stop);
-      dispatch({ kind: 'tapWatch', watcher, filter: call.request });
+      const unwatch = runner.watch(call.request, (statuses) => call.write({ streamStatus: [...statuses] }));
+      call.on('cancelled', unwatch);
+      call.on('close', unwatch);
     },
   };
 }

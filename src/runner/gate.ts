@@ -1,6 +1,6 @@
-import type { Cancellable } from './calls.js';
+import type { Cancellable } from './transport.js';
 
-interface Entry {
+export interface GateEntry {
   readonly start: (release: () => void) => Cancellable;
   call?: Cancellable;
   release?: () => void;
@@ -16,24 +16,29 @@ interface Entry {
 export class Gate {
   private running = 0;
   private next = 0;
-  private readonly waiting = new Map<number, Entry>();
+  private readonly waiting = new Map<number, GateEntry>();
 
   constructor(private readonly limit: number) {}
+
+  /** Nothing in flight or waiting. */
+  get idle(): boolean {
+    return this.running === 0 && this.waiting.size === 0;
+  }
 
   /** Starts the call now or later; `release` must be called once when it is over. */
   enter(start: (release: () => void) => Cancellable): Cancellable {
     const id = this.next++;
-    const entry: Entry = { start };
+    const entry: GateEntry = { start };
     this.waiting.set(id, entry);
     this.pump();
-    return {
-      cancel: () => {
-        // Not started yet: it simply never will be.
-        if (this.waiting.delete(id)) return;
-        entry.call?.cancel();
-        entry.release?.();
-      },
-    };
+    return { cancel: () => this.cancel(id, entry) };
+  }
+
+  /** A call not started yet simply never will be; one in flight is stopped and gives back its place. */
+  protected cancel(id: number, entry: GateEntry): void {
+    if (this.waiting.delete(id)) return;
+    entry.call?.cancel();
+    entry.release?.();
   }
 
   private pump(): void {

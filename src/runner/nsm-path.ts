@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Connection, Path, PathSegment } from '../wire/networkservice/connection.js';
-import type { NsmToken } from './spiffe/token.js';
+import type { PathToken } from './transport.js';
 
 /**
  * The path of an NSM request, as NSM's client chain keeps it: every hop has a segment
  * with its name, its id for the connection and a token that proves it. A client first
  * finds or adds its own segment (NSM's updatepath rules), then signs it (updatetoken).
- * The core leaves all of this to the shell, because tokens need keys and a clock.
+ * The core leaves all of this to the runner, because tokens need keys and a clock.
  */
 
 function segment(name: string, id: string): PathSegment {
@@ -15,14 +14,15 @@ function segment(name: string, id: string): PathSegment {
 
 /**
  * Our segment placed as NSM's updatepath client places it, and the index to restore on
- * the answer. Throws when the path contradicts the connection, as NSM does.
+ * the answer. Throws when the path contradicts the connection, as NSM does. `newId`
+ * names a new segment (random in production, counted in the simulator).
  */
-export function withOwnSegment(connection: Connection, name: string): { connection: Connection; index: number } {
+export function withOwnSegment(connection: Connection, name: string, newId: () => string): { connection: Connection; index: number } {
   const path: Path = structuredClone(connection.path ?? { index: 0, pathSegments: [] });
   const segments = path.pathSegments;
   let id = connection.id;
   if (segments.length === 0) {
-    id ||= randomUUID();
+    id ||= newId();
     return { connection: { ...connection, id, path: { index: 0, pathSegments: [segment(name, id)] } }, index: 0 };
   }
   const current = segments[path.index];
@@ -31,19 +31,19 @@ export function withOwnSegment(connection: Connection, name: string): { connecti
   if (path.index + 1 > segments.length) throw new Error(`NSM path index ${path.index} lies beyond its ${segments.length} segments`);
   if (current && current.id !== id) throw new Error(`NSM path segment ${path.index} is for ${current.id}, the connection is ${id}`);
   const next = segments[path.index + 1];
-  if (next && next.name !== name) segments[path.index + 1] = segment(name, randomUUID());
+  if (next && next.name !== name) segments[path.index + 1] = segment(name, newId());
   path.index++;
   const own = segments[path.index];
   if (own) id = own.id;
   else {
-    id = randomUUID();
+    id = newId();
     segments.push(segment(name, id));
   }
   return { connection: { ...connection, id, path }, index: path.index - 1 };
 }
 
 /** Signs the current segment of the path. */
-export function signed(connection: Connection, token: NsmToken): Connection {
+export function signed(connection: Connection, token: PathToken): Connection {
   const path = structuredClone(connection.path!);
   const own = path.pathSegments[path.index]!;
   path.pathSegments[path.index] = { ...own, token: token.token, expires: token.expires.toISOString() };

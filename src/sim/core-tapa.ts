@@ -1,53 +1,63 @@
-import {
-  divergences, initialState, invariants, mayHold, step,
-  type CallError, type TapaEffect, type TapaEvent, type TapaState, type WorldView,
-} from '../core/index.js';
+import { divergences, invariants, mayHold, type CallError, type TapaState, type WorldView } from '../core/index.js';
 import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
+import { Runner, type RunnerOptions } from '../runner/runner.js';
+import type { Transport } from '../runner/transport.js';
 import type { Environment } from './environment.js';
 import type { Model, TapaSpec, TapaUnderTest } from './model.js';
 import { NAMESPACE } from './scenario.js';
-import type { Outcome, Subscription } from './ports.js';
+import { SimTransport } from './world/transport.js';
+
+/** Builds the runner of one TAPA; broken runners and cores are subclasses of Runner. */
+export type RunnerFactory = (transport: Transport, options: RunnerOptions) => Runner;
 
 /**
- * Makes a core misbehave, to prove that the checkers notice: each effect is kept,
- * replaced, dropped, or answered at once with success without reaching the world.
- * A factory, so every TAPA instance gets its own memory.
+ * NSP calls in flight per trench in the simulator: small, so that calls queue behind the
+ * gate in ordinary scenarios and hunts explore the gate as much as the core.
  */
-export type Breakage = () => (effect: TapaEffect, event: TapaEvent, state: TapaState) => TapaEffect | 'drop' | 'succeed';
+export const SIM_NSP_CALLS_IN_FLIGHT = 2;
 
-/** The core, run by the simulator: its effects become tasks on the shared environment. */
+/**
+ * The core inside the production runner, on the simulator's transport: the same code the
+ * sidecar runs, with the world's models in place of grpc-js and virtual time in place of
+ * the wall clock.
+ */
 export class CoreTapa implements TapaUnderTest {
   readonly name: string;
-  readonly state: TapaState;
-  private readonly subscriptions = new Map<number, Subscription>();
-  private readonly timers = new Map<number, number>();
-  private readonly watchers = new Map<number, (statuses: readonly StreamStatus[]) => void>();
-
-  private readonly tamper: ReturnType<Breakage> | undefined;
+  private readonly runner: Runner;
 
   constructor(
     private readonly env: Environment,
     private readonly spec: TapaSpec,
-    breakage?: Breakage,
-    /** NSM's answers carry tokens that expire this long after them (absent: no expiry, no refresh). */
-    private readonly tokenLifetimeMs?: number,
+    build: RunnerFactory,
+    /** NSM's answers carry tokens that expire this long after they are signed (absent: none). */
+    tokenLifetimeMs?: number,
   ) {
     this.name = spec.name;
-    this.tamper = breakage?.();
-    this.state = initialState(spec.seed, { name: spec.name, node: spec.node, namespace: NAMESPACE });
+    let segments = 0;
+    this.runner = build(new SimTransport(env, spec.name, tokenLifetimeMs), {
+      seed: spec.seed,
+      config: { name: spec.name, node: spec.node, namespace: NAMESPACE },
+      nspCallsInFlight: SIM_NSP_CALLS_IN_FLIGHT,
+      newSegmentId: () => `${spec.name}-segment-${++segments}`,
+      // The harness checks the invariants after every step itself.
+      assertions: 'off',
+    });
+  }
+
+  get state(): TapaState {
+    return this.runner.state;
   }
 
   open(request: number, stream: TapStream): void {
-    this.env.scheduler.spawn(this.name, `Tap.Open ${describe(stream)} #${request}`, () => this.deliver({ kind: 'tapOpen', request, stream }));
+    this.env.scheduler.spawn(this.name, `Tap.Open ${describe(stream)} #${request}`, () => this.runner.open(stream, this.reply(request)));
   }
 
   close(request: number, stream: TapStream): void {
-    this.env.scheduler.spawn(this.name, `Tap.Close ${describe(stream)} #${request}`, () => this.deliver({ kind: 'tapClose', request, stream }));
+    this.env.scheduler.spawn(this.name, `Tap.Close ${describe(stream)} #${request}`, () => this.runner.close(stream, this.reply(request)));
   }
 
   watch(watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void {
-    this.watchers.set(watcher, message);
-    this.env.scheduler.spawn(this.name, `Tap.Watch ${filter ? describe(filter) : '(all)'} #${watcher}`, () => this.deliver({ kind: 'tapWatch', watcher, filter }));
+    this.env.scheduler.spawn(this.name, `Tap.Watch ${filter ? describe(filter) : '(all)'} #${watcher}`, () => void this.runner.watch(filter, message));
   }
 
   invariants(): string[] {
@@ -62,82 +72,8 @@ export class CoreTapa implements TapaUnderTest {
     return mayHold(this.state, target);
   }
 
-  private deliver(event: TapaEvent): void {
-    for (const effect of step(this.state, event).effects) {
-      const changed = this.tamper ? this.tamper(effect, event, this.state) : effect;
-      if (changed === 'succeed' && 'op' in effect) this.deliver({ kind: 'done', op: effect.op });
-      else if (changed !== 'drop' && changed !== 'succeed') this.execute(changed);
-    }
-  }
-
-  private execute(effect: TapaEffect): void {
-    const { env, name } = this;
-    const result = (op: number) => (o: Outcome<unknown>): void =>
-      this.deliver(o.ok ? { kind: 'done', op } : { kind: 'failed', op, error: o.error });
-    switch (effect.kind) {
-      case 'reply':
-        return effect.error ? this.spec.reply(effect.request, effect.error) : this.spec.reply(effect.request);
-      case 'register':
-        return env.register(name, `${name} register ${target(effect.target)} #${effect.op}`, effect.target, result(effect.op));
-      case 'unregister':
-        return env.unregister(name, `${name} unregister ${target(effect.target)} #${effect.op}`, effect.target, result(effect.op));
-      case 'getTargets':
-        return env.targets(name, `${name} targets ${effect.scope.stream} #${effect.op}`, effect.filter, (o) =>
-          this.deliver(o.ok ? { kind: 'nspTargets', op: effect.op, targets: o.value } : { kind: 'failed', op: effect.op, error: o.error }),
-        );
-      case 'watchStreams':
-        return this.track(effect.op, env.watchStreams(name, `${name} WatchStream ${effect.scope.conduit} #${effect.op}`, effect.scope.trench, effect.scope.conduit ?? '',
-          (streams) => this.deliver({ kind: 'nspStreams', op: effect.op, streams }), (error) => this.ended(effect.op, error)));
-      case 'watchFlows':
-        return this.track(effect.op, env.watchFlows(name, `${name} WatchFlow ${effect.scope.conduit} #${effect.op}`, effect.scope.trench, effect.scope.conduit ?? '',
-          (flows) => this.deliver({ kind: 'nspFlows', op: effect.op, flows }), (error) => this.ended(effect.op, error)));
-      case 'monitorConnections':
-        return this.track(effect.op, env.monitor(name, `${name} MonitorConnections ${effect.scope.conduit} #${effect.op}`, effect.selector,
-          (event) => this.deliver({ kind: 'nsmEvent', op: effect.op, event }), (error) => this.ended(effect.op, error)));
-      case 'nsmRequest':
-        return env.request(name, `${name} NSM Request ${effect.scope.conduit} #${effect.op}`, effect.request, (o) =>
-          this.deliver(o.ok ? { kind: 'nsmConnection', op: effect.op, connection: o.value, ...this.expiry() } : { kind: 'failed', op: effect.op, error: o.error }),
-        );
-      case 'nsmClose':
-        return env.close(name, `${name} NSM Close ${effect.scope.conduit} #${effect.op}`, effect.connection, result(effect.op));
-      case 'cancel':
-        this.subscriptions.get(effect.op)?.cancel();
-        this.subscriptions.delete(effect.op);
-        return;
-      case 'setTimer': {
-        const id = effect.timer;
-        this.timers.set(id, env.scheduler.after(effect.afterMs, name, `${name} timer ${id}`, () => {
-          this.timers.delete(id);
-          this.deliver({ kind: 'timer', timer: id });
-        }));
-        return;
-      }
-      case 'cancelTimer': {
-        const task = this.timers.get(effect.timer);
-        if (task !== undefined) env.scheduler.cancel(task);
-        this.timers.delete(effect.timer);
-        return;
-      }
-      case 'publish':
-        return this.watchers.get(effect.watcher)?.(effect.statuses);
-      case 'releaseTrench':
-      case 'shutdownComplete':
-        return;
-    }
-  }
-
-  /** What the shell would measure: the answer's tokens were just issued. */
-  private expiry(): { expiresInMs?: number } {
-    return this.tokenLifetimeMs === undefined ? {} : { expiresInMs: this.tokenLifetimeMs };
-  }
-
-  private track(op: number, sub: Subscription): void {
-    this.subscriptions.set(op, sub);
-  }
-
-  private ended(op: number, error: CallError): void {
-    this.subscriptions.delete(op);
-    this.deliver({ kind: 'failed', op, error });
+  private reply(request: number): (error?: CallError) => void {
+    return (error) => (error ? this.spec.reply(request, error) : this.spec.reply(request));
   }
 }
 
@@ -145,10 +81,8 @@ function describe(s: TapStream): string {
   return `${s.conduit?.trench?.name}/${s.conduit?.name}/${s.name}`;
 }
 
-function target(t: NspTarget): string {
-  return `${t.stream?.name} ${t.ips.join(',')} id=${t.context['identifier']} ${t.status}`;
-}
+const plain: RunnerFactory = (transport, options) => new Runner(transport, options);
 
-export function coreModel(breakage?: Breakage, name = 'core', tokenLifetimeMs?: number): Model {
-  return { name, create: (env, spec) => new CoreTapa(env, spec, breakage, tokenLifetimeMs) };
+export function coreModel(name = 'core', build: RunnerFactory = plain, tokenLifetimeMs?: number): Model {
+  return { name, create: (env, spec) => new CoreTapa(env, spec, build, tokenLifetimeMs) };
 }

@@ -1,75 +1,83 @@
-import { IDENTIFIER_KEY, emptyIpContext, initialState, step, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
-import type { Connection, ConnectionEvent, NspTarget } from '../core/wire.js';
+import { IDENTIFIER_KEY, emptyIpContext } from '../core/index.js';
+import type { Connection, ConnectionEvent, NetworkServiceRequest, NspStream, NspTarget } from '../core/wire.js';
+import { Runner } from '../runner/runner.js';
+import { ScriptedTransport, type ScriptedCall } from '../runner/scripted.js';
+
+const STREAM = { name: 'stream-a1', conduit: { name: 'load-balancer-a1', trench: { name: 'trench-a' } } };
 
 /**
- * A short walk through the core: a pod opens a stream, NSM connects the conduit, the NSP
+ * A short walk through the TAPA: a pod opens a stream, NSM connects the conduit, the NSP
  * confirms the stream, the target is registered; then NSM changes the pod's IP (the
  * event that deadlocks the Go TAPA in #578) and the target moves; then shutdown.
- * The world here is scripted to answer every call at once; the simulation harness
- * replaces it with real models and a scheduler.
+ * The production runner runs the core here; the world is scripted to answer every call
+ * at once, where the simulation harness has real models and a scheduler.
  */
 export function demo(print: (line: string) => void): void {
-  const state = initialState(578, { name: 'target-a', node: 'worker-1' });
+  const transport = new ScriptedTransport();
+  const runner = new Runner(transport, { seed: 578, config: { name: 'target-a', node: 'worker-1' }, nspCallsInFlight: 256, newSegmentId: () => 'segment' });
   const registry = new Map<string, NspTarget>();
   let ip = '172.16.0.2/24';
-  let monitorOp = 0;
-  const queue: TapaEvent[] = [];
+  let monitor: Extract<ScriptedCall, { kind: 'stream' }> | undefined;
+  let connection: Connection | undefined;
+  const watching = new Set<ScriptedCall>();
 
-  const world = (effect: TapaEffect): void => {
-    switch (effect.kind) {
-      case 'register':
-        registry.set(effect.target.ips.join(';'), effect.target);
-        print(`  NSP   register ${effect.target.ips.join(',')} identifier ${effect.target.context[IDENTIFIER_KEY]} ${effect.target.status}`);
-        queue.push({ kind: 'done', op: effect.op });
-        return;
-      case 'unregister':
-        registry.delete(effect.target.ips.join(';'));
-        print(`  NSP   unregister ${effect.target.ips.join(',')}`);
-        queue.push({ kind: 'done', op: effect.op });
-        return;
-      case 'getTargets':
-        queue.push({ kind: 'nspTargets', op: effect.op, targets: [...registry.values()] });
-        return;
-      case 'watchStreams':
-        queue.push({ kind: 'nspStreams', op: effect.op, streams: [{ name: 'stream-a1', maxTargets: 10, conduit: effect.filter.conduit }] });
-        return;
-      case 'watchFlows':
-        return;
-      case 'monitorConnections':
-        monitorOp = effect.op;
-        queue.push({ kind: 'nsmEvent', op: effect.op, event: { type: 'INITIAL_STATE_TRANSFER', connections: {} } });
-        return;
-      case 'nsmRequest':
-        print(`  NSM   request ${effect.request.connection?.id} -> ${ip}`);
-        queue.push({ kind: 'nsmConnection', op: effect.op, connection: connectionWith(effect.request.connection!, ip) });
-        return;
+  const answer = (call: ScriptedCall): void => {
+    if (call.kind === 'token') return call.answer({ ok: true, value: undefined });
+    if (call.kind === 'stream') {
+      watching.add(call);
+      switch (call.rpc) {
+        case 'getTargets':
+          return call.push([...registry.values()]);
+        case 'watchStreams':
+          return call.push([{ name: STREAM.name, maxTargets: 10, conduit: (call.request as NspStream).conduit }]);
+        case 'monitorConnections':
+          monitor = call;
+          return call.push({ type: 'INITIAL_STATE_TRANSFER', connections: {} });
+        default:
+          return; // no flows in this trench
+      }
+    }
+    switch (call.rpc) {
+      case 'register': {
+        const target = call.request as NspTarget;
+        registry.set(target.ips.join(';'), target);
+        print(`  NSP   register ${target.ips.join(',')} identifier ${target.context[IDENTIFIER_KEY]} ${target.status}`);
+        return call.answer({ ok: true, value: {} });
+      }
+      case 'unregister': {
+        const target = call.request as NspTarget;
+        registry.delete(target.ips.join(';'));
+        print(`  NSP   unregister ${target.ips.join(',')}`);
+        return call.answer({ ok: true, value: {} });
+      }
+      case 'nsmRequest': {
+        const asked = (call.request as NetworkServiceRequest).connection!;
+        print(`  NSM   request ${asked.id} -> ${ip}`);
+        connection = connectionWith(asked, ip);
+        return call.answer({ ok: true, value: connection });
+      }
       case 'nsmClose':
-        print(`  NSM   close ${effect.connection.id}`);
-        queue.push({ kind: 'done', op: effect.op });
-        return;
-      case 'publish':
-        return print(`  Watch ${effect.statuses.map((s) => `${s.stream?.name}=${s.status}`).join(' ') || '(none)'}`);
-      case 'reply':
-        return print(`  Tap   reply ${effect.error ? `${effect.error.code}: ${effect.error.message}` : 'OK'}`);
-      case 'shutdownComplete':
-        return print('  shutdown complete');
-      default:
-        return; // timers, cancels and releases need no answer in this scripted world
+        print(`  NSM   close ${(call.request as Connection).id}`);
+        return call.answer({ ok: true, value: {} });
     }
   };
-  const run = (event: TapaEvent): void => {
-    queue.push(event);
-    for (let e = queue.shift(); e; e = queue.shift()) for (const effect of step(state, e).effects) world(effect);
+  const settle = (): void => {
+    for (let next = unanswered(); next; next = unanswered()) answer(next);
   };
+  const unanswered = (): ScriptedCall | undefined => [...transport.calls].find((c) => !watching.has(c));
+  const reply = (error?: { code: string; message: string }): void => print(`  Tap   reply ${error ? `${error.code}: ${error.message}` : 'OK'}`);
 
   print('Tap.Watch and Tap.Open stream-a1 (conduit load-balancer-a1, trench trench-a)');
-  run({ kind: 'tapWatch', watcher: 1, filter: undefined });
-  run({ kind: 'tapOpen', request: 1, stream: { name: 'stream-a1', conduit: { name: 'load-balancer-a1', trench: { name: 'trench-a' } } } });
+  runner.watch(undefined, (statuses) => print(`  Watch ${statuses.map((s) => `${s.stream?.name}=${s.status}`).join(' ') || '(none)'}`));
+  runner.open(STREAM, reply);
+  settle();
   print(`NSM moves the pod to a new IP while the target is ENABLED (#578's trigger)`);
   ip = '172.16.0.7/24';
-  run({ kind: 'nsmEvent', op: monitorOp, event: moved(state, ip) });
+  monitor?.push(moved(connection!, ip));
+  settle();
   print('SIGTERM');
-  run({ kind: 'shutdown' });
+  runner.shutdown(() => print('  shutdown complete'));
+  settle();
   print(`NSP targets left: ${registry.size}`);
 }
 
@@ -85,8 +93,7 @@ function connectionWith(request: Connection, ip: string): Connection {
   };
 }
 
-function moved(state: TapaState, ip: string): ConnectionEvent {
-  const conduit = state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!;
-  const connection = connectionWith(conduit.connection!, ip);
-  return { type: 'UPDATE', connections: { [connection.id]: connection } };
+function moved(connection: Connection, ip: string): ConnectionEvent {
+  const next = connectionWith(connection, ip);
+  return { type: 'UPDATE', connections: { [next.id]: next } };
 }

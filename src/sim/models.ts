@@ -12,7 +12,7 @@ const TOKEN_LIFETIME_MS = 9_000;
 
 /** Every model a hunt or a replay can run, by name. */
 export const MODELS: ReadonlyMap<string, Model> = new Map(
-  [coreModel(), coreModel(undefined, 'core:tokens', TOKEN_LIFETIME_MS), legacyModel, ...brokenModels].map((m) => [m.name, m]),
+  [coreModel(), coreModel('core:tokens', undefined, TOKEN_LIFETIME_MS), legacyModel, ...brokenModels].map((m) => [m.name, m]),
 );
 
 /** Models a user would pick; the broken ones are test fixtures. */

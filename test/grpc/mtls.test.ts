@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { unary } from '../../src/grpc/calls.js';
 import { parseDuration } from '../../src/grpc/duration.js';
 import { createLogger } from '../../src/grpc/log.js';
-import { signed, withOwnSegment } from '../../src/grpc/nsm-path.js';
+import { signed, withOwnSegment } from '../../src/runner/nsm-path.js';
 import { spiffeSecurity } from '../../src/grpc/security.js';
 import { X509Source } from '../../src/grpc/spiffe/source.js';
 import { channelCredentials } from '../../src/grpc/spiffe/tls.js';
@@ -163,7 +164,7 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     const client = new grpc.Client(s.r.world.nsmAddress, channelCredentials(svid));
     try {
       const stale = await nsmToken(svid, 1_000, Date.now() - 60_000);
-      const connection = signed(withOwnSegment({ id: 'c-1', networkService: 'proxy.load-balancer-a1.trench-a.default', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' }, 'target-a').connection, stale);
+      const connection = signed(withOwnSegment({ id: 'c-1', networkService: 'proxy.load-balancer-a1.trench-a.default', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' }, 'target-a', randomUUID).connection, stale);
       const headers = { 'nsm-client-token': stale.token, 'nsm-client-token-expires': stale.expires.toISOString() };
       const result = await new Promise<{ ok: boolean; error?: { code: string; message: string } }>((resolve) =>
         unary(client, NetworkServiceService.request, { connection, mechanismPreferences: [] }, 5_000, resolve, headers));

@@ -24,7 +24,7 @@ function sidecarTapa(name: string, socket: string, sidecar: Sidecar, reply: (req
   const call = (method: 'open' | 'close') => (request: number, stream: Parameters<TapaUnderTest['open']>[1]): void => {
     unary(client, TapService[method], stream, 10_000, (r) => (r.ok ? reply(request) : reply(request, r.error)));
   };
-  const state = () => sidecar.runtime.state;
+  const state = () => sidecar.runner.state;
   return {
     name,
     open: call('open'),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
@@ -5,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverStream } from '../../src/grpc/calls.js';
-import { expiresInMs, restored, signed, withOwnSegment } from '../../src/grpc/nsm-path.js';
+import { expiresInMs, restored, signed, withOwnSegment } from '../../src/runner/nsm-path.js';
 import { X509Source } from '../../src/grpc/spiffe/source.js';
 import { parseSvid, splitDer, spiffeIdOf, type Svid } from '../../src/grpc/spiffe/svid.js';
 import { nsmToken } from '../../src/grpc/spiffe/token.js';
@@ -66,27 +67,27 @@ describe('SPIFFE identity and NSM tokens', () => {
 
   describe('NSM path segments, as NSM clients place them', () => {
     it('an empty path gets our segment, at index 0, with the connection id', () => {
-      const placed = withOwnSegment(connection(), 'pod-a');
+      const placed = withOwnSegment(connection(), 'pod-a', randomUUID);
       expect(placed.index).to.equal(0);
       expect(placed.connection.path).to.deep.equal({ index: 0, pathSegments: [{ name: 'pod-a', id: 'pod-a-proxy.lb.trench-a.red-0', token: '', metrics: {} }] });
     });
 
     it('our segment current (a refresh, a recovery): kept where it is, later hops untouched', () => {
       const path = { index: 0, pathSegments: [{ name: 'pod-a', id: 'pod-a-proxy.lb.trench-a.red-0', token: 'old', metrics: {} }, { name: 'nsmgr', id: 'n-1', token: 't', metrics: {} }] };
-      const placed = withOwnSegment(connection(path), 'pod-a');
+      const placed = withOwnSegment(connection(path), 'pod-a', randomUUID);
       expect(placed.index).to.equal(0);
       expect(placed.connection.path).to.deep.equal(path);
     });
 
     it("someone else's segment current: ours is the next, and the answer is read back at theirs", () => {
       const path = { index: 0, pathSegments: [{ name: 'other', id: 'pod-a-proxy.lb.trench-a.red-0', token: '', metrics: {} }] };
-      const placed = withOwnSegment(connection(path), 'pod-a');
+      const placed = withOwnSegment(connection(path), 'pod-a', randomUUID);
       expect(placed.connection.path!.index).to.equal(1);
       expect(placed.connection.path!.pathSegments[1]!.name).to.equal('pod-a');
       expect(placed.connection.id).to.equal(placed.connection.path!.pathSegments[1]!.id);
       expect(restored(placed.connection, placed.index).id).to.equal('pod-a-proxy.lb.trench-a.red-0');
-      expect(() => withOwnSegment(connection({ index: 3, pathSegments: path.pathSegments }), 'pod-a')).to.throw(/beyond/);
-      expect(() => withOwnSegment(connection({ index: 0, pathSegments: [{ ...path.pathSegments[0]!, id: 'x' }] }), 'pod-a')).to.throw(/is for x/);
+      expect(() => withOwnSegment(connection({ index: 3, pathSegments: path.pathSegments }), 'pod-a', randomUUID)).to.throw(/beyond/);
+      expect(() => withOwnSegment(connection({ index: 0, pathSegments: [{ ...path.pathSegments[0]!, id: 'x' }] }), 'pod-a', randomUUID)).to.throw(/is for x/);
     });
 
     it('the refresh clock: the earliest expiry on the path, never negative, none without expiries', () => {
@@ -110,7 +111,7 @@ describe('SPIFFE identity and NSM tokens', () => {
       expect(token.expires.getTime()).to.equal(claims.exp! * 1000);
       const capped = await nsmToken(svid, 365 * 86_400_000, now);
       expect(capped.expires.getTime()).to.be.at.most(svid.notAfterMs);
-      const own = signed(withOwnSegment(connection(), 'pod-a').connection, token).path!.pathSegments[0]!;
+      const own = signed(withOwnSegment(connection(), 'pod-a', randomUUID).connection, token).path!.pathSegments[0]!;
       expect(own).to.deep.include({ token: token.token, expires: token.expires.toISOString() });
     });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Gate } from '../../src/grpc/gate.js';
+import { Gate } from '../../src/runner/gate.js';
 
 interface Tracked {
   started: boolean;
@@ -16,7 +16,7 @@ const action = fc.oneof(
   fc.record({ kind: fc.constant('cancel' as const), index: fc.nat({ max: 20 }) }),
 );
 
-describe('grpc: Gate, the bound on NSP calls in flight', () => {
+describe('runner: Gate, the bound on NSP calls in flight', () => {
   it('never more than the limit in flight; calls start in arrival order; a call cancelled while queued never starts', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(action, { maxLength: 60 }), (limit, actions) => {

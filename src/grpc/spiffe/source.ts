@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { SpiffeWorkloadAPIService, type X509SVIDResponse } from '../../wire/spiffe/workload/workload.js';
-import { serverStream, type Cancellable } from '../calls.js';
+import { serverStream } from '../calls.js';
+import type { Cancellable } from '../../runner/transport.js';
 import { parseSvid, type Svid } from './svid.js';
 
 export interface SourceLogger {

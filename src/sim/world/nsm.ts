@@ -172,7 +172,7 @@ export class NsmModel {
       mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { [INTERFACE_NAME_KEY]: interfaceName } },
       context: { ipContext, extraContext: {}, MTU },
       labels: { ...asked.labels },
-      path: { index: 0, pathSegments: [{ name: 'tapa', id: asked.id, token: '', metrics: {} }] },
+      path: pathOf(asked),
       networkServiceEndpointName: `proxy-${asked.networkService}`,
       payload: 'ETHERNET',
       state: 'UP',
@@ -190,7 +190,7 @@ export class NsmModel {
     if (!ip) return held;
     const bridge = this.bridge(held.connection.networkService);
     const echoed = formatPrefixes(ip.srcIpAddrs).filter((a) => !held.local.includes(a) && !bridge.holds(a));
-    const connection = withSources(held.connection, [...held.local, ...echoed]);
+    const connection = { ...withSources(held.connection, [...held.local, ...echoed]), path: pathOf(asked) };
     const context = connection.context!;
     return { ...held, connection: { ...connection, context: { ...context, ipContext: { ...context.ipContext!, policies: copyMessage(ip.policies) } } } };
   }
@@ -241,4 +241,13 @@ function sources(connection: Connection): string[] {
 function withSources(connection: Connection, srcIpAddrs: string[]): Connection {
   const context = connection.context ?? { extraContext: {}, MTU };
   return { ...connection, context: { ...context, ipContext: { ...emptyIpContext(), ...context.ipContext, srcIpAddrs } } };
+}
+
+/**
+ * The path answered: the client's own segment as it sent it, with its token and expiry,
+ * as NSM hands a path back; a client that sent none gets one segment named 'tapa'.
+ */
+function pathOf(asked: Connection): NonNullable<Connection['path']> {
+  const own = asked.path?.pathSegments[0];
+  return { index: 0, pathSegments: [own ? copyMessage(own) : { name: 'tapa', id: asked.id, token: '', metrics: {} }] };
 }

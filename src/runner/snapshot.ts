@@ -1,0 +1,31 @@
+import type { TapaState } from '../core/index.js';
+
+/**
+ * The core's state as plain JSON, for the log line of a broken invariant: maps become
+ * objects, sets arrays, and the owners of calls and timers their names, so that the
+ * line says what each op and timer is for without repeating whole conduits.
+ */
+export function snapshot(state: TapaState): unknown {
+  return JSON.parse(
+    JSON.stringify(state, function (this: unknown, key, value: unknown) {
+      if ((key === 'pending' || key === 'timers') && value instanceof Map) {
+        return Object.fromEntries([...value].map(([id, owner]) => [id, ownerName(owner as Owner)]));
+      }
+      if (value instanceof Map) return Object.fromEntries(value);
+      if (value instanceof Set) return [...value];
+      return value;
+    }),
+  );
+}
+
+interface Owner {
+  readonly kind: string;
+  readonly stream?: { readonly key: string };
+  readonly conduit?: { readonly trench: string; readonly name: string };
+  readonly watch?: string;
+}
+
+function ownerName(owner: Owner): string {
+  const of = owner.stream?.key ?? (owner.conduit ? `${owner.conduit.trench}/${owner.conduit.name}` : '');
+  return [owner.kind, owner.watch, of].filter(Boolean).join(' ');
+}
