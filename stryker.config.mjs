@@ -25,7 +25,7 @@ export default {
   },
   coverageAnalysis: 'perTest',
   // Only what the core tests load is copied to the sandbox.
-  ignorePatterns: ['/bench', '/dist', '/docs', '/proto', '/src/grpc', '/src/sim', '/test/grpc', '/test/sim', '/hunt-out', '/out'],
+  ignorePatterns: ['/bench', '/dist', '/docs', '/proto', '/src/cli', '/src/embedded', '/src/grpc', '/src/sim', '/test/grpc', '/test/sim', '/hunt-out', '/out'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

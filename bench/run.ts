@@ -5,8 +5,8 @@ import { fcSchedulerTimeToFind } from './peer.js';
 import { openLatency, openMany } from './sidecar-figures.js';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { simThroughput } from './sim.js';
-import { hunt } from '../dist/sim/hunt.js';
-import { MODELS } from '../dist/sim/models.js';
+import { hunt } from '../dist/sim/explore/hunt.js';
+import { MODELS } from '../dist/sim/models/index.js';
 
 /**
  * `npm run bench [-- --quick]`: one JSON line describing the machine, then one JSON line

@@ -49,7 +49,7 @@ export class SidecarUnderTest {
     }), STARTUP_MS, 'the world process did not start');
     const socket = join(dir, 'tapa.sock');
     // The compiled sidecar, as production runs it (`npm run bench` builds it first).
-    sidecar = spawn(process.execPath, [...nodeFlags, new URL('../dist/grpc/main.js', import.meta.url).pathname, 'serve', '--plaintext'], {
+    sidecar = spawn(process.execPath, [...nodeFlags, new URL('../dist/cli/tapa.js', import.meta.url).pathname, 'serve', '--plaintext'], {
       env: {
         ...process.env,
         MERIDIO_NAME: 'bench',

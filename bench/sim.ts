@@ -1,6 +1,6 @@
-import { coreModel } from '../dist/sim/core-tapa.js';
-import { runScenario } from '../dist/sim/run.js';
-import type { Scenario, Step } from '../dist/sim/scenario.js';
+import { coreModel } from '../dist/sim/models/core.js';
+import { runScenario } from '../dist/sim/harness/run.js';
+import type { Scenario, Step } from '../dist/sim/harness/scenario.js';
 
 /**
  * The standard scenario of the simulator figures, the shape of the embedded world: two

@@ -1,4 +1,4 @@
-import { startEmbedded } from '../src/sim/serve/embedded.js';
+import { startEmbedded } from '../src/embedded/embedded.js';
 import { BENCH_TRENCH, benchConduits, type EnabledQuery, type WorldMessage } from './world.js';
 
 /**

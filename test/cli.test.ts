@@ -19,8 +19,8 @@ describe('command lines', () => {
   });
 
   it('tapa --version prints the package version; an unknown command is a usage error (exit 2)', () => {
-    expect(run('src/grpc/main.ts', ['--version']).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
-    const bad = run('src/grpc/main.ts', ['no-such-command']);
+    expect(run('src/cli/tapa.ts', ['--version']).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
+    const bad = run('src/cli/tapa.ts', ['no-such-command']);
     expect(bad.status).to.equal(2);
     expect(bad.stderr).to.contain('error:');
   });

@@ -41,10 +41,10 @@ describe('the container image (deploy/Dockerfile)', () => {
   });
 
   it('starts `tapa serve` with the Node flags of src/grpc/node-flags.ts, as `npm run tapa` does', () => {
-    const entrypoint = ['node', ...SIDECAR_NODE_FLAGS, '/app/dist/grpc/main.js'].map((a) => JSON.stringify(a)).join(', ');
+    const entrypoint = ['node', ...SIDECAR_NODE_FLAGS, '/app/dist/cli/tapa.js'].map((a) => JSON.stringify(a)).join(', ');
     expect(instructions).to.include(`ENTRYPOINT [${entrypoint}]`);
     expect(instructions.at(-1)).to.equal('CMD ["serve"]');
-    expect(pkg.scripts.tapa).to.equal(['node', ...SIDECAR_NODE_FLAGS, 'dist/grpc/main.js'].join(' '));
+    expect(pkg.scripts.tapa).to.equal(['node', ...SIDECAR_NODE_FLAGS, 'dist/cli/tapa.js'].join(' '));
   });
 
   it("installs /bin/grpc_health_probe, before USER, running the built probe: the chart's exec probes work unchanged", () => {

@@ -12,7 +12,7 @@ import { spiffeSecurity } from '../../src/grpc/security.js';
 import { X509Source } from '../../src/grpc/spiffe/source.js';
 import { channelCredentials } from '../../src/grpc/spiffe/tls.js';
 import { nsmToken } from '../../src/grpc/spiffe/token.js';
-import type { EmbeddedTls } from '../../src/sim/serve/embedded.js';
+import type { EmbeddedTls } from '../../src/embedded/embedded.js';
 import { NetworkServiceService } from '../../src/wire/networkservice/networkservice.js';
 import { TestCa, type IssuedSvid } from '../support/spiffe-ca.js';
 import { WorkloadApi } from '../support/workload-api.js';

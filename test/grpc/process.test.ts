@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unary } from '../../src/grpc/calls.js';
-import { startEmbedded } from '../../src/sim/serve/embedded.js';
+import { startEmbedded } from '../../src/embedded/embedded.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { TestCa } from '../support/spiffe-ca.js';
 import { WorkloadApi } from '../support/workload-api.js';
@@ -100,7 +100,7 @@ describe('tapa serve as a process', function () {
  */
 function serve(args: readonly string[], env: Record<string, string>): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
   const { SPIFFE_ENDPOINT_SOCKET: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/grpc/main.ts', 'serve', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/tapa.ts', 'serve', ...args], {
     cwd: ROOT,
     env: { ...inherited, MERIDIO_HEALTH_SOCKET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

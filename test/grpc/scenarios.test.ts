@@ -9,12 +9,12 @@ import { divergences, invariants, mayHold, type CallError } from '../../src/core
 import { serverStream, unary } from '../../src/grpc/calls.js';
 import { loadConfig } from '../../src/grpc/config.js';
 import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
-import { Application } from '../../src/sim/application.js';
-import { viewOf, worldViolations, type Models } from '../../src/sim/checks.js';
-import { applyNsmFault, initialConfiguration, reconfigured } from '../../src/sim/configuration.js';
-import type { TapaUnderTest } from '../../src/sim/model.js';
-import { scenarioArb, tapaName, timeline, TRENCH, type Scenario } from '../../src/sim/scenario.js';
-import { startEmbedded } from '../../src/sim/serve/embedded.js';
+import { Application } from '../../src/sim/world/application.js';
+import { viewOf, worldViolations, type Models } from '../../src/sim/harness/checks.js';
+import { applyNsmFault, initialConfiguration, reconfigured } from '../../src/sim/world/configuration.js';
+import type { TapaUnderTest } from '../../src/sim/harness/model.js';
+import { scenarioArb, tapaName, timeline, TRENCH, type Scenario } from '../../src/sim/harness/scenario.js';
+import { startEmbedded } from '../../src/embedded/embedded.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { eventually } from './world.js';
 

@@ -10,7 +10,7 @@ import { expiresInMs, restored, signed, withOwnSegment } from '../../src/runner/
 import { X509Source } from '../../src/grpc/spiffe/source.js';
 import { parseSvid, splitDer, spiffeIdOf, type Svid } from '../../src/grpc/spiffe/svid.js';
 import { nsmToken } from '../../src/grpc/spiffe/token.js';
-import { tokenProblem } from '../../src/sim/serve/token-check.js';
+import { tokenProblem } from '../../src/embedded/token-check.js';
 import { SpiffeWorkloadAPIService } from '../../src/wire/spiffe/workload/workload.js';
 import type { Connection } from '../../src/wire/networkservice/connection.js';
 import { TestCa, type IssuedSvid } from '../support/spiffe-ca.js';

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/grpc/config.js';
 import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
 import type { Logger } from '../../src/grpc/log.js';
 import type { Security } from '../../src/grpc/security.js';
-import { startEmbedded, type EmbeddedTls, type EmbeddedWorld } from '../../src/sim/serve/embedded.js';
+import { startEmbedded, type EmbeddedTls, type EmbeddedWorld } from '../../src/embedded/embedded.js';
 import { TapService, type Stream, type StreamResponse } from '../../src/wire/ambassador/v1/tap.js';
 import type { CallError } from '../../src/core/index.js';
 

@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hunt, plan, record, runSeed } from '../../src/sim/hunt.js';
-import { MODELS } from '../../src/sim/models.js';
-import { tapaProperty } from '../../src/sim/property.js';
-import { replay } from '../../src/sim/replay.js';
-import { runScenario } from '../../src/sim/run.js';
-import { reporterScenario, type Scenario } from '../../src/sim/scenario.js';
-import { parseTrace, TraceError } from '../../src/sim/trace.js';
+import { hunt, plan, record, runSeed } from '../../src/sim/explore/hunt.js';
+import { MODELS } from '../../src/sim/models/index.js';
+import { tapaProperty } from '../../src/sim/explore/property.js';
+import { replay } from '../../src/sim/explore/replay.js';
+import { runScenario } from '../../src/sim/harness/run.js';
+import { reporterScenario, type Scenario } from '../../src/sim/harness/scenario.js';
+import { parseTrace, TraceError } from '../../src/sim/explore/trace.js';
 
 const core = MODELS.get('core')!;
 

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { hunt } from '../../src/sim/hunt.js';
-import { MODELS } from '../../src/sim/models.js';
+import { hunt } from '../../src/sim/explore/hunt.js';
+import { MODELS } from '../../src/sim/models/index.js';
 import { drawTrace } from '../../src/sim/swimlane/draw.js';
 import { swimlanePage } from '../../src/sim/swimlane/html.js';
 import { escapeHtml } from '../../src/sim/swimlane/text.js';
-import type { Failure } from '../../src/sim/run.js';
-import { parseTrace, type Trace } from '../../src/sim/trace.js';
+import type { Failure } from '../../src/sim/harness/run.js';
+import { parseTrace, type Trace } from '../../src/sim/explore/trace.js';
 
 const KNOWN = [...MODELS.keys()];
 

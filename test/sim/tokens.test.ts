@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { hunt, plan, runSeed } from '../../src/sim/hunt.js';
-import { MODELS } from '../../src/sim/models.js';
-import { runScenario } from '../../src/sim/run.js';
+import { hunt, plan, runSeed } from '../../src/sim/explore/hunt.js';
+import { MODELS } from '../../src/sim/models/index.js';
+import { runScenario } from '../../src/sim/harness/run.js';
 
 const nsmRequests = (log: readonly unknown[]): number => log.filter((e) => JSON.stringify(e).includes('NSM Request')).length;
 

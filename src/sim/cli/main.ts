@@ -3,18 +3,18 @@ import { InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command, exit } from '../../command.js';
-import { demo } from '../demo.js';
+import { demo } from './demo.js';
 import { blockedSignature, parseProfile, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
-import { hunt, type StrategyName } from '../hunt.js';
-import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../merge.js';
-import { MODELS, PUBLIC_MODELS } from '../models.js';
-import { replay } from '../replay.js';
-import { hasTapaFrames, reproduce } from '../reproduce.js';
+import { hunt, type StrategyName } from '../explore/hunt.js';
+import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../explore/merge.js';
+import { MODELS, PUBLIC_MODELS } from '../models/index.js';
+import { replay } from '../explore/replay.js';
+import { hasTapaFrames, reproduce } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
-import { MAX_SHARDS, parseShard, shardFile, WHOLE, type Shard } from '../shard.js';
-import { huntSummary } from '../summary.js';
-import { parseTrace, TraceError, type Trace } from '../trace.js';
-import type { Model } from '../model.js';
+import { MAX_SHARDS, parseShard, shardFile, WHOLE, type Shard } from '../explore/shard.js';
+import { huntSummary } from '../explore/summary.js';
+import { parseTrace, TraceError, type Trace } from '../explore/trace.js';
+import type { Model } from '../harness/model.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 

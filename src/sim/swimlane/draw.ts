@@ -1,7 +1,7 @@
-import type { Model } from '../model.js';
-import { replay, type ReplayOutcome } from '../replay.js';
-import { tapaName } from '../scenario.js';
-import type { Trace } from '../trace.js';
+import type { Model } from '../harness/model.js';
+import { replay, type ReplayOutcome } from '../explore/replay.js';
+import { tapaName } from '../harness/scenario.js';
+import type { Trace } from '../explore/trace.js';
 import { swimlanePage } from './html.js';
 import { Recorder } from './recorder.js';
 import { timeline, type Timeline } from './timeline.js';

@@ -1,4 +1,4 @@
-import { FAULT, NSM, NSP } from '../environment.js';
+import { FAULT, NSM, NSP } from '../world/environment.js';
 import { memberOf, type Deadlock, type DeadlockMember, type Goroutine } from '../goroutine/index.js';
 
 /** Lanes are grouped, left to right: the outside world, goroutines, the TAPAs, the servers, timers. */

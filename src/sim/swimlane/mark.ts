@@ -1,6 +1,6 @@
-import { FAULT } from '../environment.js';
+import { FAULT } from '../world/environment.js';
 import type { LogEntry } from '../kernel/index.js';
-import { STEP_KINDS, type StepKind } from '../scenario.js';
+import { STEP_KINDS, type StepKind } from '../harness/scenario.js';
 
 /** What a step is, for its marker: the external steps stand out from the TAPA's own work. */
 export type MarkKind = 'tap-call' | 'configuration' | 'nsm-event' | 'monitor' | 'confirmation' | 'fault' | 'refused' | 'step';

@@ -1,6 +1,6 @@
 import type { Deadlock, Goroutine, Mutex, WaitDescription } from '../goroutine/index.js';
 import type { LogEntry, Task } from '../kernel/index.js';
-import type { RunObserver } from '../run.js';
+import type { RunObserver } from '../harness/run.js';
 
 /** A lock held from one step to another (`to` undefined: still held when the run ended). */
 export interface HeldLock {

@@ -1,4 +1,4 @@
-import type { Failure, FailureKind } from '../run.js';
+import type { Failure, FailureKind } from '../harness/run.js';
 import { laneId, lanesOf, type Lane } from './lane.js';
 import { markKind, type MarkKind } from './mark.js';
 import type { Recorder } from './recorder.js';

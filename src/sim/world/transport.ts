@@ -1,7 +1,7 @@
 import type { CallError, Scope } from '../../core/index.js';
 import type { Connection, MonitorScopeSelector, NetworkServiceRequest, NspTarget } from '../../core/wire.js';
 import type { Cancellable, CallOptions, Outcome, PathToken, StreamRpcs, Transport, UnaryRpcs } from '../../runner/transport.js';
-import type { Environment } from '../environment.js';
+import type { Environment } from './environment.js';
 
 /**
  * The runner's transport in the simulator: calls go to the shared world models through

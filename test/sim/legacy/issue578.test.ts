@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { blockedSignature, parseTraces, TRACES_SEPARATOR } from '../../../src/sim/goroutine/index.js';
-import { MODELS } from '../../../src/sim/models.js';
-import { replay } from '../../../src/sim/replay.js';
-import { runScenario } from '../../../src/sim/run.js';
-import { parseTrace } from '../../../src/sim/trace.js';
+import { MODELS } from '../../../src/sim/models/index.js';
+import { replay } from '../../../src/sim/explore/replay.js';
+import { runScenario } from '../../../src/sim/harness/run.js';
+import { parseTrace } from '../../../src/sim/explore/trace.js';
 
 const fixture = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { hunt, plan, runSeed, SHRINK_MAX_CHOICES } from '../../../src/sim/hunt.js';
-import { replay } from '../../../src/sim/replay.js';
-import { parseTrace } from '../../../src/sim/trace.js';
-import { MODELS } from '../../../src/sim/models.js';
-import { runScenario } from '../../../src/sim/run.js';
-import { reporterScenario } from '../../../src/sim/scenario.js';
+import { hunt, plan, runSeed, SHRINK_MAX_CHOICES } from '../../../src/sim/explore/hunt.js';
+import { replay } from '../../../src/sim/explore/replay.js';
+import { parseTrace } from '../../../src/sim/explore/trace.js';
+import { MODELS } from '../../../src/sim/models/index.js';
+import { runScenario } from '../../../src/sim/harness/run.js';
+import { reporterScenario } from '../../../src/sim/harness/scenario.js';
 import { blockedSignature, parseTraces, TRACES_SEPARATOR } from '../../../src/sim/goroutine/index.js';
 
 const legacy = MODELS.get('legacy-v1.1.4')!;

@@ -1,6 +1,6 @@
 import type { Connection, ConnectionEvent, TapStream } from '../../../core/wire.js';
 import { frame, type Context, type Go, type Mutex } from '../../goroutine/index.js';
-import { NAMESPACE } from '../../scenario.js';
+import { NAMESPACE } from '../../harness/scenario.js';
 import { formatPrefixes, getIPsInGatewaySubnet, getLocalIPs, sameSet } from './addresses.js';
 import { ConduitConfiguration } from './configuration.js';
 import { go, MONITOR_RETRY_DELAY, NSP_ENTRY_TIMEOUT, type Proc } from './process.js';

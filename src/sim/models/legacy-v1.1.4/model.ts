@@ -1,6 +1,6 @@
 import type { StreamStatus, TapStream } from '../../../core/wire.js';
 import { formatDeadlock, formatLockOrderCycle, Runtime, type Go } from '../../goroutine/index.js';
-import type { Model, TapaUnderTest } from '../../model.js';
+import type { Model, TapaUnderTest } from '../../harness/model.js';
 import { go, newProc } from './process.js';
 import { Registry } from './registry.js';
 import { Tap, validate } from './tap.js';

@@ -1,8 +1,8 @@
 import { createRng, nextInt, type RngState } from '../../../core/rng.js';
 import type { NspStream, TapStream } from '../../../core/wire.js';
 import type { Go, Goroutine, Runtime } from '../../goroutine/index.js';
-import type { Environment } from '../../environment.js';
-import type { TapaSpec } from '../../model.js';
+import type { Environment } from '../../world/environment.js';
+import type { TapaSpec } from '../../harness/model.js';
 
 /** What every object of one legacy TAPA process shares: its goroutine runtime and the world. */
 export interface Proc {

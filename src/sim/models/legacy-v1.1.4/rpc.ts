@@ -1,6 +1,6 @@
 import type { CallError } from '../../../core/index.js';
 import { recvCase, select, type Chan, type Context, type Go, type Runtime } from '../../goroutine/index.js';
-import type { Outcome } from '../../ports.js';
+import type { Outcome } from '../../world/ports.js';
 
 function ctxError(ctx: Context): CallError {
   const err = ctx.err();

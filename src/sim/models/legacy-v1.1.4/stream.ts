@@ -1,6 +1,6 @@
 import type { NspStream, NspTarget, TapStream } from '../../../core/wire.js';
 import { frame, type Context, type Go, type Mutex } from '../../goroutine/index.js';
-import type { Outcome } from '../../ports.js';
+import type { Outcome } from '../../world/ports.js';
 import { randomIn, toNspStream, type Proc } from './process.js';
 import { call } from './rpc.js';
 

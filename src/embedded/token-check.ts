@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { errors, jwtVerify } from 'jose';
-import type { Connection } from '../../wire/networkservice/connection.js';
-import { spiffeIdOf } from '../../grpc/spiffe/svid.js';
+import type { Connection } from '../wire/networkservice/connection.js';
+import { spiffeIdOf } from '../grpc/spiffe/svid.js';
 
 /**
  * What an NSMgr checks of a client's token (NSM's "previous token signed" policy): it

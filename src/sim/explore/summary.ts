@@ -1,5 +1,5 @@
 import { runSeed, type HuntResult } from './hunt.js';
-import type { FailureKind } from './run.js';
+import type { FailureKind } from '../harness/run.js';
 import { MAX_SHARDS, nthRun, shardSize, type Shard } from './shard.js';
 import { boolean, FAILURE_KINDS, integer, object, string, TraceError } from './trace.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import type { StrategySpec } from './kernel/index.js';
-import type { Model } from './model.js';
-import { runScenario, type FailureKind, type RunOptions, type RunResult } from './run.js';
-import { scenarioArb, type Scenario, type ScenarioOptions } from './scenario.js';
+import type { StrategySpec } from '../kernel/index.js';
+import type { Model } from '../harness/model.js';
+import { runScenario, type FailureKind, type RunOptions, type RunResult } from '../harness/run.js';
+import { scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
 import { shardRuns, WHOLE, type Shard } from './shard.js';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
 

@@ -1,7 +1,7 @@
-import type { StreamStatus, TapStream } from '../core/wire.js';
-import { viewOf, type Models } from './checks.js';
-import type { TapaUnderTest } from './model.js';
-import { APP_STEPS, conduitName, streamName, TRENCH, type Scenario, type Step } from './scenario.js';
+import type { StreamStatus, TapStream } from '../../core/wire.js';
+import { viewOf, type Models } from '../harness/checks.js';
+import type { TapaUnderTest } from '../harness/model.js';
+import { APP_STEPS, conduitName, streamName, TRENCH, type Scenario, type Step } from '../harness/scenario.js';
 
 interface Watcher {
   readonly tapa: TapaUnderTest;

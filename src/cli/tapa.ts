@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command, exit } from '../command.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
-import { serverStream, unary } from './calls.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from './log.js';
-import { plaintext, spiffeSecurity, type Security } from './security.js';
-import { startSidecar } from './sidecar.js';
-import { X509Source } from './spiffe/source.js';
+import { serverStream, unary } from '../grpc/calls.js';
+import { ConfigError, loadConfig, type Config } from '../grpc/config.js';
+import { createLogger, type Logger } from '../grpc/log.js';
+import { plaintext, spiffeSecurity, type Security } from '../grpc/security.js';
+import { startSidecar } from '../grpc/sidecar.js';
+import { X509Source } from '../grpc/spiffe/source.js';
 
 function fail(message: string, code: number): never {
   exit('tapa', message, code);
@@ -53,8 +53,8 @@ program
     let env: NodeJS.ProcessEnv = process.env;
     let stopEmbedded = async (): Promise<void> => {};
     if (o.embedded) {
-      // Loaded only here: production never runs the simulator.
-      const { startEmbedded } = await import('../sim/serve/embedded.js');
+      // Loaded only here: production never runs the embedded world models.
+      const { startEmbedded } = await import('../embedded/embedded.js');
       const world = await startEmbedded({ nsmSocket: join(tmpdir(), `tapa-nsm-${process.pid}.sock`) });
       process.stdout.write(`embedded NSP at ${world.nspAddress}\nembedded NSM at ${world.nsmAddress}\n`);
       env = { ...process.env, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress };

@@ -1,5 +1,5 @@
-import type { CallError } from '../core/index.js';
-import type { Scheduler } from './kernel/index.js';
+import type { CallError } from '../../core/index.js';
+import type { Scheduler } from '../kernel/index.js';
 
 /** The outcome of a call to a model, as a TAPA receives it. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CallError };

@@ -1,7 +1,7 @@
-import { connectionIdentity } from '../core/index.js';
-import { conduitName, NAMESPACE, streamName, tapaName, TRENCH, type Scenario, type Step } from './scenario.js';
-import type { NsmModel } from './world/nsm.js';
-import type { ConduitConfig } from './world/nsp.js';
+import { connectionIdentity } from '../../core/index.js';
+import { conduitName, NAMESPACE, streamName, tapaName, TRENCH, type Scenario, type Step } from '../harness/scenario.js';
+import type { NsmModel } from './nsm.js';
+import type { ConduitConfig } from './nsp.js';
 
 /** VIP sets a 'vips' step chooses from. */
 const VIP_SETS: readonly (readonly string[])[] = [['20.0.0.1/32', '2000::1/128'], ['20.0.0.1/32'], ['20.0.0.2/32', '2000::2/128'], []];

@@ -1,9 +1,9 @@
-import type { StrategySpec } from './kernel/index.js';
-import { blockedSignature, normalizeFrame, parseTraces, TRACES_SEPARATOR, type TraceGroup } from './goroutine/index.js';
+import type { StrategySpec } from '../kernel/index.js';
+import { blockedSignature, normalizeFrame, parseTraces, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
 import { shrink } from './hunt.js';
-import type { Model } from './model.js';
-import { runScenario, type RunResult } from './run.js';
-import type { Scenario, Step } from './scenario.js';
+import type { Model } from '../harness/model.js';
+import { runScenario, type RunResult } from '../harness/run.js';
+import type { Scenario, Step } from '../harness/scenario.js';
 import type { Trace } from './trace.js';
 
 /** How long the world runs on after a deadlock before its dump is taken: a report's dump is minutes old. */

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { ConfigurationManagerService, type ConfigurationManagerServer } from '../../wire/nsp/v1/configurationmanager.js';
-import { TargetRegistryService, type TargetRegistryServer } from '../../wire/nsp/v1/targetregistry.js';
-import { NsmCloseFailed, NsmRequestFailed } from '../world/nsm.js';
-import { NspModel, NspUnavailable } from '../world/nsp.js';
+import { ConfigurationManagerService, type ConfigurationManagerServer } from '../wire/nsp/v1/configurationmanager.js';
+import { TargetRegistryService, type TargetRegistryServer } from '../wire/nsp/v1/targetregistry.js';
+import { NsmCloseFailed, NsmRequestFailed } from '../sim/world/nsm.js';
+import { NspModel, NspUnavailable } from '../sim/world/nsp.js';
 
 type Streaming<Req, Res> = grpc.ServerWritableStream<Req, Res>;
 

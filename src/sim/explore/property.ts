@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { record } from './hunt.js';
-import type { Model } from './model.js';
-import { MODELS } from './models.js';
-import { runScenario, type RunOptions } from './run.js';
-import { scenarioArb, type Scenario, type ScenarioOptions } from './scenario.js';
+import type { Model } from '../harness/model.js';
+import { MODELS } from '../models/index.js';
+import { runScenario, type RunOptions } from '../harness/run.js';
+import { scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
 
 export interface TapaPropertyOptions {
   /** A model or its name; default: the core. */

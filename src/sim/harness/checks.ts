@@ -1,7 +1,7 @@
-import { connectionIdentity, parseIdentifier, type WorldView } from '../core/index.js';
-import type { NspTarget } from '../core/wire.js';
-import type { NsmModel } from './world/nsm.js';
-import type { NspModel } from './world/nsp.js';
+import { connectionIdentity, parseIdentifier, type WorldView } from '../../core/index.js';
+import type { NspTarget } from '../../core/wire.js';
+import type { NsmModel } from '../world/nsm.js';
+import type { NspModel } from '../world/nsp.js';
 import type { TapaUnderTest } from './model.js';
 import { conduitName, NAMESPACE, TRENCH, type Scenario } from './scenario.js';
 

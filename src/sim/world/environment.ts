@@ -1,11 +1,11 @@
-import type { CallError } from '../core/index.js';
-import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../core/wire.js';
-import type { Scheduler } from './kernel/index.js';
+import type { CallError } from '../../core/index.js';
+import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../../core/wire.js';
+import type { Scheduler } from '../kernel/index.js';
 import { applyNsmFault, initialConfiguration, reconfigured } from './configuration.js';
-import { TRENCH, windowMs, type Scenario, type Step } from './scenario.js';
+import { TRENCH, windowMs, type Scenario, type Step } from '../harness/scenario.js';
 import { Ports, type LatestStream, type Outcome, type Subscription } from './ports.js';
-import { NsmModel } from './world/nsm.js';
-import { NspModel, type ConduitConfig } from './world/nsp.js';
+import { NsmModel } from './nsm.js';
+import { NspModel, type ConduitConfig } from './nsp.js';
 
 export const NSP = 'nsp';
 export const NSM = 'nsm';

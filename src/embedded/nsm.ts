@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { MonitorConnectionService, type MonitorConnectionServer } from '../../wire/networkservice/connection.js';
-import { NetworkServiceService, type NetworkServiceServer } from '../../wire/networkservice/networkservice.js';
-import type { Connection } from '../../wire/networkservice/connection.js';
-import type { NsmModel } from '../world/nsm.js';
+import { MonitorConnectionService, type MonitorConnectionServer } from '../wire/networkservice/connection.js';
+import { NetworkServiceService, type NetworkServiceServer } from '../wire/networkservice/networkservice.js';
+import type { Connection } from '../wire/networkservice/connection.js';
+import type { NsmModel } from '../sim/world/nsm.js';
 import { toStatus } from './nsp.js';
 import { clientSegment, tokenProblem } from './token-check.js';
 

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import { rmSync } from 'node:fs';
-import { NsmModel } from '../world/nsm.js';
-import { NspModel, type ConduitConfig } from '../world/nsp.js';
+import { NsmModel } from '../sim/world/nsm.js';
+import { NspModel, type ConduitConfig } from '../sim/world/nsp.js';
 import { addNsmServices, type NsmCall } from './nsm.js';
 import { addNspServices } from './nsp.js';
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { MODELS } from './models.js';
+import { MODELS } from '../models/index.js';
 import { shardSize } from './shard.js';
 import { parseSummary, type HuntIdentity, type HuntSummary } from './summary.js';
 import { parseTrace, TraceError } from './trace.js';

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { blockedSignature, parseProfile, parseTraces, TRACES_SEPARATOR, type TraceGroup } from '../../src/sim/goroutine/index.js';
-import { MODELS } from '../../src/sim/models.js';
-import { replay } from '../../src/sim/replay.js';
-import { reproduce } from '../../src/sim/reproduce.js';
+import { blockedSignature, parseProfile, parseTraces, TRACES_SEPARATOR, type TraceGroup } from '../../../src/sim/goroutine/index.js';
+import { MODELS } from '../../../src/sim/models/index.js';
+import { replay } from '../../../src/sim/explore/replay.js';
+import { reproduce } from '../../../src/sim/explore/reproduce.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const fixture = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const sorted = (m: Map<string, number>): [string, number][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 describe('reproduce: from a goroutine profile to a replayable trace', function () {

@@ -1,7 +1,7 @@
-import type { CallError, WorldView } from '../core/index.js';
-import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
-import type { Environment } from './environment.js';
-import type { RuntimeObserver } from './goroutine/index.js';
+import type { CallError, WorldView } from '../../core/index.js';
+import type { NspTarget, StreamStatus, TapStream } from '../../core/wire.js';
+import type { Environment } from '../world/environment.js';
+import type { RuntimeObserver } from '../goroutine/index.js';
 
 /** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
 export interface TapaUnderTest {

@@ -1,7 +1,7 @@
 import { brokenModels } from './broken.js';
-import { coreModel } from './core-tapa.js';
-import type { Model } from './model.js';
-import { legacyModel } from './models/legacy-v1.1.4/model.js';
+import { coreModel } from './core.js';
+import type { Model } from '../harness/model.js';
+import { legacyModel } from './legacy-v1.1.4/model.js';
 
 /**
  * `core:tokens`: the core whose NSM connections carry tokens that expire 9 s (virtual)

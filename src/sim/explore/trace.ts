@@ -1,6 +1,6 @@
-import type { LogEntry, StrategySpec } from './kernel/index.js';
-import type { Failure, FailureKind } from './run.js';
-import { STEP_KINDS, type Scenario, type Step } from './scenario.js';
+import type { LogEntry, StrategySpec } from '../kernel/index.js';
+import type { Failure, FailureKind } from '../harness/run.js';
+import { STEP_KINDS, type Scenario, type Step } from '../harness/scenario.js';
 
 export const TRACE_FORMAT = 'tapa-sim-trace';
 export const TRACE_VERSION = 1;

@@ -1,10 +1,10 @@
-import type { CallError } from '../core/index.js';
+import type { CallError } from '../../core/index.js';
 import { viewOf, WorldChecker } from './checks.js';
-import { Environment, NSP } from './environment.js';
-import type { RuntimeObserver } from './goroutine/index.js';
-import { createStrategy, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from './kernel/index.js';
+import { Environment, NSP } from '../world/environment.js';
+import type { RuntimeObserver } from '../goroutine/index.js';
+import { createStrategy, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from '../kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
-import { Application } from './application.js';
+import { Application } from '../world/application.js';
 import { quietAt, tapaName, timeline, type Scenario } from './scenario.js';
 
 export type FailureKind = 'invariant' | 'hang' | 'convergence' | 'deadlock' | 'potential-deadlock';

@@ -1,6 +1,6 @@
-import { Divergence } from './kernel/index.js';
-import type { Model } from './model.js';
-import { runScenario, type Failure, type RunObserver } from './run.js';
+import { Divergence } from '../kernel/index.js';
+import type { Model } from '../harness/model.js';
+import { runScenario, type Failure, type RunObserver } from '../harness/run.js';
 import { firstDivergence, type Trace } from './trace.js';
 
 export type ReplayOutcome =

@@ -1,11 +1,11 @@
-import { divergences, invariants, mayHold, type CallError, type TapaState, type WorldView } from '../core/index.js';
-import type { NspTarget, StreamStatus, TapStream } from '../core/wire.js';
-import { Runner, type RunnerOptions } from '../runner/runner.js';
-import type { Transport } from '../runner/transport.js';
-import type { Environment } from './environment.js';
-import type { Model, TapaSpec, TapaUnderTest } from './model.js';
-import { NAMESPACE } from './scenario.js';
-import { SimTransport } from './world/transport.js';
+import { divergences, invariants, mayHold, type CallError, type TapaState, type WorldView } from '../../core/index.js';
+import type { NspTarget, StreamStatus, TapStream } from '../../core/wire.js';
+import { Runner, type RunnerOptions } from '../../runner/runner.js';
+import type { Transport } from '../../runner/transport.js';
+import type { Environment } from '../world/environment.js';
+import type { Model, TapaSpec, TapaUnderTest } from '../harness/model.js';
+import { NAMESPACE } from '../harness/scenario.js';
+import { SimTransport } from '../world/transport.js';
 
 /** Builds the runner of one TAPA; broken runners and cores are subclasses of Runner. */
 export type RunnerFactory = (transport: Transport, options: RunnerOptions) => Runner;

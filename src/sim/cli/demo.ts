@@ -1,7 +1,7 @@
-import { IDENTIFIER_KEY, emptyIpContext } from '../core/index.js';
-import type { Connection, ConnectionEvent, NetworkServiceRequest, NspStream, NspTarget } from '../core/wire.js';
-import { Runner } from '../runner/runner.js';
-import { ScriptedTransport, type ScriptedCall } from '../runner/scripted.js';
+import { IDENTIFIER_KEY, emptyIpContext } from '../../core/index.js';
+import type { Connection, ConnectionEvent, NetworkServiceRequest, NspStream, NspTarget } from '../../core/wire.js';
+import { Runner } from '../../runner/runner.js';
+import { ScriptedTransport, type ScriptedCall } from '../../runner/scripted.js';
 
 const STREAM = { name: 'stream-a1', conduit: { name: 'load-balancer-a1', trench: { name: 'trench-a' } } };
 

@@ -1,8 +1,8 @@
-import { sameSet, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
-import { Gate, type GateEntry } from '../runner/gate.js';
-import { Runner, type Caller } from '../runner/runner.js';
-import { coreModel, type RunnerFactory } from './core-tapa.js';
-import type { Model } from './model.js';
+import { sameSet, type TapaEffect, type TapaEvent, type TapaState } from '../../core/index.js';
+import { Gate, type GateEntry } from '../../runner/gate.js';
+import { Runner, type Caller } from '../../runner/runner.js';
+import { coreModel, type RunnerFactory } from './core.js';
+import type { Model } from '../harness/model.js';
 
 /**
  * Deliberately broken TAPAs. They exist to show that a hunt finds real mistakes, with

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { hunt, runSeed, type HuntOptions } from '../../src/sim/hunt.js';
-import { MODELS } from '../../src/sim/models.js';
-import { parseShard, shardRuns, shardSize, WHOLE, type Shard } from '../../src/sim/shard.js';
+import { hunt, runSeed, type HuntOptions } from '../../../src/sim/explore/hunt.js';
+import { MODELS } from '../../../src/sim/models/index.js';
+import { parseShard, shardRuns, shardSize, WHOLE, type Shard } from '../../../src/sim/explore/shard.js';
 
 const shardsOf = (count: number): Shard[] => Array.from({ length: count }, (_, index) => ({ index, count }));
 

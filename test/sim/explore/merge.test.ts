@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { plan, record, runSeed, type HuntResult } from '../../src/sim/hunt.js';
-import { counterexampleText, merge, MergeError, readShards } from '../../src/sim/merge.js';
-import { MODELS } from '../../src/sim/models.js';
-import { shardFile, type Shard } from '../../src/sim/shard.js';
-import { huntSummary, type HuntIdentity } from '../../src/sim/summary.js';
+import { plan, record, runSeed, type HuntResult } from '../../../src/sim/explore/hunt.js';
+import { counterexampleText, merge, MergeError, readShards } from '../../../src/sim/explore/merge.js';
+import { MODELS } from '../../../src/sim/models/index.js';
+import { shardFile, type Shard } from '../../../src/sim/explore/shard.js';
+import { huntSummary, type HuntIdentity } from '../../../src/sim/explore/summary.js';
 
 const model = MODELS.get('broken:keeps-old-target')!;
 const HUNT: HuntIdentity = { model: model.name, strategy: 'random', seed: 1, depth: 3, lockdep: false, planned: 50 };
