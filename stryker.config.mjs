@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * Mutation testing of the core: every mutant of src/core must make some test of
- * test/core fail.
+ * Mutation testing of the core and the runner: every mutant of src/core or src/runner
+ * must make some test of test/core or test/runner fail.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
@@ -11,6 +11,9 @@ export default {
     '!src/core/{effects,events,index,wire}.ts',
     // assertNever is unreachable once the type checker has proved the switch exhaustive.
     '!src/core/exhaustive.ts',
+    'src/runner/**/*.ts',
+    // The transport is an interface.
+    '!src/runner/transport.ts',
   ],
   testRunner: 'mocha',
   // Stryker's mocha runs in its own worker processes, which ignore .mocharc.json's node-option.
@@ -18,13 +21,13 @@ export default {
   mochaOptions: {
     'no-config': true,
     'no-package': true,
-    spec: ['test/core/**/*.test.ts'],
+    spec: ['test/core/**/*.test.ts', 'test/runner/**/*.test.ts'],
     // It reads the source text, which in the sandbox is the instrumented text.
     ignore: ['test/core/purity.test.ts'],
     require: ['test/core/mutation.hooks.ts'],
   },
   coverageAnalysis: 'perTest',
-  // Only what the core tests load is copied to the sandbox.
+  // Only what the core and runner tests load is copied to the sandbox.
   ignorePatterns: ['/bench', '/dist', '/docs', '/proto', '/src/cli', '/src/embedded', '/src/grpc', '/src/sim', '/test/grpc', '/test/sim', '/hunt-out', '/out'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },

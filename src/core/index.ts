@@ -1,4 +1,4 @@
-export { step, type StepResult } from './step.js';
+export { step } from './step.js';
 export { initialState, type TapaState } from './state.js';
 export { defaultConfig, limits, type CoreConfig } from './config.js';
 export type { TapaEvent, CallError, GrpcCode } from './events.js';

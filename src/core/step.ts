@@ -10,19 +10,15 @@ import { conduitOf, dropConduit } from './trench.js';
 import { Turn } from './turn.js';
 import { publish, subscribe } from './watch.js';
 
-export interface StepResult {
-  readonly state: TapaState;
-  readonly effects: TapaEffect[];
-}
-
 /**
- * The TAPA: handles one event completely and says what the world must do next.
+ * The TAPA: handles one event completely, updating `state` in place, and returns what
+ * the world must do next.
  *
- * No I/O, no clock, no randomness but the seeded one in the state: the result depends
- * only on the state and the event. For speed the state is updated in place and
- * returned; it belongs to whoever called `step` (clone it first to keep the old one).
+ * No I/O, no clock, no randomness but the seeded one in the state: the new state and the
+ * effects depend only on the old state and the event. The state is changed where it is,
+ * not copied: the caller owns it (clone it first to keep the old one).
  */
-export function step(state: TapaState, event: TapaEvent): StepResult {
+export function step(state: TapaState, event: TapaEvent): TapaEffect[] {
   const turn = new Turn(state);
   dispatch(turn, event);
   settle(turn);
@@ -31,7 +27,7 @@ export function step(state: TapaState, event: TapaEvent): StepResult {
     state.shutdown = 'done';
     turn.emit({ kind: 'shutdownComplete' });
   }
-  return { state, effects: turn.effects };
+  return turn.effects;
 }
 
 function dispatch(turn: Turn, event: TapaEvent): void {

@@ -27,6 +27,8 @@ export class Agenda {
     this.live[kind].set(id, entry);
     this.heap.push(entry);
     this.up(this.heap.length - 1);
+    // Setting an id again replaces its entry, which may be the one at the top.
+    this.dropDead();
   }
 
   /** Returns whether it was set. */
@@ -34,6 +36,11 @@ export class Agenda {
     if (!this.live[kind].delete(id)) return false;
     this.dropDead();
     return true;
+  }
+
+  /** The ids set of one kind. */
+  ids(kind: Due['kind']): IterableIterator<number> {
+    return this.live[kind].keys();
   }
 
   /** The earliest live entry's time, if any. */

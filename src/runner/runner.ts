@@ -176,6 +176,14 @@ export class Runner {
     return this.handled;
   }
 
+  /**
+   * What the runner holds for the core: the ops of its calls (waiting at a gate, being
+   * signed or running) and the timers set. They must be what the core waits for.
+   */
+  books(): { readonly calls: number[]; readonly timers: number[] } {
+    return { calls: [...this.calls.keys()], timers: [...this.agenda.ids('timer')] };
+  }
+
   /** How long the event being handled has taken so far (0 when idle); for the health check. */
   busyFor(): number {
     return this.busySince === undefined ? 0 : this.transport.now() - this.busySince;
@@ -211,7 +219,7 @@ export class Runner {
       for (; next < this.queue.length; next++) {
         this.busySince = this.transport.now();
         const current = this.queue[next]!;
-        const { effects } = step(this.state, current);
+        const effects = step(this.state, current);
         this.handled++;
         this.check(current);
         for (const effect of effects) this.execute(effect, current);

@@ -26,7 +26,7 @@ export class Driver {
   }
 
   send(event: TapaEvent): TapaEffect[] {
-    this.last = step(this.state, event).effects;
+    this.last = step(this.state, event);
     this.all.push(...this.last);
     expect(invariants(this.state), `invariants after ${event.kind}`).to.deep.equal([]);
     return this.last;

@@ -15,8 +15,10 @@ export function* frame<R>(name: string, body: Go<R>): Go<R> {
   try {
     return yield* body;
   } finally {
-    // A frame entered with a different goroutine running would pop someone else's stack.
+    // A frame entered with a different goroutine running would pop someone else's stack;
+    // that corruption must surface, whatever the body did.
     if (g.frames.length === depth && g.frames[depth - 1] === name) g.frames.pop();
+    // eslint-disable-next-line no-unsafe-finally
     else throw new Error(`frame ${name}: stack of ${g.actor} is [${g.frames.join(', ')}] on exit`);
   }
 }

@@ -54,12 +54,11 @@ describe('sim/goroutine frames and steps', () => {
     }
     const c = new Conduit();
     let got: string[] = [];
-    let stack: readonly string[] = [];
     const g = rt.go('stream.(*Stream).Open', function* () {
       got = yield* c.getIPs(1);
     });
     rt.scheduler.run({ maxSteps: 1 });
-    stack = g.stack;
+    const stack = g.stack;
     runIdle(rt);
     expect(got).to.deep.equal(['10.0.0.1']);
     expect(stack).to.deep.equal(['time.Sleep', 'conduit.(*Conduit).GetIPs', 'stream.(*Stream).Open']);
