@@ -46,7 +46,7 @@ export interface RunnerOptions {
   readonly newSegmentId: () => string;
   readonly log?: Logger;
   readonly assertions?: Assertions;
-  /** Told when a check finds broken invariants, with the event handled last. */
+  /** Told when a check first finds broken invariants, with the event handled last; checks stop then. */
   readonly broken?: (violations: readonly string[], event: TapaEvent) => void;
 }
 
@@ -93,6 +93,7 @@ export class Runner {
   private readonly stopped: (() => void)[] = [];
   private sinceCheck = 0;
   private handled = 0;
+  private reported = false;
   private readonly log: Logger;
   /** Every call is logged at debug level; the fields are built only then. */
   private readonly traced: boolean;
@@ -235,7 +236,7 @@ export class Runner {
 
   private check(event: TapaEvent): void {
     const mode = this.options.assertions ?? 'off';
-    if (mode === 'off') return;
+    if (mode === 'off' || this.reported) return;
     if (mode === 'amortized') {
       // A full check costs about the size of the state; checking once per that many events
       // keeps the cost per event constant at any size.
@@ -244,7 +245,10 @@ export class Runner {
       this.sinceCheck = 0;
     }
     const broken = invariants(this.state);
-    if (broken.length > 0) this.options.broken?.(broken, event);
+    if (broken.length === 0) return;
+    // Once is enough: the state stays broken, and a report per event would flood the log.
+    this.reported = true;
+    this.options.broken?.(broken, event);
   }
 
   /** `cause`: the event whose step asked for the effect. */

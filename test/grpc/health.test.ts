@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverStream, unary } from '../../src/grpc/calls.js';
 import { HealthCheck, HealthWatch } from '../../src/grpc/health.js';
+import { createLogger } from '../../src/grpc/log.js';
 import { serveOn } from '../../src/grpc/unix-socket.js';
+import type { TrenchState } from '../../src/core/state.js';
 import { eventually, rig, stream, type Rig } from './world.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -110,6 +112,28 @@ describe('the health socket and grpc_health_probe', function () {
       expect(stderr).to.equal('service unhealthy (responded with "NOT_SERVING")\n');
     } finally {
       server.forceShutdown();
+    }
+  });
+
+  it('a core that breaks its invariants in production: one error line with the violations, the last event and the state, and Liveness NOT_SERVING for good', async () => {
+    const lines: string[] = [];
+    const r = await rig({}, { log: createLogger('ERROR', { write: (line: string) => void lines.push(line) }) });
+    try {
+      expect(await check(r.healthSocket, 'Liveness')).to.equal('SERVING');
+      // No event can make the core do this; a corrupted state stands in for a bug.
+      r.sidecar.runner.state.trenches.set('ghost', { name: 'ghost', conduits: new Map() } as unknown as TrenchState);
+      expect(await r.call('open', stream('stream-a1'))).to.equal(undefined);
+      // Checked once per as many events as the state is large: within the open's next few.
+      await eventually(() => expect(lines).to.have.length.above(0));
+      const broken = lines.map((l) => JSON.parse(l) as { level: string; msg: string; violations: string[]; event: { kind: string }; state: { trenches: object } });
+      expect(broken).to.have.length(1);
+      expect(broken[0]).to.include({ level: 'error' });
+      expect(broken[0]!.violations.join()).to.contain('trench ghost has no conduits');
+      expect(broken[0]!.state.trenches).to.have.property('ghost');
+      for (const service of ['', 'Liveness']) expect(await check(r.healthSocket, service), service).to.equal('NOT_SERVING');
+      expect(await check(r.healthSocket, 'Readiness')).to.equal('SERVING');
+    } finally {
+      await r.stop();
     }
   });
 

@@ -99,6 +99,8 @@ describe('runner: the runner around the core', () => {
       r.open(tapStream('stream-a2'), () => {});
       expect(reports).to.have.length(1);
       expect(reports[0]).to.match(/^tapOpen: .*trench ghost has no conduits/);
+      r.open(tapStream('stream-a1'), () => {});
+      expect(reports, 'reported once').to.have.length(1);
     });
 
     it("'amortized' reports it within as many events as the state is large, plus one; 'off' never", () => {

@@ -39,6 +39,17 @@ describe('tapa-sim command line', function () {
     expect(r.stdout).to.contain('invariant');
   });
 
+  for (const runner of ['runner-gate-leak', 'runner-timer-slots', 'runner-watch-routing']) {
+    it(`hunt with its default budget finds broken:${runner} (a mistake of the runner, not the core), and the counterexample replays with exit 1`, () => {
+      const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+      const h = sim(['hunt', '--model', `broken:${runner}`, '--seed', '1', '--out', out, '--json']);
+      expect(h.status, h.stderr).to.equal(1);
+      expect(lastJson(h.stdout)).to.include({ found: true, planned: 1000 });
+      const r = sim(['replay', join(out, 'counterexample.json')]);
+      expect(r.status, r.stderr + r.stdout).to.equal(1);
+    });
+  }
+
   it('hunt --shard I/N: merged, the shards give the unsharded counterexample (exit 1); clean shards merge to exit 0; a missing shard exits 2 in one line', () => {
     const root = mkdtempSync(join(tmpdir(), 'tapa-shards-'));
     const args = ['hunt', '--model', 'broken:keeps-old-target', '--runs', '50', '--seed', '1', '--json'];

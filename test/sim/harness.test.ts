@@ -100,6 +100,10 @@ describe('sim: the checkers bite', function () {
     ['broken:silent-after-ip-change', 'hang'],
     ['broken:keeps-old-target', 'invariant'],
     ['broken:reuses-identifier', 'invariant'],
+    // The runner's own mistakes, found by the same hunts: the simulator runs the production runner.
+    ['broken:runner-gate-leak', 'convergence'],
+    ['broken:runner-timer-slots', 'convergence'],
+    ['broken:runner-watch-routing', 'convergence'],
   ];
   for (const [name, kind] of cases) {
     it(`${name} is found within 2,000 runs as ${kind}; its shrunk counterexample replays and fails again`, () => {
