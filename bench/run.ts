@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { coreEventsPerSecond } from './core.js';
+import { runnerEventsPerSecond } from './runner.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
 import { openLatency, openMany } from './sidecar-figures.js';
@@ -18,19 +18,37 @@ line({ machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node
 
 const rates: Record<number, number> = {};
 // Every size warms up before any is measured: the first, smallest run otherwise measured the JIT.
-for (const streams of [100, 1_000, 10_000]) coreEventsPerSecond(streams, 2);
+for (const streams of [100, 1_000, 10_000]) runnerEventsPerSecond(streams, 2);
 for (const streams of [100, 1_000, 10_000]) {
-  rates[streams] = coreEventsPerSecond(streams, quick ? 4 : 10);
-  line({ name: `core.events_per_sec.streams_${streams}`, value: Math.round(rates[streams]!), unit: 'events/s' });
+  rates[streams] = runnerEventsPerSecond(streams, quick ? 4 : 10);
+  line({ name: `runner.events_per_sec.streams_${streams}`, value: Math.round(rates[streams]!), unit: 'events/s', note: 'the core inside the production runner, against a scripted world' });
 }
-line({ name: 'core.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
+line({ name: 'runner.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
+// What the sidecar's invariant checks cost: the same workload with and without them, side by side.
+{
+  const ratios: number[] = [];
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    const off = runnerEventsPerSecond(10_000, 4, 'off');
+    const on = runnerEventsPerSecond(10_000, 4, 'amortized');
+    ratios.push(on / off);
+  }
+  ratios.sort((a, b) => a - b);
+  line({
+    name: 'runner.invariants_cost_ratio.streams_10000',
+    value: Number(ratios[Math.floor(ratios.length / 2)]!.toFixed(3)),
+    max: Number(ratios[ratios.length - 1]!.toFixed(3)),
+    n: ratios.length,
+    unit: 'ratio',
+    note: "events/s with the sidecar's amortized invariant checks over events/s without, median of alternating pairs",
+  });
+}
 if (!quick) {
   // Beyond 10,000: a cost per event that grows with the size, as an O(n) step would,
   // shows here as a ratio near 1/3; caches that no longer hold the state, as one near 1.
-  coreEventsPerSecond(30_000, 2);
-  const rate = coreEventsPerSecond(30_000, 10);
-  line({ name: 'core.events_per_sec.streams_30000', value: Math.round(rate), unit: 'events/s' });
-  line({ name: 'core.scaling_ratio_30000_vs_10000', value: Number((rate / rates[10_000]!).toFixed(3)), unit: 'ratio' });
+  runnerEventsPerSecond(30_000, 2);
+  const rate = runnerEventsPerSecond(30_000, 10);
+  line({ name: 'runner.events_per_sec.streams_30000', value: Math.round(rate), unit: 'events/s' });
+  line({ name: 'runner.scaling_ratio_30000_vs_10000', value: Number((rate / rates[10_000]!).toFixed(3)), unit: 'ratio' });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

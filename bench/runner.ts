@@ -9,7 +9,7 @@ import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js
  * opened, acquired, then refreshed `rounds` times. The same shape at every size, so the
  * figures compare. `assertions` is the runner's invariant checking.
  */
-export function coreEventsPerSecond(streams: number, rounds: number, assertions: Assertions = 'off', minMs = 500): number {
+export function runnerEventsPerSecond(streams: number, rounds: number, assertions: Assertions = 'off', minMs = 500): number {
   // Small sizes finish in milliseconds, where a GC or a JIT tier-up decides the figure:
   // repeat the whole workload until enough time has passed.
   let events = 0;
