@@ -21,7 +21,12 @@ const rates: Record<number, number> = {};
 for (const streams of [100, 1_000, 10_000]) runnerEventsPerSecond(streams, 2);
 for (const streams of [100, 1_000, 10_000]) {
   rates[streams] = runnerEventsPerSecond(streams, quick ? 4 : 10);
-  line({ name: `runner.events_per_sec.streams_${streams}`, value: Math.round(rates[streams]!), unit: 'events/s', note: 'the core inside the production runner, against a scripted world' });
+  line({
+    name: `runner.events_per_sec.streams_${streams}`,
+    value: Math.round(rates[streams]!),
+    unit: 'events/s',
+    note: 'the core inside the production runner, against a scripted world',
+  });
 }
 line({ name: 'runner.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
 // What the sidecar's invariant checks cost: the same workload with and without them, side by side.
@@ -61,7 +66,12 @@ for (const strategy of ['random', 'pct', 'choices'] as const) {
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
     runs.push(r.found ? r.runs : Infinity);
   }
-  line({ name: `hunt.legacy578.${strategy}.median_ms`, value: Math.round(median(ms)), unit: 'ms', note: 'to the first deadlock, shrinking included' });
+  line({
+    name: `hunt.legacy578.${strategy}.median_ms`,
+    value: Math.round(median(ms)),
+    unit: 'ms',
+    note: 'to the first deadlock, shrinking included',
+  });
   line({ name: `hunt.legacy578.${strategy}.median_schedules`, value: median(runs), unit: 'schedules' });
   line({ name: `hunt.legacy578.${strategy}.max_ms`, value: Math.round(Math.max(...ms)), unit: 'ms' });
 }
@@ -70,7 +80,12 @@ simThroughput(50); // warm-up
 const sim = simThroughput(quick ? 300 : 2_000);
 const standard = 'the standard scenario (bench/sim.ts: 2 TAPAs, 2 conduits, 3 streams, faults on) under seeded random schedules';
 line({ name: 'sim.schedules_per_sec.core', value: Math.round(sim.schedulesPerSec), unit: 'schedules/s', note: standard });
-line({ name: 'sim.steps_per_sec.core', value: Math.round(sim.stepsPerSec), unit: 'steps/s', note: `scheduler steps (tasks run, each checked), ${standard}` });
+line({
+  name: 'sim.steps_per_sec.core',
+  value: Math.round(sim.stepsPerSec),
+  unit: 'steps/s',
+  note: `scheduler steps (tasks run, each checked), ${standard}`,
+});
 
 // The #578 three-party cycle alone, both ways: fast-check's fc.scheduler over async/await
 // (it sees a deadlock only as work left unfinished once nothing is schedulable), and this
@@ -82,9 +97,24 @@ for (const seed of seeds) {
   peer.push((await fcSchedulerTimeToFind(seed)).ms);
   ours.push(runtimeTimeToFind(seed).ms);
 }
-line({ name: 'peer.fc_scheduler.578.median_ms', value: Number(median(peer).toFixed(3)), unit: 'ms', detects: 'only as unfinished work after waitAll (no wait-for graph, no stacks)' });
-line({ name: 'sim.runtime.578_cycle.median_ms', value: Number(median(ours).toFixed(3)), unit: 'ms', detects: 'the wait-for cycle, with stacks, when it closes' });
-line({ name: 'peer.speedup_vs_fc_scheduler', value: Number((median(peer) / median(ours)).toFixed(2)), unit: 'ratio', note: 'same three-party cycle; above 1 means faster than fc.scheduler' });
+line({
+  name: 'peer.fc_scheduler.578.median_ms',
+  value: Number(median(peer).toFixed(3)),
+  unit: 'ms',
+  detects: 'only as unfinished work after waitAll (no wait-for graph, no stacks)',
+});
+line({
+  name: 'sim.runtime.578_cycle.median_ms',
+  value: Number(median(ours).toFixed(3)),
+  unit: 'ms',
+  detects: 'the wait-for cycle, with stacks, when it closes',
+});
+line({
+  name: 'peer.speedup_vs_fc_scheduler',
+  value: Number((median(peer) / median(ours)).toFixed(2)),
+  unit: 'ratio',
+  note: 'same three-party cycle; above 1 means faster than fc.scheduler',
+});
 
 // The sidecar as a process (tapa serve) against the embedded NSP and NSM in another
 // process, over its unix socket. Bounded: a stream count not ENABLED in time is reported.
@@ -92,14 +122,46 @@ for (const f of await openLatency(quick ? 50 : 500)) line(f);
 // RSS is sampled for one NSP entry timeout (30 s, a refresh round) in a full run.
 const holdMs = quick ? 5_000 : 30_000;
 const thousand = await openMany(100, quick ? 20_000 : 60_000, holdMs);
-line({ name: 'sidecar.open_1000_streams_ms', value: Math.round(thousand.ms), unit: 'ms', note: '10 conduits x 100 streams opened at once, until all ENABLED in the NSP', opened: thousand.opened, enabled: thousand.enabled });
-const rss = (r: typeof thousand): object => ({ unit: 'MB', note: `median of 1 s samples over ${holdMs / 1_000} s once opened`, first_mb: Math.round(r.firstMb), peak_mb: Math.round(r.peakMb), idle_mb: Math.round(r.idleMb), opened: r.opened, enabled: r.enabled });
+line({
+  name: 'sidecar.open_1000_streams_ms',
+  value: Math.round(thousand.ms),
+  unit: 'ms',
+  note: '10 conduits x 100 streams opened at once, until all ENABLED in the NSP',
+  opened: thousand.opened,
+  enabled: thousand.enabled,
+});
+const rss = (r: typeof thousand): object => ({
+  unit: 'MB',
+  note: `median of 1 s samples over ${holdMs / 1_000} s once opened`,
+  first_mb: Math.round(r.firstMb),
+  peak_mb: Math.round(r.peakMb),
+  idle_mb: Math.round(r.idleMb),
+  opened: r.opened,
+  enabled: r.enabled,
+});
 line({ name: 'sidecar.rss_mb.streams_1000', value: Math.round(thousand.rssMb), ...rss(thousand) });
 const tenThousand = await openMany(1_000, quick ? 8_000 : 120_000, holdMs);
-line({ name: 'sidecar.rss_mb.streams_10000', value: Math.round(tenThousand.rssMb), ...rss(tenThousand), after_ms: Math.round(tenThousand.ms), node_flags: SIDECAR_NODE_FLAGS.join(' ') });
+line({
+  name: 'sidecar.rss_mb.streams_10000',
+  value: Math.round(tenThousand.rssMb),
+  ...rss(tenThousand),
+  after_ms: Math.round(tenThousand.ms),
+  node_flags: SIDECAR_NODE_FLAGS.join(' '),
+});
 if (!quick) {
   // The same burst under V8's default young generation: what the production flags buy.
   const defaults = await openMany(1_000, 120_000, holdMs, []);
-  line({ name: 'sidecar.rss_mb.streams_10000_default_gc', value: Math.round(defaults.rssMb), ...rss(defaults), after_ms: Math.round(defaults.ms), node_flags: '' });
-  line({ name: 'sidecar.rss_ratio.streams_10000.flags_vs_default_gc', value: Number((tenThousand.rssMb / defaults.rssMb).toFixed(2)), unit: 'ratio', note: 'below 1: the production flags use less memory' });
+  line({
+    name: 'sidecar.rss_mb.streams_10000_default_gc',
+    value: Math.round(defaults.rssMb),
+    ...rss(defaults),
+    after_ms: Math.round(defaults.ms),
+    node_flags: '',
+  });
+  line({
+    name: 'sidecar.rss_ratio.streams_10000.flags_vs_default_gc',
+    value: Number((tenThousand.rssMb / defaults.rssMb).toFixed(2)),
+    unit: 'ratio',
+    note: 'below 1: the production flags use less memory',
+  });
 }

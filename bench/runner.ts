@@ -25,7 +25,13 @@ export function runnerEventsPerSecond(streams: number, rounds: number, assertion
 function runWorkload(streams: number, rounds: number, assertions: Assertions): { events: number; ns: bigint } {
   const conduits = 10;
   const transport = new ScriptedTransport();
-  const runner = new Runner(transport, { seed: 1, config: { name: 'bench', node: 'n' }, nspCallsInFlight: 256, newSegmentId: () => 's', assertions });
+  const runner = new Runner(transport, {
+    seed: 1,
+    config: { name: 'bench', node: 'n' },
+    nspCallsInFlight: 256,
+    newSegmentId: () => 's',
+    assertions,
+  });
   const registry = new Map<string, NspTarget>();
   const watching = new Set<ScriptedCall>();
   const answer = (call: ScriptedCall): void => {
@@ -36,7 +42,9 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions): {
       watching.add(call);
       if (call.rpc === 'watchStreams') {
         const filter = call.request as NspStream;
-        return call.push(Array.from({ length: streams / conduits }, (_, i) => ({ name: `s${i}`, maxTargets: 100, conduit: filter.conduit })));
+        return call.push(
+          Array.from({ length: streams / conduits }, (_, i) => ({ name: `s${i}`, maxTargets: 100, conduit: filter.conduit })),
+        );
       }
       if (call.rpc === 'monitorConnections') return call.push({ type: 'INITIAL_STATE_TRANSFER', connections: {} });
       if (call.rpc === 'getTargets') {
@@ -48,7 +56,14 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions): {
     switch (call.rpc) {
       case 'nsmRequest': {
         const asked = (call.request as NetworkServiceRequest).connection!;
-        const c: Connection = { ...asked, context: { extraContext: {}, MTU: 0, ipContext: { ...emptyIpContext(), srcIpAddrs: ['172.16.0.2/24'], extraPrefixes: ['172.16.0.1/24'] } } };
+        const c: Connection = {
+          ...asked,
+          context: {
+            extraContext: {},
+            MTU: 0,
+            ipContext: { ...emptyIpContext(), srcIpAddrs: ['172.16.0.2/24'], extraPrefixes: ['172.16.0.1/24'] },
+          },
+        };
         return call.answer({ ok: true, value: c });
       }
       case 'register':
@@ -60,7 +75,7 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions): {
   };
   // Answers in the order the calls were made; a watch stays open after its first message.
   const settle = (): void => {
-    for (let more = true; more; ) {
+    for (let more = true; more;) {
       more = false;
       for (const call of transport.calls) {
         if (watching.has(call)) continue;

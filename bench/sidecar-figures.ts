@@ -39,8 +39,20 @@ export async function openLatency(samples: number): Promise<Figure[]> {
     return [
       { name: 'sidecar.open_rtt_ms.p50', value: ms(percentile(rtt, 0.5)), unit: 'ms', note },
       { name: 'sidecar.open_rtt_ms.p99', value: ms(percentile(rtt, 0.99)), unit: 'ms', note },
-      { name: 'sidecar.open_to_enabled_ms.p50', value: ms(percentile(enabled, 0.5)), unit: 'ms', note, observed: 'ENABLED in the NSP model' },
-      { name: 'sidecar.open_to_enabled_ms.p99', value: ms(percentile(enabled, 0.99)), unit: 'ms', note, first_open_of_a_conduit_p50: ms(percentile(cold, 0.5)) },
+      {
+        name: 'sidecar.open_to_enabled_ms.p50',
+        value: ms(percentile(enabled, 0.5)),
+        unit: 'ms',
+        note,
+        observed: 'ENABLED in the NSP model',
+      },
+      {
+        name: 'sidecar.open_to_enabled_ms.p99',
+        value: ms(percentile(enabled, 0.99)),
+        unit: 'ms',
+        note,
+        first_open_of_a_conduit_p50: ms(percentile(cold, 0.5)),
+      },
     ];
   } finally {
     await s.stop();
@@ -64,7 +76,12 @@ async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Prom
  * streams), with the first sample and the peak beside it. `nodeFlags` replaces the
  * production flags of the sidecar's Node process (src/grpc/node-flags.ts).
  */
-export async function openMany(streams: number, limitMs: number, holdMs: number, nodeFlags?: readonly string[]): Promise<{ ms: number; rssMb: number; firstMb: number; peakMb: number; idleMb: number; opened: number; enabled: number }> {
+export async function openMany(
+  streams: number,
+  limitMs: number,
+  holdMs: number,
+  nodeFlags?: readonly string[],
+): Promise<{ ms: number; rssMb: number; firstMb: number; peakMb: number; idleMb: number; opened: number; enabled: number }> {
   const s = await SidecarUnderTest.start(CONDUITS, streams, nodeFlags);
   try {
     const idleMb = s.rssMb();
@@ -72,8 +89,16 @@ export async function openMany(streams: number, limitMs: number, holdMs: number,
     const t0 = performance.now();
     let opened = 0;
     // An Open still on its way when the sidecar stops fails; it is simply not counted.
-    for (let i = 0; i < streams; i++) for (let c = 0; c < CONDUITS; c++) s.open(benchStream(c, i)).then(() => opened++, () => undefined);
-    const all = await s.enabled(total, undefined, limitMs).then(() => true, () => false);
+    for (let i = 0; i < streams; i++)
+      for (let c = 0; c < CONDUITS; c++)
+        s.open(benchStream(c, i)).then(
+          () => opened++,
+          () => undefined,
+        );
+    const all = await s.enabled(total, undefined, limitMs).then(
+      () => true,
+      () => false,
+    );
     const elapsed = performance.now() - t0;
     const enabled = all ? total : await s.enabled(0);
     const samples = [s.rssMb()];
@@ -81,7 +106,15 @@ export async function openMany(streams: number, limitMs: number, holdMs: number,
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       samples.push(s.rssMb());
     }
-    return { ms: elapsed, rssMb: percentile(samples, 0.5), firstMb: samples[0]!, peakMb: Math.max(...samples), idleMb, opened: all ? total : opened, enabled };
+    return {
+      ms: elapsed,
+      rssMb: percentile(samples, 0.5),
+      firstMb: samples[0]!,
+      peakMb: Math.max(...samples),
+      idleMb,
+      opened: all ? total : opened,
+      enabled,
+    };
   } finally {
     await s.stop();
   }

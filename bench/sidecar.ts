@@ -35,7 +35,10 @@ export class SidecarUnderTest {
   /** `nodeFlags`: how Node runs the sidecar; production's by default. */
   static async start(conduits: number, streams: number, nodeFlags: readonly string[] = SIDECAR_NODE_FLAGS): Promise<SidecarUnderTest> {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-bench-'));
-    const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], { execArgv: TSX, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], {
+      execArgv: TSX,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     let sidecar: ChildProcess | undefined;
     // However the bench ends, neither child outlives it; stop() takes this back.
     const kill = (): void => {
@@ -43,10 +46,14 @@ export class SidecarUnderTest {
       sidecar?.kill('SIGKILL');
     };
     process.once('exit', kill);
-    const ready = await withTimeout(new Promise<{ nspAddress: string; nsmAddress: string }>((resolve, reject) => {
-      world.on('message', (m: WorldMessage) => 'ready' in m && resolve(m.ready));
-      world.once('exit', (code) => reject(new Error(`the world process exited with ${code}`)));
-    }), STARTUP_MS, 'the world process did not start');
+    const ready = await withTimeout(
+      new Promise<{ nspAddress: string; nsmAddress: string }>((resolve, reject) => {
+        world.on('message', (m: WorldMessage) => 'ready' in m && resolve(m.ready));
+        world.once('exit', (code) => reject(new Error(`the world process exited with ${code}`)));
+      }),
+      STARTUP_MS,
+      'the world process did not start',
+    );
     const socket = join(dir, 'tapa.sock');
     // The compiled sidecar, as production runs it (`npm run bench` builds it first).
     sidecar = spawn(process.execPath, [...nodeFlags, new URL('../dist/cli/tapa.js', import.meta.url).pathname, 'serve', '--plaintext'], {
@@ -84,7 +91,9 @@ export class SidecarUnderTest {
     const query: EnabledQuery = stream ? { id, enabled, stream } : { id, enabled };
     const answered = new Promise<number>((resolve) => this.answers.set(id, resolve));
     this.world.send(query);
-    return withTimeout(answered, limitMs, `fewer than ${enabled} targets ENABLED after ${limitMs} ms`).finally(() => this.answers.delete(id));
+    return withTimeout(answered, limitMs, `fewer than ${enabled} targets ENABLED after ${limitMs} ms`).finally(() =>
+      this.answers.delete(id),
+    );
   }
 
   /** Resident set of the sidecar process, from the kernel's accounting. */
@@ -109,7 +118,9 @@ export class SidecarUnderTest {
 
   private call(method: 'open' | 'close', stream: Stream): Promise<void> {
     return new Promise((resolve, reject) =>
-      unary(this.client, TapService[method], stream, 60_000, (r) => (r.ok ? resolve() : reject(new Error(`Tap.${method}: ${r.error.code}: ${r.error.message}`)))),
+      unary(this.client, TapService[method], stream, 60_000, (r) =>
+        r.ok ? resolve() : reject(new Error(`Tap.${method}: ${r.error.code}: ${r.error.message}`)),
+      ),
     );
   }
 }

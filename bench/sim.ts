@@ -9,11 +9,14 @@ import type { Scenario, Step } from '../dist/sim/harness/scenario.js';
  * DOWN, an NSP wipe, an NSP outage, NSM errors and a VIP change, then one closes and
  * re-opens a stream. One fixed world, so the figures measure the harness, not a mix.
  */
-const OPEN_3: readonly Step[] = [0, 1].flatMap((a) => [
-  { at: 300 * a, kind: 'open', a, b: 0, c: 0 },
-  { at: 300 * a, kind: 'open', a, b: 0, c: 1 },
-  { at: 300 * a, kind: 'open', a, b: 1, c: 0 },
-] as const);
+const OPEN_3: readonly Step[] = [0, 1].flatMap(
+  (a) =>
+    [
+      { at: 300 * a, kind: 'open', a, b: 0, c: 0 },
+      { at: 300 * a, kind: 'open', a, b: 0, c: 1 },
+      { at: 300 * a, kind: 'open', a, b: 1, c: 0 },
+    ] as const,
+);
 
 export const STANDARD: Scenario = {
   tapas: 2,

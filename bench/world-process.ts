@@ -8,7 +8,11 @@ import { BENCH_TRENCH, benchConduits, type EnabledQuery, type WorldMessage } fro
  * EnabledQuery messages and stops when the parent goes.
  */
 const [nsmSocket, conduits, streams] = process.argv.slice(2);
-const world = await startEmbedded({ nsmSocket: nsmSocket!, trench: BENCH_TRENCH, conduits: benchConduits(Number(conduits), Number(streams)) });
+const world = await startEmbedded({
+  nsmSocket: nsmSocket!,
+  trench: BENCH_TRENCH,
+  conduits: benchConduits(Number(conduits), Number(streams)),
+});
 const send = (m: WorldMessage): void => void process.send?.(m);
 
 const waiting = new Map<number, EnabledQuery>();

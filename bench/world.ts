@@ -35,4 +35,6 @@ export interface EnabledQuery {
   readonly stream?: Stream;
 }
 
-export type WorldMessage = { readonly ready: { readonly nspAddress: string; readonly nsmAddress: string } } | { readonly answered: number; readonly enabled: number };
+export type WorldMessage =
+  | { readonly ready: { readonly nspAddress: string; readonly nsmAddress: string } }
+  | { readonly answered: number; readonly enabled: number };

@@ -14,7 +14,7 @@ describe('bench', () => {
     expect(simThroughput(20).schedulesPerSec).to.be.above(0);
   });
 
-  it("the fc.scheduler port of the #578 cycle deadlocks, and fast-check finds an order that shows it", async () => {
+  it('the fc.scheduler port of the #578 cycle deadlocks, and fast-check finds an order that shows it', async () => {
     for (let seed = 1; seed <= 5; seed++) expect((await fcSchedulerTimeToFind(seed)).found, `seed ${seed}`).to.equal(true);
   });
 

@@ -28,14 +28,18 @@ interface Import {
  * `import('...')`. Group 1: what is imported (undefined for `import '...'` and `import(...)`),
  * group 2 the specifier.
  */
-const IMPORT = /\b(?:import|export)\s+((?:type\s+)?(?:[\w$*]+(?:\s+as\s+[\w$]+)?\s*,?\s*)?(?:\{[^}]*\})?)\s*from\s*['"]([^'"]+)['"]|\bimport\s*(?:\(\s*)?['"]([^'"]+)['"]/g;
+const IMPORT =
+  /\b(?:import|export)\s+((?:type\s+)?(?:[\w$*]+(?:\s+as\s+[\w$]+)?\s*,?\s*)?(?:\{[^}]*\})?)\s*from\s*['"]([^'"]+)['"]|\bimport\s*(?:\(\s*)?['"]([^'"]+)['"]/g;
 
 function typeOnly(clause: string | undefined): boolean {
   if (clause === undefined) return false;
   if (/^type\s/.test(clause)) return true;
   const braces = /^\{([^}]*)\}$/.exec(clause.trim());
   if (!braces) return false;
-  const names = braces[1]!.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = braces[1]!
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   return names.length > 0 && names.every((n) => /^type\s/.test(n));
 }
 
@@ -43,7 +47,9 @@ function typeOnly(clause: string | undefined): boolean {
 export function importsOf(file: string, text: string): Import[] {
   return [...text.matchAll(IMPORT)].map((m) => {
     const specifier = m[2] ?? m[3]!;
-    const target = specifier.startsWith('.') ? posix.normalize(posix.join(posix.dirname(file), specifier)).replace(/\.js$/, '.ts') : undefined;
+    const target = specifier.startsWith('.')
+      ? posix.normalize(posix.join(posix.dirname(file), specifier)).replace(/\.js$/, '.ts')
+      : undefined;
     return { file, line: text.slice(0, m.index + m[0].length).split('\n').length, specifier, target, typeOnly: typeOnly(m[1]) };
   });
 }
@@ -95,7 +101,9 @@ export const RULES: readonly Rule[] = [
 /** One line per import that breaks a rule: the file, the line, the import and the rule. */
 export function violations(imports: readonly Import[], rules: readonly Rule[] = RULES): string[] {
   return imports.flatMap((i) =>
-    rules.filter((r) => within(i.file, r.room) && i.target !== undefined && !r.allows(i)).map((r) => `${i.file}:${i.line} imports '${i.specifier}' (${i.target}): ${r.says}`),
+    rules
+      .filter((r) => within(i.file, r.room) && i.target !== undefined && !r.allows(i))
+      .map((r) => `${i.file}:${i.line} imports '${i.specifier}' (${i.target}): ${r.says}`),
   );
 }
 
@@ -123,7 +131,11 @@ describe('boundaries between the rooms of src/', () => {
   it('reads every import of src/: multi-line, type-only, re-exports, side effects and dynamic ones', () => {
     expect(files.size).to.be.greaterThan(100);
     const of = (file: string): Import[] => imports.filter((i) => i.file === file);
-    expect(of('src/cli/tapa.ts').map((i) => i.target)).to.include.members(['src/embedded/embedded.ts', 'src/grpc/sidecar.ts', 'src/command.ts']);
+    expect(of('src/cli/tapa.ts').map((i) => i.target)).to.include.members([
+      'src/embedded/embedded.ts',
+      'src/grpc/sidecar.ts',
+      'src/command.ts',
+    ]);
     expect(of('src/core/wire.ts').every((i) => i.typeOnly && within(i.target, 'src/wire'))).to.equal(true);
     expect(of('src/core/wire.ts').map((i) => i.target)).to.include('src/wire/networkservice/connection.ts');
     expect(of('src/core/prefix.ts').find((i) => i.specifier === 'ipaddr.js')).to.include({ target: undefined, typeOnly: false });
@@ -168,7 +180,10 @@ describe('boundaries between the rooms of src/', () => {
 
   for (const rule of RULES) {
     it(`${rule.room}: ${rule.says}`, () => {
-      expect(imports.some((i) => within(i.file, rule.room)), `no file in ${rule.room}`).to.equal(true);
+      expect(
+        imports.some((i) => within(i.file, rule.room)),
+        `no file in ${rule.room}`,
+      ).to.equal(true);
       const found = violations(imports, [rule]);
       expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
     });

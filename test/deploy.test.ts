@@ -23,7 +23,10 @@ function field(lines: readonly string[], path: readonly string[]): string | unde
     const found = lines.slice(from, to).findIndex((l) => indentOf(l) === indent && l.trimStart().startsWith(`${key}:`));
     if (found < 0) return undefined;
     const at = from + found;
-    if (depth === path.length - 1) return lines[at]!.trimStart().slice(key.length + 1).trim();
+    if (depth === path.length - 1)
+      return lines[at]!.trimStart()
+        .slice(key.length + 1)
+        .trim();
     from = at + 1;
     to = from;
     while (to < lines.length && indentOf(lines[to]!) > indent) to++;
@@ -52,7 +55,9 @@ describe('deploy/k8s/hunt-job.yaml', () => {
     const completions = Number(field(job, ['spec', 'completions']));
     expect(completions).to.be.greaterThan(1);
     expect(Number(field(job, ['spec', 'parallelism']))).to.be.within(1, completions);
-    const shards = [...jobText.matchAll(/--shard "?\$(?:\{JOB_COMPLETION_INDEX\}|JOB_COMPLETION_INDEX|\(JOB_COMPLETION_INDEX\))\/([0-9]+)"?/g)];
+    const shards = [
+      ...jobText.matchAll(/--shard "?\$(?:\{JOB_COMPLETION_INDEX\}|JOB_COMPLETION_INDEX|\(JOB_COMPLETION_INDEX\))\/([0-9]+)"?/g),
+    ];
     expect(shards).to.have.length(1);
     expect(Number(shards[0]![1])).to.equal(completions);
   });
@@ -68,7 +73,7 @@ describe('deploy/k8s/hunt-job.yaml', () => {
   it('runs as non-root with resource requests', () => {
     expect(field(job, ['spec', 'template', 'spec', 'securityContext', 'runAsNonRoot'])).to.equal('true');
     expect(jobText).to.match(/allowPrivilegeEscalation: false/);
-    expect(jobText).to.match(/requests:\n\s+cpu: "?[0-9]/);
+    expect(jobText).to.match(/requests:\n\s+cpu: ["']?[0-9]/);
     expect(jobText).to.match(/ghcr\.io\/OWNER\/tapa:latest/);
   });
 });

@@ -9,17 +9,28 @@ import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
-const instructions = dockerfile.replace(/\\\n/g, '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string>; scripts: Record<string, string> };
+const instructions = dockerfile
+  .replace(/\\\n/g, '')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+};
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Packages a compiled file loads when it runs: imports that are not type-only, by package name. */
 function runtimePackages(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const found = [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^'.][^']*)'|^import\s+'([^'.][^']*)'|import\('([^'.][^']*)'\)/gm)];
+  const found = [
+    ...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^'.][^']*)'|^import\s+'([^'.][^']*)'|import\('([^'.][^']*)'\)/gm),
+  ];
   return found
     .map((m) => m[1] ?? m[2] ?? m[3] ?? '')
     .filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))

@@ -10,19 +10,10 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 
-import {
-  StreamResponse as TapStreamResponse,
-  StreamStatus_Status,
-  TapService,
-} from '../src/wire/ambassador/v1/tap.js';
+import { StreamResponse as TapStreamResponse, StreamStatus_Status, TapService } from '../src/wire/ambassador/v1/tap.js';
 import { ConfigurationManagerService } from '../src/wire/nsp/v1/configurationmanager.js';
 import { SpiffeWorkloadAPIService, X509SVID } from '../src/wire/spiffe/workload/workload.js';
-import {
-  Target,
-  Target_Status,
-  Target_Type,
-  TargetRegistryService,
-} from '../src/wire/nsp/v1/targetregistry.js';
+import { Target, Target_Status, Target_Type, TargetRegistryService } from '../src/wire/nsp/v1/targetregistry.js';
 import { NetworkServiceService } from '../src/wire/networkservice/networkservice.js';
 import { MonitorConnectionService } from '../src/wire/networkservice/connection.js';
 
@@ -72,30 +63,46 @@ describe('wire format (hand-computed fixtures)', () => {
 
     // nsp.v1.Trench{name:"trench-a"}: 2 + 8 = 10 bytes
     const trenchA = [
-      '0a', lenStr(0x08, 'trench-a'), //    field 1 (name), LEN, 8 bytes
+      '0a',
+      lenStr(0x08, 'trench-a'), //    field 1 (name), LEN, 8 bytes
     ].join('');
     // nsp.v1.Conduit: 18 + 12 = 30 (0x1e) bytes; destinationPortNats empty
     const conduitA1 = [
-      '0a', lenStr(0x10, 'load-balancer-a1'), // field 1 (name), LEN, 16 bytes
-      '12', '0a', trenchA, //              field 2 (trench), LEN, 10 bytes
+      '0a',
+      lenStr(0x10, 'load-balancer-a1'), // field 1 (name), LEN, 16 bytes
+      '12',
+      '0a',
+      trenchA, //              field 2 (trench), LEN, 10 bytes
     ].join('');
     // nsp.v1.Stream: 11 + 32 = 43 (0x2b) bytes; maxTargets=0 omitted
     const streamA1 = [
-      '0a', lenStr(0x09, 'stream-a1'), //  field 1 (name), LEN, 9 bytes
-      '12', '1e', conduitA1, //            field 2 (conduit), LEN, 30 bytes
+      '0a',
+      lenStr(0x09, 'stream-a1'), //  field 1 (name), LEN, 9 bytes
+      '12',
+      '1e',
+      conduitA1, //            field 2 (conduit), LEN, 30 bytes
     ].join('');
     // map<string,string> entry {key:"identifier", value:"3"}: 12 + 3 = 15 (0x0f) bytes
     const contextEntry = [
-      '0a', lenStr(0x0a, 'identifier'), // entry field 1 (key), LEN, 10 bytes
-      '12', lenStr(0x01, '3'), //          entry field 2 (value), LEN, 1 byte
+      '0a',
+      lenStr(0x0a, 'identifier'), // entry field 1 (key), LEN, 10 bytes
+      '12',
+      lenStr(0x01, '3'), //          entry field 2 (value), LEN, 1 byte
     ].join('');
     const fixture = [
-      '0a', lenStr(0x0d, '172.16.0.2/24'), // field 1 (ips[0]), LEN, 13 bytes
-      '0a', lenStr(0x0a, 'fd00::2/64'), //    field 1 (ips[1]), LEN, 10 bytes
-      '12', '0f', contextEntry, //            field 2 (context entry), LEN, 15 bytes
-      '18', '01', //                          field 3 (status), VARINT, DISABLED = 1
+      '0a',
+      lenStr(0x0d, '172.16.0.2/24'), // field 1 (ips[0]), LEN, 13 bytes
+      '0a',
+      lenStr(0x0a, 'fd00::2/64'), //    field 1 (ips[1]), LEN, 10 bytes
+      '12',
+      '0f',
+      contextEntry, //            field 2 (context entry), LEN, 15 bytes
+      '18',
+      '01', //                          field 3 (status), VARINT, DISABLED = 1
       //                                      field 4 (type) = DEFAULT = 0: omitted
-      '2a', '2b', streamA1, //                field 5 (stream), LEN, 43 bytes
+      '2a',
+      '2b',
+      streamA1, //                field 5 (stream), LEN, 43 bytes
     ].join('');
 
     it('fixture has the hand-counted size', () => {
@@ -141,36 +148,57 @@ describe('wire format (hand-computed fixtures)', () => {
     // First entry: ambassador.v1.Stream "stream-a1" / "load-balancer-a1" / "trench-a"
     const trenchA = ['0a', lenStr(0x08, 'trench-a')].join(''); //              10 bytes
     const conduitA1 = [
-      '0a', lenStr(0x10, 'load-balancer-a1'), // name, 18 bytes with tag+len
-      '12', '0a', trenchA, //                    trench, LEN 10 -> 12 bytes
+      '0a',
+      lenStr(0x10, 'load-balancer-a1'), // name, 18 bytes with tag+len
+      '12',
+      '0a',
+      trenchA, //                    trench, LEN 10 -> 12 bytes
     ].join(''); //                                                              30 (0x1e)
     const streamA1 = [
-      '0a', lenStr(0x09, 'stream-a1'), //        name, 11 bytes with tag+len
-      '12', '1e', conduitA1, //                  conduit, LEN 30 -> 32 bytes
+      '0a',
+      lenStr(0x09, 'stream-a1'), //        name, 11 bytes with tag+len
+      '12',
+      '1e',
+      conduitA1, //                  conduit, LEN 30 -> 32 bytes
     ].join(''); //                                                              43 (0x2b)
     const statusOpen = [
       //                                         field 1 (status) = OPEN = 0: omitted
-      '12', '2b', streamA1, //                   field 2 (stream), LEN, 43 bytes
+      '12',
+      '2b',
+      streamA1, //                   field 2 (stream), LEN, 43 bytes
     ].join(''); //                                                              45 (0x2d)
 
     // Second entry: "tcp-stream" / "conduit-b" / "trench-b", status UNDEFINED
     const trenchB = ['0a', lenStr(0x08, 'trench-b')].join(''); //              10 bytes
     const conduitB = [
-      '0a', lenStr(0x09, 'conduit-b'), //        name, 11 bytes with tag+len
-      '12', '0a', trenchB, //                    trench, LEN 10 -> 12 bytes
+      '0a',
+      lenStr(0x09, 'conduit-b'), //        name, 11 bytes with tag+len
+      '12',
+      '0a',
+      trenchB, //                    trench, LEN 10 -> 12 bytes
     ].join(''); //                                                              23 (0x17)
     const tcpStream = [
-      '0a', lenStr(0x0a, 'tcp-stream'), //       name, 12 bytes with tag+len
-      '12', '17', conduitB, //                   conduit, LEN 23 -> 25 bytes
+      '0a',
+      lenStr(0x0a, 'tcp-stream'), //       name, 12 bytes with tag+len
+      '12',
+      '17',
+      conduitB, //                   conduit, LEN 23 -> 25 bytes
     ].join(''); //                                                              37 (0x25)
     const statusUndefined = [
-      '08', '03', //                             field 1 (status), VARINT, UNDEFINED = 3
-      '12', '25', tcpStream, //                  field 2 (stream), LEN, 37 bytes
+      '08',
+      '03', //                             field 1 (status), VARINT, UNDEFINED = 3
+      '12',
+      '25',
+      tcpStream, //                  field 2 (stream), LEN, 37 bytes
     ].join(''); //                                                              41 (0x29)
 
     const fixture = [
-      '0a', '2d', statusOpen, //      field 1 (streamStatus[0]), LEN, 45 bytes
-      '0a', '29', statusUndefined, // field 1 (streamStatus[1]), LEN, 41 bytes
+      '0a',
+      '2d',
+      statusOpen, //      field 1 (streamStatus[0]), LEN, 45 bytes
+      '0a',
+      '29',
+      statusUndefined, // field 1 (streamStatus[1]), LEN, 41 bytes
     ].join('');
 
     it('fixture has the hand-counted size', () => {
@@ -196,8 +224,11 @@ describe('grpc-js service definitions', () => {
     for (const [key, [path, requestStream, responseStream]] of Object.entries(expected)) {
       const def = service[key];
       expect(def, key).to.not.equal(undefined);
-      expect({ path: def?.path, requestStream: def?.requestStream, responseStream: def?.responseStream }, key)
-        .to.deep.equal({ path, requestStream, responseStream });
+      expect({ path: def?.path, requestStream: def?.requestStream, responseStream: def?.responseStream }, key).to.deep.equal({
+        path,
+        requestStream,
+        responseStream,
+      });
     }
   }
 
@@ -270,9 +301,7 @@ describe('grpc-js service definitions', () => {
       watch: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
     });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     try {

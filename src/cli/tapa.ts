@@ -37,7 +37,10 @@ async function security(cfg: Config, log: Logger, insecure: boolean): Promise<{ 
     return { security: plaintext, close: () => {} };
   }
   if (cfg.spiffeEndpoint === undefined) {
-    fail('SPIFFE_ENDPOINT_SOCKET is not set: it must name the SPIFFE Workload API (e.g. unix:///run/spire/sockets/agent.sock), which provides the mTLS identity for NSP and NSM; pass --plaintext to run without TLS', 2);
+    fail(
+      'SPIFFE_ENDPOINT_SOCKET is not set: it must name the SPIFFE Workload API (e.g. unix:///run/spire/sockets/agent.sock), which provides the mTLS identity for NSP and NSM; pass --plaintext to run without TLS',
+      2,
+    );
   }
   const source = new X509Source(cfg.spiffeEndpoint, log);
   const first = await source.first();
@@ -92,7 +95,10 @@ function client(o: ClientOptions): { client: grpc.Client; stream: Stream } {
   };
 }
 
-for (const [name, method] of [['open', TapService.open], ['close', TapService.close]] as const) {
+for (const [name, method] of [
+  ['open', TapService.open],
+  ['close', TapService.close],
+] as const) {
   program
     .command(name)
     .description(`Tap.${name === 'open' ? 'Open' : 'Close'} a stream, like Meridio's example target-client`)
@@ -119,12 +125,20 @@ program
   .option('--socket <path>', 'the TAPA socket (default: MERIDIO_SOCKET or /ambassador.sock)')
   .action((o: ClientOptions) => {
     const { client: c, stream } = client(o);
-    serverStream(c, TapService.watch, stream, { waitForReady: false },
-      (r) => process.stdout.write(`${JSON.stringify(r.streamStatus.map((s) => ({ stream: s.stream?.name, conduit: s.stream?.conduit?.name, trench: s.stream?.conduit?.trench?.name, status: s.status })))}\n`),
+    serverStream(
+      c,
+      TapService.watch,
+      stream,
+      { waitForReady: false },
+      (r) =>
+        process.stdout.write(
+          `${JSON.stringify(r.streamStatus.map((s) => ({ stream: s.stream?.name, conduit: s.stream?.conduit?.name, trench: s.stream?.conduit?.trench?.name, status: s.status })))}\n`,
+        ),
       (error) => {
         c.close();
         if (error && error.code !== 'CANCELLED') fail(`watch: ${error.code}: ${error.message}`, 1);
-      });
+      },
+    );
   });
 
 program.parse();

@@ -1,5 +1,13 @@
 import { limits } from './config.js';
-import { connectionIdentity, initialRequest, ownConnection, recoveryRequest, refreshRequest, reselectRequest, updateRequest } from './connection.js';
+import {
+  connectionIdentity,
+  initialRequest,
+  ownConnection,
+  recoveryRequest,
+  refreshRequest,
+  reselectRequest,
+  updateRequest,
+} from './connection.js';
 import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
 import { localIps } from './localips.js';
@@ -87,7 +95,12 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
   return true;
 }
 
-const RETRY_MS = { connect: limits.connectRetryMs, close: limits.connectRetryMs, update: limits.vipRetryMs, refresh: limits.refreshRetryMs } as const;
+const RETRY_MS = {
+  connect: limits.connectRetryMs,
+  close: limits.connectRetryMs,
+  update: limits.vipRetryMs,
+  refresh: limits.refreshRetryMs,
+} as const;
 
 function backOff(turn: Turn, conduit: ConduitState, call: NsmOp['call']): void {
   // A refresh that failed is still owed; the tokens keep running out meanwhile.
@@ -266,14 +279,27 @@ function openWatch(turn: Turn, conduit: ConduitState, watch: WatchKind): void {
   switch (watch) {
     case 'streams':
       // An empty stream name selects every stream of the conduit.
-      conduit.watches.streams.op = turn.call({ kind: 'watchStreams', scope, filter: { name: '', maxTargets: 0, conduit: nspConduit } }, owner);
+      conduit.watches.streams.op = turn.call(
+        { kind: 'watchStreams', scope, filter: { name: '', maxTargets: 0, conduit: nspConduit } },
+        owner,
+      );
       return;
     case 'flows':
       conduit.watches.flows.op = turn.call(
         {
           kind: 'watchFlows',
           scope,
-          filter: { name: '', sourceSubnets: [], destinationPortRanges: [], sourcePortRanges: [], protocols: [], priority: 0, vips: [], byteMatches: [], stream: { name: '', maxTargets: 0, conduit: nspConduit } },
+          filter: {
+            name: '',
+            sourceSubnets: [],
+            destinationPortRanges: [],
+            sourcePortRanges: [],
+            protocols: [],
+            priority: 0,
+            vips: [],
+            byteMatches: [],
+            stream: { name: '', maxTargets: 0, conduit: nspConduit },
+          },
         },
         owner,
       );
@@ -325,4 +351,3 @@ function stop(turn: Turn, conduit: ConduitState): void {
 export function scopeOf(conduit: ConduitState): { trench: string; conduit: string } {
   return { trench: conduit.trench, conduit: conduit.name };
 }
-

@@ -97,7 +97,10 @@ export function refreshRequest(connection: Connection): NetworkServiceRequest {
  * An update of a live connection with a new IP context. Like Meridio, only identity,
  * mechanism, labels, payload and the IP context are sent; NSM keeps the rest.
  */
-export function updateRequest(connection: Connection, ipContext: NonNullable<NonNullable<Connection['context']>['ipContext']>): NetworkServiceRequest {
+export function updateRequest(
+  connection: Connection,
+  ipContext: NonNullable<NonNullable<Connection['context']>['ipContext']>,
+): NetworkServiceRequest {
   return {
     connection: {
       id: connection.id,

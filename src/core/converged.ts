@@ -38,7 +38,8 @@ export function divergences(state: TapaState, view: WorldView): string[] {
       if (!conduit.connection) out.push(`${where}: not connected`);
       if (nsm && conduit.connection) {
         const actual = localIps(nsm, [...(conduit.vips ?? []), ...conduit.appliedVips]);
-        if (!sameSet(actual, conduit.localIps)) out.push(`${where}: local IPs ${conduit.localIps.join(',')} but NSM has ${actual.join(',')}`);
+        if (!sameSet(actual, conduit.localIps))
+          out.push(`${where}: local IPs ${conduit.localIps.join(',')} but NSM has ${actual.join(',')}`);
       }
       if (conduit.vips && !sameSet(conduit.vips, conduit.appliedVips)) out.push(`${where}: VIPs ${conduit.vips.join(',')} not applied`);
       const config = new Map(view.streams(trench.name, conduit.name).map((s) => [s.name, s]));
@@ -65,13 +66,16 @@ export function divergences(state: TapaState, view: WorldView): string[] {
         expectedTargets.add(target);
         const id = parseIdentifier(target);
         if (target.status !== 'ENABLED') out.push(`${at}: target is ${target.status}`);
-        if (!sameSet(target.ips, conduit.localIps)) out.push(`${at}: target IPs ${target.ips.join(',')} are not the local IPs ${conduit.localIps.join(',')}`);
-        if (id === undefined || id > maxTargetsOf(nsp)) out.push(`${at}: identifier ${target.context['identifier'] ?? '(none)'} out of range`);
+        if (!sameSet(target.ips, conduit.localIps))
+          out.push(`${at}: target IPs ${target.ips.join(',')} are not the local IPs ${conduit.localIps.join(',')}`);
+        if (id === undefined || id > maxTargetsOf(nsp))
+          out.push(`${at}: identifier ${target.context['identifier'] ?? '(none)'} out of range`);
       }
     }
   }
   for (const t of view.targets) {
-    if (!expectedTargets.has(t)) out.push(`stale target ${t.ips.join(',')} in stream ${t.stream?.conduit?.trench?.name}/${t.stream?.conduit?.name}/${t.stream?.name}`);
+    if (!expectedTargets.has(t))
+      out.push(`stale target ${t.ips.join(',')} in stream ${t.stream?.conduit?.trench?.name}/${t.stream?.conduit?.name}/${t.stream?.name}`);
   }
   for (const c of view.connections) if (!expectedConnections.has(c.id)) out.push(`NSM connection ${c.id} has no open stream`);
   return out;
@@ -87,7 +91,10 @@ export function converged(state: TapaState, view: WorldView): boolean {
  */
 export function mayHold(state: TapaState, target: NspTarget): boolean {
   const s = target.stream;
-  const stream = state.trenches.get(s?.conduit?.trench?.name ?? '')?.conduits.get(s?.conduit?.name ?? '')?.streams.get(s?.name ?? '');
+  const stream = state.trenches
+    .get(s?.conduit?.trench?.name ?? '')
+    ?.conduits.get(s?.conduit?.name ?? '')
+    ?.streams.get(s?.name ?? '');
   if (!stream) return false;
   return stream.op !== undefined || (stream.registered !== undefined && sameSet(stream.registered.ips, target.ips));
 }

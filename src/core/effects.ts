@@ -29,7 +29,13 @@ export type TapaEffect =
   /** ConfigurationManager.WatchFlow until cancelled; every message is an nspFlows event. */
   | { readonly kind: 'watchFlows'; readonly op: number; readonly scope: Scope; readonly filter: NspFlow }
   /** NetworkService.Request. */
-  | { readonly kind: 'nsmRequest'; readonly op: number; readonly scope: Scope; readonly request: NetworkServiceRequest; readonly deadlineMs: number }
+  | {
+      readonly kind: 'nsmRequest';
+      readonly op: number;
+      readonly scope: Scope;
+      readonly request: NetworkServiceRequest;
+      readonly deadlineMs: number;
+    }
   /** NetworkService.Close. */
   | { readonly kind: 'nsmClose'; readonly op: number; readonly scope: Scope; readonly connection: Connection; readonly deadlineMs: number }
   /** MonitorConnection.MonitorConnections until cancelled; every message is an nsmEvent. */

@@ -24,7 +24,8 @@ export function invariants(state: TapaState): string[] {
       checkConduit(state, conduit, bad);
       let wanted = 0;
       for (const [sname, stream] of conduit.streams) {
-        if (stream.name !== sname || stream.conduit !== cname || stream.trench !== name) bad.push(`stream ${name}/${cname}/${sname} is filed under another name`);
+        if (stream.name !== sname || stream.conduit !== cname || stream.trench !== name)
+          bad.push(`stream ${name}/${cname}/${sname} is filed under another name`);
         if (stream.wanted) wanted++;
         if (stream.op) streamsWithOp.add(stream);
         checkStream(state, conduit, stream, bad);
@@ -41,13 +42,15 @@ export function invariants(state: TapaState): string[] {
   for (const [op, owner] of state.pending) {
     switch (owner.kind) {
       case 'target':
-        if (owner.stream.op?.id !== op || !streamsWithOp.has(owner.stream)) bad.push(`op ${op} waits for a stream call that is not current`);
+        if (owner.stream.op?.id !== op || !streamsWithOp.has(owner.stream))
+          bad.push(`op ${op} waits for a stream call that is not current`);
         break;
       case 'nsm':
         if (owner.conduit.nsmOp?.id !== op || !live(state, owner.conduit)) bad.push(`op ${op} waits for an NSM call that is not current`);
         break;
       case 'watch':
-        if (owner.conduit.watches[owner.watch].op !== op || !live(state, owner.conduit)) bad.push(`op ${op} is a ${owner.watch} watch that is not current`);
+        if (owner.conduit.watches[owner.watch].op !== op || !live(state, owner.conduit))
+          bad.push(`op ${op} is a ${owner.watch} watch that is not current`);
         break;
     }
   }
@@ -70,7 +73,8 @@ export function invariants(state: TapaState): string[] {
         if (owner.conduit.refreshTimer !== timer || !live(state, owner.conduit)) bad.push(`timer ${timer} belongs to no token refresh`);
         break;
       case 'watch':
-        if (owner.conduit.watches[owner.watch].timer !== timer || !live(state, owner.conduit)) bad.push(`timer ${timer} belongs to no watch`);
+        if (owner.conduit.watches[owner.watch].timer !== timer || !live(state, owner.conduit))
+          bad.push(`timer ${timer} belongs to no watch`);
         break;
     }
   }
@@ -94,16 +98,20 @@ function streamAt(stream: StreamState): string {
 
 function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): void {
   if (conduit.connection === undefined && conduit.localIps.length > 0) bad.push(`${conduitAt(conduit)} has local IPs without a connection`);
-  if (conduit.nsmOp !== undefined && state.pending.get(conduit.nsmOp.id)?.kind !== 'nsm') bad.push(`${conduitAt(conduit)} has an NSM call nobody waits for`);
+  if (conduit.nsmOp !== undefined && state.pending.get(conduit.nsmOp.id)?.kind !== 'nsm')
+    bad.push(`${conduitAt(conduit)} has an NSM call nobody waits for`);
   if (conduit.nsmOp !== undefined && conduit.nsmTimer !== undefined) bad.push(`${conduitAt(conduit)} calls NSM while backing off`);
   for (const kind of WATCH_KINDS) {
     const w = conduit.watches[kind];
     if (w.op !== undefined && w.timer !== undefined) bad.push(`${conduitAt(conduit)} ${kind} watch is open and scheduled to re-open`);
     if (w.op === undefined && w.timer === undefined) bad.push(`${conduitAt(conduit)} ${kind} watch is neither open nor scheduled`);
-    if (w.timer !== undefined && !state.timers.has(w.timer)) bad.push(`${conduitAt(conduit)} ${kind} watch waits for a timer that is not set`);
+    if (w.timer !== undefined && !state.timers.has(w.timer))
+      bad.push(`${conduitAt(conduit)} ${kind} watch waits for a timer that is not set`);
   }
-  if ((conduit.recovery === 'waiting') !== (conduit.recoveryTimer !== undefined)) bad.push(`${conduitAt(conduit)} recovery and its timer disagree`);
-  if (conduit.nsmTimer !== undefined && !state.timers.has(conduit.nsmTimer)) bad.push(`${conduitAt(conduit)} waits for an NSM back-off timer that is not set`);
+  if ((conduit.recovery === 'waiting') !== (conduit.recoveryTimer !== undefined))
+    bad.push(`${conduitAt(conduit)} recovery and its timer disagree`);
+  if (conduit.nsmTimer !== undefined && !state.timers.has(conduit.nsmTimer))
+    bad.push(`${conduitAt(conduit)} waits for an NSM back-off timer that is not set`);
   // Only a live connection has tokens to refresh.
   if (conduit.refreshTimer !== undefined && (conduit.connection === undefined || !state.timers.has(conduit.refreshTimer))) {
     bad.push(`${conduitAt(conduit)} refreshes tokens of no connection`);
@@ -115,13 +123,17 @@ function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): v
 }
 
 function checkStream(state: TapaState, conduit: ConduitState, stream: StreamState, bad: string[]): void {
-  if ((state.registry.get(stream.key) === stream) !== stream.wanted) bad.push(`${streamAt(stream)} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
-  if (stream.wanted && stream.status !== statusOf(stream, conduit)) bad.push(`${streamAt(stream)} published ${stream.status}, is ${statusOf(stream, conduit)}`);
-  if (stream.timer && state.timers.get(stream.timer.id)?.kind !== 'stream') bad.push(`${streamAt(stream)} waits for a timer that is not set`);
+  if ((state.registry.get(stream.key) === stream) !== stream.wanted)
+    bad.push(`${streamAt(stream)} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
+  if (stream.wanted && stream.status !== statusOf(stream, conduit))
+    bad.push(`${streamAt(stream)} published ${stream.status}, is ${statusOf(stream, conduit)}`);
+  if (stream.timer && state.timers.get(stream.timer.id)?.kind !== 'stream')
+    bad.push(`${streamAt(stream)} waits for a timer that is not set`);
   if (!(stream.identifier >= 0)) bad.push(`${streamAt(stream)} has identifier ${stream.identifier}`);
   const reg = stream.registered;
   if (reg && !(reg.identifier >= 1)) bad.push(`${streamAt(stream)} registered identifier ${reg.identifier}`);
-  if (stream.timer?.purpose === 'refresh' && reg?.status !== 'ENABLED') bad.push(`${streamAt(stream)} refreshes a target that is not ENABLED`);
+  if (stream.timer?.purpose === 'refresh' && reg?.status !== 'ENABLED')
+    bad.push(`${streamAt(stream)} refreshes a target that is not ENABLED`);
   // The moment the local IPs change, a target under the old ones is withdrawn: only a
   // call in flight or a back-off may delay it.
   if (reg?.status === 'ENABLED' && !sameSet(reg.ips, conduit.localIps) && stream.op === undefined && stream.timer?.purpose !== 'retry') {

@@ -220,7 +220,15 @@ function send(
     case 'lookup':
     case 'verify':
     case 'confirm':
-      id = turn.call({ kind: 'getTargets', scope, deadlineMs, filter: { ips: [], context: {}, status: 'ANY', type: 'DEFAULT', stream: nspStream(stream) } }, owner);
+      id = turn.call(
+        {
+          kind: 'getTargets',
+          scope,
+          deadlineMs,
+          filter: { ips: [], context: {}, status: 'ANY', type: 'DEFAULT', stream: nspStream(stream) },
+        },
+        owner,
+      );
       break;
     case 'register':
     case 'enable':

@@ -11,7 +11,10 @@ export const EXAMPLE_TRENCH = 'trench-a';
 export const EXAMPLE_CONDUITS: readonly ConduitConfig[] = [
   {
     name: 'load-balancer-a1',
-    streams: [{ name: 'stream-a1', maxTargets: 100 }, { name: 'stream-a2', maxTargets: 100 }],
+    streams: [
+      { name: 'stream-a1', maxTargets: 100 },
+      { name: 'stream-a2', maxTargets: 100 },
+    ],
     flows: [{ name: 'flow-a', stream: 'stream-a1', vips: ['20.0.0.1/32', '2000::1/128'] }],
   },
   {
@@ -66,7 +69,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
   nsp.configure(options.trench ?? EXAMPLE_TRENCH, options.conduits ?? EXAMPLE_CONDUITS);
   const tls = options.tls;
   const credentials = tls
-    ? grpc.ServerCredentials.createSsl(Buffer.from(tls.trustPem), [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem) }], true)
+    ? grpc.ServerCredentials.createSsl(
+        Buffer.from(tls.trustPem),
+        [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem) }],
+        true,
+      )
     : grpc.ServerCredentials.createInsecure();
   const clientSerials: { method: string; serial: string }[] = [];
   const nsmCalls: NsmCall[] = [];

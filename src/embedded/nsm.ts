@@ -37,7 +37,11 @@ export interface NsmCall {
  * tests). `checkTokens`: refuse calls without a valid client token (mTLS only).
  */
 export function addNsmServices(server: grpc.Server, nsm: NsmModel, options: { checkTokens: boolean; record(call: NsmCall): void }): void {
-  const guard = async (call: Call, method: NsmCall['method'], connection: Connection | undefined): Promise<grpc.ServiceError | undefined> => {
+  const guard = async (
+    call: Call,
+    method: NsmCall['method'],
+    connection: Connection | undefined,
+  ): Promise<grpc.ServiceError | undefined> => {
     const why = options.checkTokens ? await refusal(call, connection) : undefined;
     if (why) return Object.assign(new Error(why), { code: grpc.status.PERMISSION_DENIED, details: why, metadata: new grpc.Metadata() });
     const path = connection?.path;

@@ -45,18 +45,26 @@ export function addNspServices(server: grpc.Server, nsp: NspModel): { arm(a: { k
     watchStream: (call) => {
       const trench = call.request.conduit?.trench?.name ?? '';
       const conduit = call.request.conduit?.name ?? '';
-      follow(call, (changed) => nsp.onConfigChange((t) => t === trench && changed()), () => {
-        nsp.assertAvailable();
-        return { streams: nsp.streams(trench, conduit).filter((s) => call.request.name === '' || s.name === call.request.name) };
-      });
+      follow(
+        call,
+        (changed) => nsp.onConfigChange((t) => t === trench && changed()),
+        () => {
+          nsp.assertAvailable();
+          return { streams: nsp.streams(trench, conduit).filter((s) => call.request.name === '' || s.name === call.request.name) };
+        },
+      );
     },
     watchFlow: (call) => {
       const trench = call.request.stream?.conduit?.trench?.name ?? '';
       const conduit = call.request.stream?.conduit?.name ?? '';
-      follow(call, (changed) => nsp.onConfigChange((t) => t === trench && changed()), () => {
-        nsp.assertAvailable();
-        return { flows: nsp.flows(trench, conduit) };
-      });
+      follow(
+        call,
+        (changed) => nsp.onConfigChange((t) => t === trench && changed()),
+        () => {
+          nsp.assertAvailable();
+          return { flows: nsp.flows(trench, conduit) };
+        },
+      );
     },
   };
   const registry: TargetRegistryServer = {

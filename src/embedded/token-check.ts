@@ -10,7 +10,11 @@ import { spiffeIdOf } from '../grpc/spiffe/svid.js';
  * handshake, which TLS has already chained to the trust bundle; its subject is that
  * certificate's SPIFFE ID; it has not expired. Returns why it fails, or undefined.
  */
-export async function tokenProblem(token: string | undefined, peer: PeerCertificate | undefined, nowMs: number): Promise<string | undefined> {
+export async function tokenProblem(
+  token: string | undefined,
+  peer: PeerCertificate | undefined,
+  nowMs: number,
+): Promise<string | undefined> {
   if (!token) return 'no token';
   if (!peer?.raw) return 'no client certificate to check the token against';
   const subject = spiffeIdOf(peer.subjectaltname);

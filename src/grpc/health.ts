@@ -31,7 +31,12 @@ const WATCHED = ['', 'Liveness'] as const;
  * Go's TAPA stays SERVING while deadlocked; this one reports on its event loop.
  */
 export class Health {
-  private readonly statuses = new HealthImplementation({ '': 'SERVING', Startup: 'NOT_SERVING', Readiness: 'NOT_SERVING', Liveness: 'SERVING' });
+  private readonly statuses = new HealthImplementation({
+    '': 'SERVING',
+    Startup: 'NOT_SERVING',
+    Readiness: 'NOT_SERVING',
+    Liveness: 'SERVING',
+  });
   private readonly watchdog: NodeJS.Timeout;
   private readonly server = new grpc.Server();
   /** The core broke an invariant: Liveness fails for good, so that the kubelet restarts us. */

@@ -70,14 +70,19 @@ function probe(o: Options): void {
     if (err) fail(`timeout: failed to connect service ${JSON.stringify(o.addr)} within ${o.connectTimeout}ms`, EXIT.connectionFailure);
     unary(client, HealthCheck, { service: o.service }, o.rpcTimeout, (result) => {
       if (!result.ok) fail(rpcFailure(result.error, o), EXIT.rpcFailure);
-      if (result.value.status !== 'SERVING') fail(`service unhealthy (responded with ${JSON.stringify(result.value.status)})`, EXIT.unhealthy);
+      if (result.value.status !== 'SERVING')
+        fail(`service unhealthy (responded with ${JSON.stringify(result.value.status)})`, EXIT.unhealthy);
       process.stdout.write(`status: ${result.value.status}\n`);
       process.exit(0);
     });
   });
 }
 
-const program = command('tapa-health-probe', 'grpc_health_probe for the TAPA container: checks grpc.health.v1 and exits 0 when SERVING', EXIT.invalidArguments)
+const program = command(
+  'tapa-health-probe',
+  'grpc_health_probe for the TAPA container: checks grpc.health.v1 and exits 0 when SERVING',
+  EXIT.invalidArguments,
+)
   // kubelet quotes a failed probe's output in an event: the error line, not the help.
   .showHelpAfterError(false)
   .addOption(new Option('--addr <target>', 'the gRPC target, such as unix:///tmp/health.sock').argParser(target).makeOptionMandatory())
@@ -87,4 +92,7 @@ const program = command('tapa-health-probe', 'grpc_health_probe for the TAPA con
   .action(probe);
 
 // Go's flag package reads -flag and --flag alike; commander's long options need two dashes.
-program.parse(process.argv.slice(2).map((arg) => arg.replace(/^-(?=[a-z][a-z-]+(=|$))/i, '--')), { from: 'user' });
+program.parse(
+  process.argv.slice(2).map((arg) => arg.replace(/^-(?=[a-z][a-z-]+(=|$))/i, '--')),
+  { from: 'user' },
+);

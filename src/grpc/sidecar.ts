@@ -27,7 +27,12 @@ const NSP_CALLS_IN_FLIGHT = 256;
 export async function startSidecar(config: Config, log: Logger, security: Security = plaintext): Promise<Sidecar> {
   let accepting = true;
   const transport = new GrpcTransport(
-    { nspAddress: (trench) => nspAddressOf(config, trench), nsmAddress: `unix://${config.nsmSocket}`, security, maxBackoffMs: config.grpcMaxBackoffMs },
+    {
+      nspAddress: (trench) => nspAddressOf(config, trench),
+      nsmAddress: `unix://${config.nsmSocket}`,
+      security,
+      maxBackoffMs: config.grpcMaxBackoffMs,
+    },
     log,
   );
   const health = new Health(config.healthSocket, () => runner.busyFor());
@@ -35,7 +40,13 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
     // Identifiers are drawn from a seeded generator inside the core; in production the
     // seed itself is random, so that pods do not all draw the same sequence.
     seed: randomInt(2 ** 31),
-    config: { name: config.name, node: config.node, namespace: config.namespace, nspEntryTimeoutMs: config.nspEntryTimeoutMs, timeoutMs: config.timeoutMs },
+    config: {
+      name: config.name,
+      node: config.node,
+      namespace: config.namespace,
+      nspEntryTimeoutMs: config.nspEntryTimeoutMs,
+      timeoutMs: config.timeoutMs,
+    },
     nspCallsInFlight: NSP_CALLS_IN_FLIGHT,
     newSegmentId: randomUUID,
     log,
@@ -46,7 +57,10 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
     },
   });
   const server = new grpc.Server();
-  server.addService(CheckedTapService, tapServer(runner, () => accepting));
+  server.addService(
+    CheckedTapService,
+    tapServer(runner, () => accepting),
+  );
   health.addTo(server);
   await serveOn(server, config.socket);
   chmodSync(config.socket, config.socketMode);

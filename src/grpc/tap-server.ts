@@ -29,7 +29,9 @@ export const CheckedTapService = Object.fromEntries(
           assertUtf8(bytes, STREAM);
           return method.requestDeserialize(bytes);
         } catch (err) {
-          return new Undecodable(err instanceof TypeError ? 'a name is not valid UTF-8' : `the request cannot be decoded: ${(err as Error).message}`);
+          return new Undecodable(
+            err instanceof TypeError ? 'a name is not valid UTF-8' : `the request cannot be decoded: ${(err as Error).message}`,
+          );
         }
       },
     },

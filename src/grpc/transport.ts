@@ -38,7 +38,11 @@ interface StreamRoute<Req, Res, Message> {
   readonly message: (response: Res) => Message;
 }
 
-function route<Req, Res, Message>(peer: Peer, method: Method<Req, Res>, message: (response: Res) => Message): StreamRoute<Req, Res, Message> {
+function route<Req, Res, Message>(
+  peer: Peer,
+  method: Method<Req, Res>,
+  message: (response: Res) => Message,
+): StreamRoute<Req, Res, Message> {
   return { peer, method, message };
 }
 
@@ -76,7 +80,13 @@ export class GrpcTransport implements Transport {
     this.timer = at === undefined ? undefined : setTimeout(wake, Math.max(0, at - Date.now()));
   }
 
-  unary<K extends keyof UnaryRpcs>(rpc: K, scope: Scope, request: UnaryRpcs[K]['request'], options: CallOptions, done: (o: Outcome<UnaryRpcs[K]['response']>) => void): Cancellable {
+  unary<K extends keyof UnaryRpcs>(
+    rpc: K,
+    scope: Scope,
+    request: UnaryRpcs[K]['request'],
+    options: CallOptions,
+    done: (o: Outcome<UnaryRpcs[K]['response']>) => void,
+  ): Cancellable {
     const { peer, method } = UNARY[rpc] as { peer: Peer; method: Method<UnaryRpcs[K]['request'], UnaryRpcs[K]['response']> };
     return unary(this.client(peer, scope), method, request, remaining(options), done, options.headers);
   }
@@ -89,9 +99,20 @@ export class GrpcTransport implements Transport {
     message: (value: StreamRpcs[K]['message']) => void,
     end: (error?: CallError) => void,
   ): Cancellable {
-    const { peer, method, message: read } = STREAM[rpc] as unknown as StreamRoute<StreamRpcs[K]['request'], unknown, StreamRpcs[K]['message']>;
+    const {
+      peer,
+      method,
+      message: read,
+    } = STREAM[rpc] as unknown as StreamRoute<StreamRpcs[K]['request'], unknown, StreamRpcs[K]['message']>;
     const deadlineMs = options.deadline === undefined ? {} : { deadlineMs: remaining(options) };
-    return serverStream(this.client(peer, scope), method, request, { ...deadlineMs, ...(options.headers ? { headers: options.headers } : {}) }, (r) => message(read(r)), end);
+    return serverStream(
+      this.client(peer, scope),
+      method,
+      request,
+      { ...deadlineMs, ...(options.headers ? { headers: options.headers } : {}) },
+      (r) => message(read(r)),
+      end,
+    );
   }
 
   token(_op: number, done: (outcome: Outcome<PathToken | undefined>) => void): Cancellable {

@@ -299,19 +299,40 @@ export class Runner {
       case 'watchStreams': {
         const { op, scope, filter } = effect;
         return this.follow(op, scope, effect.kind, () =>
-          this.transport.stream(effect.kind, scope, filter, { op }, (streams) => this.dispatch({ kind: 'nspStreams', op, streams }), (e) => this.ended(op, e)),
+          this.transport.stream(
+            effect.kind,
+            scope,
+            filter,
+            { op },
+            (streams) => this.dispatch({ kind: 'nspStreams', op, streams }),
+            (e) => this.ended(op, e),
+          ),
         );
       }
       case 'watchFlows': {
         const { op, scope, filter } = effect;
         return this.follow(op, scope, effect.kind, () =>
-          this.transport.stream(effect.kind, scope, filter, { op }, (flows) => this.dispatch({ kind: 'nspFlows', op, flows }), (e) => this.ended(op, e)),
+          this.transport.stream(
+            effect.kind,
+            scope,
+            filter,
+            { op },
+            (flows) => this.dispatch({ kind: 'nspFlows', op, flows }),
+            (e) => this.ended(op, e),
+          ),
         );
       }
       case 'monitorConnections': {
         const { op, scope, selector } = effect;
         return this.follow(op, scope, effect.kind, () =>
-          this.transport.stream(effect.kind, scope, selector, { op }, (event) => this.dispatch({ kind: 'nsmEvent', op, event }), (e) => this.ended(op, e)),
+          this.transport.stream(
+            effect.kind,
+            scope,
+            selector,
+            { op },
+            (event) => this.dispatch({ kind: 'nsmEvent', op, event }),
+            (e) => this.ended(op, e),
+          ),
         );
       }
       case 'nsmRequest': {
@@ -325,7 +346,9 @@ export class Runner {
       case 'nsmClose': {
         const { op, scope } = effect;
         return this.signedCall(effect, effect.connection, (connection, _index, headers, deadline) =>
-          this.transport.unary('nsmClose', scope, connection, { op, deadline, headers }, (outcome) => this.answered(op, outcome, () => ({ kind: 'done', op }))),
+          this.transport.unary('nsmClose', scope, connection, { op, deadline, headers }, (outcome) =>
+            this.answered(op, outcome, () => ({ kind: 'done', op })),
+          ),
         );
       }
       case 'cancel':
@@ -409,7 +432,9 @@ export class Runner {
   private connected(op: number, answer: Connection, index: number): TapaEvent {
     const connection = restored(answer, index);
     const expires = expiresInMs(connection, this.transport.now());
-    return expires === undefined ? { kind: 'nsmConnection', op, connection } : { kind: 'nsmConnection', op, connection, expiresInMs: expires };
+    return expires === undefined
+      ? { kind: 'nsmConnection', op, connection }
+      : { kind: 'nsmConnection', op, connection, expiresInMs: expires };
   }
 
   private begin(op: number, scope: Scope, rpc: CallEffect['kind'], deadlineMs: number | undefined): InFlight {

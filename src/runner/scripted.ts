@@ -3,7 +3,14 @@ import type { Cancellable, CallOptions, Outcome, PathToken, StreamRpcs, Transpor
 
 /** A call the runner made that the script has not finished. */
 export type ScriptedCall =
-  | { readonly kind: 'unary'; readonly rpc: keyof UnaryRpcs; readonly op: number; readonly scope: Scope; readonly request: unknown; answer(outcome: Outcome<unknown>): void }
+  | {
+      readonly kind: 'unary';
+      readonly rpc: keyof UnaryRpcs;
+      readonly op: number;
+      readonly scope: Scope;
+      readonly request: unknown;
+      answer(outcome: Outcome<unknown>): void;
+    }
   | {
       readonly kind: 'stream';
       readonly rpc: keyof StreamRpcs;
@@ -55,7 +62,13 @@ export class ScriptedTransport implements Transport {
     return true;
   }
 
-  unary<K extends keyof UnaryRpcs>(rpc: K, scope: Scope, request: UnaryRpcs[K]['request'], options: CallOptions, done: (o: Outcome<UnaryRpcs[K]['response']>) => void): Cancellable {
+  unary<K extends keyof UnaryRpcs>(
+    rpc: K,
+    scope: Scope,
+    request: UnaryRpcs[K]['request'],
+    options: CallOptions,
+    done: (o: Outcome<UnaryRpcs[K]['response']>) => void,
+  ): Cancellable {
     const call: ScriptedCall = {
       kind: 'unary',
       rpc,

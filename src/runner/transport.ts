@@ -1,5 +1,13 @@
 import type { CallError, Scope } from '../core/index.js';
-import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../core/wire.js';
+import type {
+  Connection,
+  ConnectionEvent,
+  MonitorScopeSelector,
+  NetworkServiceRequest,
+  NspFlow,
+  NspStream,
+  NspTarget,
+} from '../core/wire.js';
 
 /** How a call ended, as the runner hears it. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CallError };

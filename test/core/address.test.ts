@@ -13,7 +13,21 @@ describe('core: addresses', () => {
     expect(parsePrefix('10.0.0.1/024')?.bits).to.equal(24);
     expect(parsePrefix('::1/128')?.text).to.equal('::1/128');
     expect(parsePrefix('::ffff:10.0.0.1/120')?.ip.kind()).to.equal('ipv6');
-    for (const bad of ['172.16.0.2', '0x7f.1/8', '10.0.0.1/33', 'fe80::1%eth0/64', '::1/129', 'x/1', '10.0.0.1/', '10.0.0.1/a24', '10.0.0.1/24a', '10.0.0.1/-1', '10.0.0.1/1234', '/24', '10.0.0.1/24/24']) {
+    for (const bad of [
+      '172.16.0.2',
+      '0x7f.1/8',
+      '10.0.0.1/33',
+      'fe80::1%eth0/64',
+      '::1/129',
+      'x/1',
+      '10.0.0.1/',
+      '10.0.0.1/a24',
+      '10.0.0.1/24a',
+      '10.0.0.1/-1',
+      '10.0.0.1/1234',
+      '/24',
+      '10.0.0.1/24/24',
+    ]) {
       expect(parsePrefix(bad), bad).to.equal(undefined);
     }
   });
@@ -28,14 +42,19 @@ describe('core: addresses', () => {
   });
 
   it('local IPs: source addresses minus VIPs, inside a bridge gateway subnet and at least as specific', () => {
-    const c = answered({ connection: { id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } },
-      ['172.16.0.2/24', 'fd00::2/64', '20.0.0.1/32', '10.0.0.5/24', '172.16.0.9/16']);
+    const c = answered(
+      { connection: { id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } },
+      ['172.16.0.2/24', 'fd00::2/64', '20.0.0.1/32', '10.0.0.5/24', '172.16.0.9/16'],
+    );
     expect(localIps(c, ['20.0.0.1/32'])).to.deep.equal(['172.16.0.2/24', 'fd00::2/64']);
   });
 
   it('local IPs without gateways: source addresses minus VIPs (one rule, unlike Go v1.1.4)', () => {
-    const c = answered({ connection: { id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } },
-      ['172.16.0.2/24', '20.0.0.1/32'], []);
+    const c = answered(
+      { connection: { id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } },
+      ['172.16.0.2/24', '20.0.0.1/32'],
+      [],
+    );
     expect(localIps(c, ['20.0.0.1/32'])).to.deep.equal(['172.16.0.2/24']);
     expect(localIps(undefined, [])).to.deep.equal([]);
   });

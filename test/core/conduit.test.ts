@@ -1,7 +1,18 @@
 import { expect } from 'chai';
 import type { Connection, ConnectionEvent } from '../../src/core/wire.js';
 import {
-  Driver, IP_A, IP_B, acquire, answered, connect, flow, nspStream, openStream, pushFlows, pushStreams, tapStream,
+  Driver,
+  IP_A,
+  IP_B,
+  acquire,
+  answered,
+  connect,
+  flow,
+  nspStream,
+  openStream,
+  pushFlows,
+  pushStreams,
+  tapStream,
 } from './driver.js';
 
 const KEY = JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']);
@@ -51,8 +62,24 @@ describe('core: conduit and NSM', () => {
     const d = new Driver();
     d.open(tapStream('stream-a1'));
     const id = 'pod-a-proxy.load-balancer-a1.trench-a.red-0';
-    const old = answered({ connection: { id, networkService: 'proxy.load-balancer-a1.trench-a.red', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'UP' } }, [IP_B, '20.0.0.1/32']);
-    const left: Connection = { ...old, path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] }, mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-3', inode: '7' } } };
+    const old = answered(
+      {
+        connection: {
+          id,
+          networkService: 'proxy.load-balancer-a1.trench-a.red',
+          labels: {},
+          networkServiceEndpointName: 'proxy-x',
+          payload: 'ETHERNET',
+          state: 'UP',
+        },
+      },
+      [IP_B, '20.0.0.1/32'],
+    );
+    const left: Connection = {
+      ...old,
+      path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] },
+      mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-3', inode: '7' } },
+    };
     monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left } });
     const { request } = d.pending('nsmRequest');
     expect(request.connection?.context).to.deep.equal(left.context);
@@ -68,7 +95,10 @@ describe('core: conduit and NSM', () => {
     d.open(tapStream('stream-a1'));
     const id = 'pod-a-proxy.load-balancer-a1.trench-a.red-0';
     const left: Connection = {
-      ...answered({ connection: { id, networkService: 'x', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'DOWN' } }, [IP_B]),
+      ...answered(
+        { connection: { id, networkService: 'x', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'DOWN' } },
+        [IP_B],
+      ),
       state: 'DOWN',
       path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] },
       mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: {} },
@@ -262,7 +292,11 @@ describe('core: conduit and NSM', () => {
   it('watch ended: re-opened after its delay (streams 500 ms, flows 2 s, monitor 5 s)', () => {
     const d = new Driver();
     d.open(tapStream('stream-a1'));
-    for (const [kind, ms] of [['watchStreams', 500], ['watchFlows', 2_000], ['monitorConnections', 5_000]] as const) {
+    for (const [kind, ms] of [
+      ['watchStreams', 500],
+      ['watchFlows', 2_000],
+      ['monitorConnections', 5_000],
+    ] as const) {
       d.send({ kind: 'failed', op: d.pending(kind).op, error: { code: 'UNAVAILABLE', message: 'gone' } });
       expect(d.openCalls(kind)).to.have.length(0);
       d.fire(d.timerOf(ms));
@@ -290,13 +324,18 @@ describe('core: conduit and NSM', () => {
       const request = d.pending('nsmRequest');
       const answer = answered(request.request, [IP_A]);
       // Our own segment first, as on every path NSM returns to a client.
-      const hops = Array.from({ length: segments }, (_, i) => ({ name: `hop-${i}`, id: i === 0 ? answer.id : `id-${i}`, token: 't', metrics: {} }));
+      const hops = Array.from({ length: segments }, (_, i) => ({
+        name: `hop-${i}`,
+        id: i === 0 ? answer.id : `id-${i}`,
+        token: 't',
+        metrics: {},
+      }));
       const connection = { ...answer, path: { index: 0, pathSegments: hops } };
       d.send({ kind: 'nsmConnection', op: request.op, connection, ...(expiresInMs === undefined ? {} : { expiresInMs }) });
       return connection;
     }
 
-    it('a third of the tokens\' remaining life after the answer, the connection as answered is sent again', () => {
+    it("a third of the tokens' remaining life after the answer, the connection as answered is sent again", () => {
       const d = new Driver();
       const connection = connectExpiring(d, 30_000);
       d.fire(d.timerOf(10_000));
@@ -333,7 +372,12 @@ describe('core: conduit and NSM', () => {
       const d = new Driver();
       connectExpiring(d, 3_000);
       d.fire(d.timerOf(1_000));
-      d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: answered(d.pending('nsmRequest').request, [IP_A]), expiresInMs: 3_000 });
+      d.send({
+        kind: 'nsmConnection',
+        op: d.pending('nsmRequest').op,
+        connection: answered(d.pending('nsmRequest').request, [IP_A]),
+        expiresInMs: 3_000,
+      });
       pushFlows(d, [flow(['20.0.0.1/32'])]);
       const update = d.pending('nsmRequest');
       expect(update.request.connection?.context?.ipContext?.srcIpAddrs).to.include('20.0.0.1/32');
@@ -362,7 +406,14 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     d.open(tapStream('stream-a1'));
     expect(d.pending('watchStreams').filter).to.deep.equal({ name: '', maxTargets: 0, conduit: A1 });
     expect(d.pending('watchFlows').filter).to.deep.equal({
-      name: '', sourceSubnets: [], destinationPortRanges: [], sourcePortRanges: [], protocols: [], priority: 0, vips: [], byteMatches: [],
+      name: '',
+      sourceSubnets: [],
+      destinationPortRanges: [],
+      sourcePortRanges: [],
+      protocols: [],
+      priority: 0,
+      vips: [],
+      byteMatches: [],
       stream: { name: '', maxTargets: 0, conduit: A1 },
     });
   });
@@ -377,7 +428,12 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     const c = conduitState(d).connection!;
     expect(update.mechanismPreferences).to.deep.equal([]);
     expect(update.connection).to.deep.equal({
-      id: c.id, networkService: c.networkService, labels: c.labels, payload: c.payload, networkServiceEndpointName: '', state: 'UP',
+      id: c.id,
+      networkService: c.networkService,
+      labels: c.labels,
+      payload: c.payload,
+      networkServiceEndpointName: '',
+      state: 'UP',
       context: { extraContext: {}, MTU: 0, ipContext: update.connection!.context!.ipContext },
     });
     d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: { ...answered(update, [IP_A]), state: 'DOWN' } });
@@ -396,7 +452,10 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
   it('only a connection left by this TAPA, as its client (path index 1) with a kernel interface, is recovered', () => {
     const id = 'pod-a-proxy.load-balancer-a1.trench-a.red-0';
     const left = (change: Partial<Connection>): Connection => ({
-      ...answered({ connection: { id, networkService: 'x', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'UP' } }, [IP_B]),
+      ...answered(
+        { connection: { id, networkService: 'x', labels: {}, networkServiceEndpointName: 'proxy-x', payload: 'ETHERNET', state: 'UP' } },
+        [IP_B],
+      ),
       path: { index: 1, pathSegments: [{ name: 'pod-a', id, token: '', metrics: {} }] },
       mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { inode: '7' } },
       ...change,
@@ -428,9 +487,16 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     const d = new Driver();
     openStream(d);
     const mine = conduitState(d).connection!;
-    const theirs = update({ ...mine, id: 'other-pod', path: { index: 0, pathSegments: [{ name: 'pod-b', id: 'other-pod', token: '', metrics: {} }] } }, [IP_B], 'DOWN');
+    const theirs = update(
+      { ...mine, id: 'other-pod', path: { index: 0, pathSegments: [{ name: 'pod-b', id: 'other-pod', token: '', metrics: {} }] } },
+      [IP_B],
+      'DOWN',
+    );
     monitorEvent(d, theirs);
-    monitorEvent(d, { type: 'DELETE', connections: { x: { ...mine, path: undefined }, y: { ...mine, path: { index: 0, pathSegments: [] } } } });
+    monitorEvent(d, {
+      type: 'DELETE',
+      connections: { x: { ...mine, path: undefined }, y: { ...mine, path: { index: 0, pathSegments: [] } } },
+    });
     expect(conduitState(d).localIps).to.deep.equal([IP_A]);
     expect(status(d)).to.equal('OPEN');
     expect(d.last).to.deep.equal([]);
@@ -495,7 +561,9 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
   it('the monitor selects our connection by its id alone', () => {
     const d = new Driver();
     d.open(tapStream('stream-a1'));
-    expect(d.pending('monitorConnections').selector).to.deep.equal({ pathSegments: [{ name: '', id: 'pod-a-proxy.load-balancer-a1.trench-a.red-0', token: '', metrics: {} }] });
+    expect(d.pending('monitorConnections').selector).to.deep.equal({
+      pathSegments: [{ name: '', id: 'pod-a-proxy.load-balancer-a1.trench-a.red-0', token: '', metrics: {} }],
+    });
   });
 
   it('NSM Close is sent the connection as NSM last returned it, path and all; a failed Close is retried after 2 s', () => {
@@ -538,7 +606,10 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
   });
 
   it("refresh timing follows NSM's: a third without a path, and 1/5 + 1/5 x index / hops on a path of several hops", () => {
-    for (const [path, ms] of [[undefined, 30_000], [{ index: 2, pathSegments: ['a', 'b', 'c', 'd'].map((id) => ({ name: id, id, token: '', metrics: {} })) }, 27_000]] as const) {
+    for (const [path, ms] of [
+      [undefined, 30_000],
+      [{ index: 2, pathSegments: ['a', 'b', 'c', 'd'].map((id) => ({ name: id, id, token: '', metrics: {} })) }, 27_000],
+    ] as const) {
       const d = new Driver();
       d.open(tapStream('stream-a1'));
       monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });

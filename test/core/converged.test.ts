@@ -1,7 +1,21 @@
 import { expect } from 'chai';
 import { converged, divergences, mayHold, type WorldView } from '../../src/core/converged.js';
 import type { Connection, NspTarget } from '../../src/core/wire.js';
-import { Driver, IP_A, IP_B, acquire, answered, connect, flow, nspStream, openStream, pushFlows, pushStreams, tapStream, target } from './driver.js';
+import {
+  Driver,
+  IP_A,
+  IP_B,
+  acquire,
+  answered,
+  connect,
+  flow,
+  nspStream,
+  openStream,
+  pushFlows,
+  pushStreams,
+  tapStream,
+  target,
+} from './driver.js';
 
 function view(targets: NspTarget[], connections: Connection[], streams = [nspStream('stream-a1')], enabledByOthers = 0): WorldView {
   return { targets, connections, streams: () => streams, enabledByOthers: () => enabledByOthers };
@@ -21,7 +35,9 @@ describe('core: convergence', () => {
     const id = openStream(d);
     const connection = d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.connection!;
     const stale = target([IP_B], 9, 'ENABLED');
-    expect(divergences(d.state, view([target([IP_A], id, 'ENABLED'), stale], [connection])).join('\n')).to.match(/2 targets registered, expected 1[\s\S]*stale target 172.16.0.3\/24/);
+    expect(divergences(d.state, view([target([IP_A], id, 'ENABLED'), stale], [connection])).join('\n')).to.match(
+      /2 targets registered, expected 1[\s\S]*stale target 172.16.0.3\/24/,
+    );
     expect(divergences(d.state, view([target([IP_A], id, 'ENABLED')], [])).join('\n')).to.contain('NSM holds no connection');
     expect(divergences(d.state, view([target([IP_A], id, 'DISABLED')], [connection])).join('\n')).to.contain('target is DISABLED');
     d.close(tapStream('stream-a1'));
@@ -32,7 +48,9 @@ describe('core: convergence', () => {
     const d = new Driver();
     const id = openStream(d);
     const connection = d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.connection!;
-    expect(divergences(d.state, view([target([IP_A], id, 'ENABLED')], [connection], [])).join('\n')).to.match(/1 targets registered for a stream that cannot be open[\s\S]*reported OPEN/);
+    expect(divergences(d.state, view([target([IP_A], id, 'ENABLED')], [connection], [])).join('\n')).to.match(
+      /1 targets registered for a stream that cannot be open[\s\S]*reported OPEN/,
+    );
   });
 });
 
@@ -58,7 +76,10 @@ describe('core: convergence, what each divergence says', () => {
   it("another connection is not this conduit's", () => {
     const { d, connection, mine } = opened();
     const foreign = { ...connection, id: 'someone-else' };
-    expect(divergences(d.state, view([mine], [foreign]))).to.deep.equal([`${A1}: NSM holds no connection`, 'NSM connection someone-else has no open stream']);
+    expect(divergences(d.state, view([mine], [foreign]))).to.deep.equal([
+      `${A1}: NSM holds no connection`,
+      'NSM connection someone-else has no open stream',
+    ]);
   });
 
   it('local IPs NSM no longer gives, compared without the VIPs', () => {
@@ -84,7 +105,10 @@ describe('core: convergence, what each divergence says', () => {
     d.open(tapStream('stream-a1'));
     const connection = connect(d);
     pushStreams(d, [nspStream('stream-a1')]);
-    expect(divergences(d.state, view([], [connection]))).to.deep.equal([`${A1}/stream-a1: PENDING, not OPEN`, `${A1}/stream-a1: 0 targets registered, expected 1`]);
+    expect(divergences(d.state, view([], [connection]))).to.deep.equal([
+      `${A1}/stream-a1: PENDING, not OPEN`,
+      `${A1}/stream-a1: 0 targets registered, expected 1`,
+    ]);
   });
 
   it('no local IPs (nothing in the bridge subnets): nothing is expected of the stream', () => {
@@ -98,15 +122,23 @@ describe('core: convergence, what each divergence says', () => {
   it('the one target: under other IPs, with an identifier out of range or none', () => {
     const { d, id, connection } = opened();
     const s = nspStream('stream-a1');
-    expect(divergences(d.state, view([target([IP_B], id, 'ENABLED', s)], [connection]))).to.deep.equal([`${A1}/stream-a1: target IPs ${IP_B} are not the local IPs ${IP_A}`]);
-    expect(divergences(d.state, view([target([IP_A], 101, 'ENABLED', s)], [connection]))).to.deep.equal([`${A1}/stream-a1: identifier 101 out of range`]);
-    expect(divergences(d.state, view([target([IP_A], undefined, 'ENABLED', s)], [connection]))).to.deep.equal([`${A1}/stream-a1: identifier (none) out of range`]);
+    expect(divergences(d.state, view([target([IP_B], id, 'ENABLED', s)], [connection]))).to.deep.equal([
+      `${A1}/stream-a1: target IPs ${IP_B} are not the local IPs ${IP_A}`,
+    ]);
+    expect(divergences(d.state, view([target([IP_A], 101, 'ENABLED', s)], [connection]))).to.deep.equal([
+      `${A1}/stream-a1: identifier 101 out of range`,
+    ]);
+    expect(divergences(d.state, view([target([IP_A], undefined, 'ENABLED', s)], [connection]))).to.deep.equal([
+      `${A1}/stream-a1: identifier (none) out of range`,
+    ]);
     expect(divergences(d.state, view([target([IP_A], 100, 'ENABLED', s)], [connection]))).to.deep.equal([]);
   });
 
   it('a stream the other TAPAs fill must not be OPEN here; one slot short of full, it must', () => {
     const { d, connection, mine } = opened();
-    expect(divergences(d.state, view([], [connection], [nspStream('stream-a1')], 100))).to.deep.equal([`${A1}/stream-a1: reported OPEN but cannot be`]);
+    expect(divergences(d.state, view([], [connection], [nspStream('stream-a1')], 100))).to.deep.equal([
+      `${A1}/stream-a1: reported OPEN but cannot be`,
+    ]);
     expect(divergences(d.state, view([mine], [connection], [nspStream('stream-a1')], 99))).to.deep.equal([]);
   });
 
@@ -124,10 +156,14 @@ describe('core: convergence, what each divergence says', () => {
       [nspStream('stream-a1', 'load-balancer-b1'), 'trench-a/load-balancer-b1/stream-a1'],
       [nspStream('stream-a1', 'load-balancer-a1', 100, 'trench-b'), 'trench-b/load-balancer-a1/stream-a1'],
     ] as const) {
-      expect(divergences(d.state, view([mine, target([IP_A], 7, 'ENABLED', s)], [connection]))).to.deep.equal([`stale target ${IP_A} in stream ${where}`]);
+      expect(divergences(d.state, view([mine, target([IP_A], 7, 'ENABLED', s)], [connection]))).to.deep.equal([
+        `stale target ${IP_A} in stream ${where}`,
+      ]);
     }
     const streamless: NspTarget = { ...mine, stream: undefined };
-    expect(divergences(d.state, view([mine, streamless], [connection]))).to.deep.equal([`stale target ${IP_A} in stream undefined/undefined/undefined`]);
+    expect(divergences(d.state, view([mine, streamless], [connection]))).to.deep.equal([
+      `stale target ${IP_A} in stream undefined/undefined/undefined`,
+    ]);
   });
 
   it('mayHold: a target under our registered IPs, or any target of a stream with a call in flight', () => {
@@ -135,7 +171,11 @@ describe('core: convergence, what each divergence says', () => {
     const other = target([IP_B], id, 'ENABLED', nspStream('stream-a1'));
     expect(mayHold(d.state, mine)).to.equal(true);
     expect(mayHold(d.state, other)).to.equal(false);
-    for (const s of [nspStream('nope'), nspStream('stream-a1', 'load-balancer-b1'), nspStream('stream-a1', 'load-balancer-a1', 100, 'trench-b')]) {
+    for (const s of [
+      nspStream('nope'),
+      nspStream('stream-a1', 'load-balancer-b1'),
+      nspStream('stream-a1', 'load-balancer-a1', 100, 'trench-b'),
+    ]) {
       expect(mayHold(d.state, { ...mine, stream: s }), JSON.stringify(s)).to.equal(false);
     }
     expect(mayHold(d.state, { ...mine, stream: undefined })).to.equal(false);
@@ -168,7 +208,10 @@ describe('core: convergence, what each divergence says', () => {
   it('a target whose stream names no conduit or no trench is stale, and not one the TAPA may hold', () => {
     const { d, connection, mine } = opened();
     const noConduit: NspTarget = { ...mine, stream: { name: 'stream-a1', maxTargets: 0 } };
-    const noTrench: NspTarget = { ...mine, stream: { name: 'stream-a1', maxTargets: 0, conduit: { name: 'load-balancer-a1', destinationPortNats: [] } } };
+    const noTrench: NspTarget = {
+      ...mine,
+      stream: { name: 'stream-a1', maxTargets: 0, conduit: { name: 'load-balancer-a1', destinationPortNats: [] } },
+    };
     expect(divergences(d.state, view([mine, noConduit, noTrench], [connection]))).to.deep.equal([
       `stale target ${IP_A} in stream undefined/undefined/stream-a1`,
       `stale target ${IP_A} in stream undefined/load-balancer-a1/stream-a1`,

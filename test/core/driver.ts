@@ -41,7 +41,10 @@ export class Driver {
   }
 
   /** The one pending call of this kind (optionally matching), among all effects so far. */
-  pending<K extends CallEffect['kind']>(kind: K, where: (e: Extract<CallEffect, { kind: K }>) => boolean = () => true): Extract<CallEffect, { kind: K }> {
+  pending<K extends CallEffect['kind']>(
+    kind: K,
+    where: (e: Extract<CallEffect, { kind: K }>) => boolean = () => true,
+  ): Extract<CallEffect, { kind: K }> {
     const found = this.openCalls(kind).filter(where);
     expect(found, `pending ${kind} calls`).to.have.length(1);
     return found[0]!;
@@ -65,7 +68,9 @@ export class Driver {
   }
 
   timerOf(afterMs: number): number {
-    const live = this.all.filter((e): e is Extract<TapaEffect, { kind: 'setTimer' }> => e.kind === 'setTimer' && this.state.timers.has(e.timer));
+    const live = this.all.filter(
+      (e): e is Extract<TapaEffect, { kind: 'setTimer' }> => e.kind === 'setTimer' && this.state.timers.has(e.timer),
+    );
     const found = live.filter((e) => e.afterMs === afterMs);
     expect(found, `live timers of ${afterMs} ms`).to.have.length(1);
     return found[0]!.timer;
@@ -73,7 +78,9 @@ export class Driver {
 
   /** The live back-off timer of a stream: 1 s with jitter, so in [500, 1500] ms. */
   retryTimer(): number {
-    const live = this.all.filter((e): e is Extract<TapaEffect, { kind: 'setTimer' }> => e.kind === 'setTimer' && this.state.timers.get(e.timer)?.kind === 'stream');
+    const live = this.all.filter(
+      (e): e is Extract<TapaEffect, { kind: 'setTimer' }> => e.kind === 'setTimer' && this.state.timers.get(e.timer)?.kind === 'stream',
+    );
     const found = live.filter((e) => e.afterMs >= 500 && e.afterMs <= 1_500);
     expect(found, 'live stream back-off timers').to.have.length(1);
     return found[0]!.timer;
@@ -118,7 +125,11 @@ export function flow(vips: string[], conduit = 'load-balancer-a1', trench = TREN
 }
 
 /** What the proxy answers to a Request: the request's connection with an IP context. */
-export function answered(request: { connection?: Connection | undefined }, src: string[], gateways: string[] = ['172.16.0.1/24', 'fd00::1/64']): Connection {
+export function answered(
+  request: { connection?: Connection | undefined },
+  src: string[],
+  gateways: string[] = ['172.16.0.1/24', 'fd00::1/64'],
+): Connection {
   const c = request.connection!;
   return {
     ...c,
@@ -132,7 +143,12 @@ export function answered(request: { connection?: Connection | undefined }, src: 
   };
 }
 
-export function target(ips: string[], identifier: number | undefined, status: 'ENABLED' | 'DISABLED', stream = nspStream('stream-a1', 'load-balancer-a1', 0)): NspTarget {
+export function target(
+  ips: string[],
+  identifier: number | undefined,
+  status: 'ENABLED' | 'DISABLED',
+  stream = nspStream('stream-a1', 'load-balancer-a1', 0),
+): NspTarget {
   return { ips, context: identifier === undefined ? {} : { identifier: String(identifier) }, status, type: 'DEFAULT', stream };
 }
 

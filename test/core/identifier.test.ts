@@ -6,16 +6,23 @@ import { IP_A, IP_B, target } from './driver.js';
 
 describe('core: identifiers', () => {
   it('parses only plain decimal numbers from 1 up, as the identifier of the context', () => {
-    const parse = (text: string | undefined) => parseIdentifier({ ...target([IP_A], undefined, 'ENABLED'), context: text === undefined ? {} : { identifier: text } });
+    const parse = (text: string | undefined) =>
+      parseIdentifier({ ...target([IP_A], undefined, 'ENABLED'), context: text === undefined ? {} : { identifier: text } });
     expect(parse('12')).to.equal(12);
     expect(parse('0012')).to.equal(12);
     expect(parse('4294967295')).to.equal(4294967295);
-    for (const bad of [undefined, '', '0', '-1', ' 7', '7 ', '1e3', '0x10', 'x1', '1x', '12345678901']) expect(parse(bad), String(bad)).to.equal(undefined);
+    for (const bad of [undefined, '', '0', '-1', ' 7', '7 ', '1e3', '0x10', 'x1', '1x', '12345678901'])
+      expect(parse(bad), String(bad)).to.equal(undefined);
   });
 
   it('in use: identifiers of other targets within [1, maxTargets]; ours, missing and out-of-range ones hold nothing', () => {
     const used = identifiersInUse(
-      [target([IP_A], 1, 'ENABLED'), target([IP_B], 2, 'DISABLED'), target(['172.16.0.9/24'], undefined, 'ENABLED'), target(['172.16.0.8/24'], 4, 'ENABLED')],
+      [
+        target([IP_A], 1, 'ENABLED'),
+        target([IP_B], 2, 'DISABLED'),
+        target(['172.16.0.9/24'], undefined, 'ENABLED'),
+        target(['172.16.0.8/24'], 4, 'ENABLED'),
+      ],
       [IP_A],
       3,
     );
@@ -25,15 +32,21 @@ describe('core: identifiers', () => {
   it('a pick is free and in range, keeps the preferred identifier when it can, and is undefined only when the stream is full', () => {
     const rangeArb = fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 4097, max: 0xffffffff }));
     fc.assert(
-      fc.property(fc.nat(), rangeArb, fc.array(fc.integer({ min: 1, max: 14 })), fc.integer({ min: 0, max: 14 }), (seed, maxTargets, taken, preferred) => {
-        // As identifiersInUse hands it over: only identifiers within the range.
-        const used = new Set(taken.filter((n) => n <= maxTargets));
-        const free = (n: number): boolean => n >= 1 && n <= maxTargets && !used.has(n);
-        const id = pickIdentifier(createRng(seed), maxTargets, used, preferred);
-        if (used.size === maxTargets) expect(id).to.equal(undefined);
-        else expect(id !== undefined && free(id), `picked ${id}`).to.equal(true);
-        if (free(preferred)) expect(id).to.equal(preferred);
-      }),
+      fc.property(
+        fc.nat(),
+        rangeArb,
+        fc.array(fc.integer({ min: 1, max: 14 })),
+        fc.integer({ min: 0, max: 14 }),
+        (seed, maxTargets, taken, preferred) => {
+          // As identifiersInUse hands it over: only identifiers within the range.
+          const used = new Set(taken.filter((n) => n <= maxTargets));
+          const free = (n: number): boolean => n >= 1 && n <= maxTargets && !used.has(n);
+          const id = pickIdentifier(createRng(seed), maxTargets, used, preferred);
+          if (used.size === maxTargets) expect(id).to.equal(undefined);
+          else expect(id !== undefined && free(id), `picked ${id}`).to.equal(true);
+          if (free(preferred)) expect(id).to.equal(preferred);
+        },
+      ),
     );
   });
 

@@ -63,14 +63,18 @@ const stages = {
 
 function flags(state: TapaState, problem: RegExp): void {
   const bad = invariants(state);
-  expect(bad.some((m) => problem.test(m)), `${bad.join('; ') || 'nothing'} should name ${problem}`).to.equal(true);
+  expect(
+    bad.some((m) => problem.test(m)),
+    `${bad.join('; ') || 'nothing'} should name ${problem}`,
+  ).to.equal(true);
 }
 
 const A1 = 'trench-a/load-balancer-a1';
 
 describe('core: invariants name what is broken', () => {
   it('healthy states at every stage pass', () => {
-    for (const stage of [stages.opening, stages.connecting, stages.open, stages.closing]) expect(invariants(stage().state)).to.deep.equal([]);
+    for (const stage of [stages.opening, stages.connecting, stages.open, stages.closing])
+      expect(invariants(stage().state)).to.deep.equal([]);
     expect(invariants(stages.done())).to.deep.equal([]);
   });
 
@@ -146,7 +150,10 @@ describe('core: invariants name what is broken', () => {
     let p = stages.open();
     p.state.timers.set(999, { kind: 'stream', stream: p.stream });
     flags(p.state, /^timer 999 belongs to no stream$/);
-    for (const [kind, problem] of [['nsm', 'NSM back-off'], ['recovery', 'recovery']] as const) {
+    for (const [kind, problem] of [
+      ['nsm', 'NSM back-off'],
+      ['recovery', 'recovery'],
+    ] as const) {
       p = stages.open();
       p.state.timers.set(999, { kind, conduit: p.conduit });
       flags(p.state, new RegExp(`^timer 999 belongs to no ${problem}$`));

@@ -28,7 +28,8 @@ describe('core: the seeded generator', () => {
         expect(Number.isInteger(x) && x >= 0 && x < n, `${x} of ${n}`).to.equal(true);
       }
     }
-    for (const n of [0, -1, 1.5, Number.NaN, 0x100000001]) expect(() => nextInt(r, n), String(n)).to.throw(RangeError, `nextInt: bad bound ${n}`);
+    for (const n of [0, -1, 1.5, Number.NaN, 0x100000001])
+      expect(() => nextInt(r, n), String(n)).to.throw(RangeError, `nextInt: bad bound ${n}`);
   });
 
   it('each draw is exactly one step of the generator', () => {

@@ -1,10 +1,22 @@
 import { expect } from 'chai';
 import { limits } from '../../src/core/config.js';
 import {
-  Driver, IP_A, IP_B, acquire, answered, connect, nspStream, openStream, pushStreams, tapStream, target, targets,
+  Driver,
+  IP_A,
+  IP_B,
+  acquire,
+  answered,
+  connect,
+  nspStream,
+  openStream,
+  pushStreams,
+  tapStream,
+  target,
+  targets,
 } from './driver.js';
 
-const status = (d: Driver): string => d.state.registry.get(JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']))?.status ?? 'absent';
+const status = (d: Driver): string =>
+  d.state.registry.get(JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']))?.status ?? 'absent';
 
 function connected(d: Driver, maxTargets = 100): void {
   d.open(tapStream('stream-a1'));
@@ -55,7 +67,13 @@ describe('core: target protocol', () => {
     targets(d, []);
     d.done(d.pending('register').op);
     expect(status(d)).to.equal('PENDING');
-    targets(d, [target([IP_A], Number(d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.streams.get('stream-a1')!.identifier), 'DISABLED')]);
+    targets(d, [
+      target(
+        [IP_A],
+        Number(d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!.streams.get('stream-a1')!.identifier),
+        'DISABLED',
+      ),
+    ]);
     const enable = d.pending('register');
     expect(enable.target.status).to.equal('ENABLED');
     d.done(enable.op);
@@ -154,7 +172,10 @@ describe('core: target protocol', () => {
     d.open(tapStream('stream-a1'));
     connect(d);
     pushStreams(d, [nspStream('stream-a1', 'load-balancer-a1', 0)]);
-    targets(d, Array.from({ length: 99 }, (_, i) => target([`172.16.1.${i}/24`], i + 1, 'ENABLED')));
+    targets(
+      d,
+      Array.from({ length: 99 }, (_, i) => target([`172.16.1.${i}/24`], i + 1, 'ENABLED')),
+    );
     expect(d.pending('register').target.context['identifier']).to.equal('100');
   });
 
@@ -177,7 +198,10 @@ describe('core: target protocol', () => {
       const d = new Driver();
       const id = openStream(d);
       d.fire(d.timerOf(30_000));
-      targets(d, found.map((t) => ({ ...t, context: { identifier: String(id) } })));
+      targets(
+        d,
+        found.map((t) => ({ ...t, context: { identifier: String(id) } })),
+      );
       expect(d.openCalls('register')).to.have.length(0); // never straight back to ENABLED
       expect(status(d)).to.equal('PENDING');
       targets(d, []);
@@ -272,14 +296,28 @@ describe('core: target protocol, the finer points', () => {
     const d = new Driver();
     connected(d);
     expect(d.pending('getTargets').filter).to.deep.equal({
-      ips: [], context: {}, status: 'ANY', type: 'DEFAULT',
-      stream: { name: 'stream-a1', maxTargets: 0, conduit: { name: 'load-balancer-a1', destinationPortNats: [], trench: { name: 'trench-a' } } },
+      ips: [],
+      context: {},
+      status: 'ANY',
+      type: 'DEFAULT',
+      stream: {
+        name: 'stream-a1',
+        maxTargets: 0,
+        conduit: { name: 'load-balancer-a1', destinationPortNats: [], trench: { name: 'trench-a' } },
+      },
     });
   });
 
   it('targets of another stream, conduit or trench in an answer hold no identifier of this stream', () => {
     const noTrench = { ...nspStream('stream-a1'), conduit: { name: 'load-balancer-a1', destinationPortNats: [] } };
-    for (const s of [nspStream('stream-a2'), nspStream('stream-a1', 'load-balancer-b1'), nspStream('stream-a1', 'load-balancer-a1', 1, 'trench-b'), noTrench, { ...nspStream('stream-a1'), conduit: undefined }, undefined]) {
+    for (const s of [
+      nspStream('stream-a2'),
+      nspStream('stream-a1', 'load-balancer-b1'),
+      nspStream('stream-a1', 'load-balancer-a1', 1, 'trench-b'),
+      noTrench,
+      { ...nspStream('stream-a1'), conduit: undefined },
+      undefined,
+    ]) {
       const d = new Driver();
       connected(d, 1);
       targets(d, [{ ...target([IP_B], 1, 'ENABLED'), stream: s }]);

@@ -11,7 +11,11 @@ describe('core: VIPs and the IP context', () => {
   });
 
   it('VIPs of the flows: canonical, without duplicates, sorted whatever order the flows list them in', () => {
-    expect(vipsOfFlows([flow(['2000:0::1/128', '20.0.0.2/32']), flow(['20.0.0.1/32', 'junk', '20.0.0.2/32'])])).to.deep.equal(['20.0.0.1/32', '20.0.0.2/32', '2000::1/128']);
+    expect(vipsOfFlows([flow(['2000:0::1/128', '20.0.0.2/32']), flow(['20.0.0.1/32', 'junk', '20.0.0.2/32'])])).to.deep.equal([
+      '20.0.0.1/32',
+      '20.0.0.2/32',
+      '2000::1/128',
+    ]);
   });
 
   it('a connection without an IP context: the VIPs are the only sources, with no gateway to route them through', () => {
@@ -27,11 +31,21 @@ describe('core: VIPs and the IP context', () => {
     expect(vipContext(current, [IP_A], ['20.0.0.1/32']).policies).to.deep.equal([
       { from: '20.0.0.1/32', proto: '', dstPort: '', srcPort: '', routes: [{ prefix: '0.0.0.0/0', nextHop: '172.16.0.1' }] },
     ]);
-    const connection: Connection = { id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP', context: { extraContext: {}, MTU: 0, ipContext: current } };
+    const connection: Connection = {
+      id: 'x',
+      networkService: 'n',
+      labels: {},
+      networkServiceEndpointName: '',
+      payload: 'ETHERNET',
+      state: 'UP',
+      context: { extraContext: {}, MTU: 0, ipContext: current },
+    };
     expect(localIps(connection, [])).to.deep.equal([IP_A]);
   });
 
   it('a connection without a context has no local IPs', () => {
-    expect(localIps({ id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' }, [])).to.deep.equal([]);
+    expect(
+      localIps({ id: 'x', networkService: 'n', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' }, []),
+    ).to.deep.equal([]);
   });
 });

@@ -19,7 +19,9 @@ describe('core: Watch', () => {
     };
     d.open(tapStream('stream-a1'));
     record();
-    expect(d.last.find((x) => x.kind === 'publish')).to.deep.include({ statuses: [{ status: 'UNAVAILABLE', stream: tapStream('stream-a1') }] });
+    expect(d.last.find((x) => x.kind === 'publish')).to.deep.include({
+      statuses: [{ status: 'UNAVAILABLE', stream: tapStream('stream-a1') }],
+    });
     connect(d);
     record();
     pushStreams(d, [nspStream('stream-a1')]);
@@ -102,7 +104,9 @@ describe('core: Watch, what each subscriber is sent', () => {
     expect(watchFilterMatches({ name: '', conduit: { name: 'load-balancer-a1', trench: { name: 'trench-a' } } }, s)).to.equal(true);
     expect(watchFilterMatches({ name: '', conduit: { name: 'load-balancer-a1' } }, { name: 'stream-a1' })).to.equal(false);
     expect(watchFilterMatches({ name: '', conduit: { name: '', trench: { name: 'trench-a' } } }, { name: 'stream-a1' })).to.equal(false);
-    expect(watchFilterMatches({ name: '', conduit: { name: '', trench: { name: 'trench-a' } } }, { name: 'stream-a1', conduit: { name: 'c' } })).to.equal(false);
+    expect(
+      watchFilterMatches({ name: '', conduit: { name: '', trench: { name: 'trench-a' } } }, { name: 'stream-a1', conduit: { name: 'c' } }),
+    ).to.equal(false);
   });
 
   it('a snapshot holds only the streams the filter sees, and goes out when any one of them changes', () => {

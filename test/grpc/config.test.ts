@@ -274,7 +274,16 @@ describe('grpc/config', () => {
       });
     }
 
-    for (const value of ['', '/run/spire/agent.sock', 'unix:run/agent.sock', 'unix://', 'tcp://spire:8081', 'tcp://10.0.0.1', 'tcp://10.0.0.1:0', 'http://10.0.0.1:80']) {
+    for (const value of [
+      '',
+      '/run/spire/agent.sock',
+      'unix:run/agent.sock',
+      'unix://',
+      'tcp://spire:8081',
+      'tcp://10.0.0.1',
+      'tcp://10.0.0.1:0',
+      'http://10.0.0.1:80',
+    ]) {
       it(`SPIFFE_ENDPOINT_SOCKET=${JSON.stringify(value)}`, () => {
         rejects({ SPIFFE_ENDPOINT_SOCKET: value }, 'SPIFFE_ENDPOINT_SOCKET', value, /unix:\/\/\/path\/to\/agent.sock or tcp:\/\/IP:port/);
       });
@@ -283,7 +292,9 @@ describe('grpc/config', () => {
 
   describe('SPIFFE_ENDPOINT_SOCKET', () => {
     it('becomes a gRPC target: unix sockets as they are, tcp:// without its scheme', () => {
-      expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'unix:///run/spire/sockets/agent.sock' }).spiffeEndpoint).to.equal('unix:///run/spire/sockets/agent.sock');
+      expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'unix:///run/spire/sockets/agent.sock' }).spiffeEndpoint).to.equal(
+        'unix:///run/spire/sockets/agent.sock',
+      );
       expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'tcp://10.0.0.1:8081' }).spiffeEndpoint).to.equal('10.0.0.1:8081');
       expect(loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'tcp://[fd00::1]:8081' }).spiffeEndpoint).to.equal('[fd00::1]:8081');
     });

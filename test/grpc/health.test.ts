@@ -19,7 +19,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROBES = ['Startup', 'Readiness', 'Liveness'] as const;
 
 /** The chart's probe command, less `/bin/grpc_health_probe`. */
-const chart = (socket: string, service: string): string[] => [`-addr=unix://${socket}`, `-service=${service}`, '-connect-timeout=100ms', '-rpc-timeout=150ms'];
+const chart = (socket: string, service: string): string[] => [
+  `-addr=unix://${socket}`,
+  `-service=${service}`,
+  '-connect-timeout=100ms',
+  '-rpc-timeout=150ms',
+];
 
 /** Check's answer: the status, or the error code. */
 function check(socket: string, service: string): Promise<string> {
@@ -34,7 +39,10 @@ function check(socket: string, service: string): Promise<string> {
 
 /** The probe command as a child process; asynchronous, since the sidecar it probes runs in this one. */
 function probe(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/grpc/probe.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/grpc/probe.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -66,7 +74,7 @@ describe('the health socket and grpc_health_probe', function () {
       });
     }
 
-    it('takes Go\'s other flag forms: --flag=value, -flag value, --flag value', async () => {
+    it("takes Go's other flag forms: --flag=value, -flag value, --flag value", async () => {
       const forms = [
         [`--addr=unix://${r.healthSocket}`, '--service=Liveness'],
         ['-addr', `unix://${r.healthSocket}`, '-service', 'Liveness', '-rpc-timeout', '1s'],
@@ -85,7 +93,15 @@ describe('the health socket and grpc_health_probe', function () {
 
   // Never dialled: each is refused before a connection is tried.
   const addr = '-addr=unix:///never.sock';
-  for (const args of [[], ['-addr='], [addr, '-tls'], [addr, '-connect-timeout=15'], [addr, '-rpc-timeout=0s'], [addr, '-v'], [addr, 'extra']]) {
+  for (const args of [
+    [],
+    ['-addr='],
+    [addr, '-tls'],
+    [addr, '-connect-timeout=15'],
+    [addr, '-rpc-timeout=0s'],
+    [addr, '-v'],
+    [addr, 'extra'],
+  ]) {
     it(`bad flags (${args.join(' ') || 'none'}): exit 1, one line on stderr`, async () => {
       const { code, stdout, stderr } = await probe(args);
       expect(code).to.equal(1);
@@ -125,7 +141,9 @@ describe('the health socket and grpc_health_probe', function () {
       expect(await r.call('open', stream('stream-a1'))).to.equal(undefined);
       // Checked once per as many events as the state is large: within the open's next few.
       await eventually(() => expect(lines).to.have.length.above(0));
-      const broken = lines.map((l) => JSON.parse(l) as { level: string; msg: string; violations: string[]; event: { kind: string }; state: { trenches: object } });
+      const broken = lines.map(
+        (l) => JSON.parse(l) as { level: string; msg: string; violations: string[]; event: { kind: string }; state: { trenches: object } },
+      );
       expect(broken).to.have.length(1);
       expect(broken[0]).to.include({ level: 'error' });
       expect(broken[0]!.violations.join()).to.contain('trench ghost has no conduits');
@@ -146,7 +164,15 @@ describe('the health socket and grpc_health_probe', function () {
       await eventually(() => expect(r.world.nsp.allTargets().filter((t) => t.status === 'ENABLED')).to.have.length(1));
       const client = new grpc.Client(`unix://${r.healthSocket}`, grpc.credentials.createInsecure());
       const last = new Map<string, string>();
-      for (const service of ['', ...PROBES]) serverStream(client, HealthWatch, { service }, {}, (m) => last.set(service, m.status), () => {});
+      for (const service of ['', ...PROBES])
+        serverStream(
+          client,
+          HealthWatch,
+          { service },
+          {},
+          (m) => last.set(service, m.status),
+          () => {},
+        );
       const statuses = () => ['', ...PROBES].map((service) => last.get(service));
       await eventually(() => expect(statuses()).to.deep.equal(['SERVING', 'SERVING', 'SERVING', 'SERVING']));
       await r.stop();

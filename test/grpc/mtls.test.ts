@@ -56,7 +56,10 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     const security = spiffeSecurity(source, await source.first(), parseDuration(env['MERIDIO_MAX_TOKEN_LIFETIME'] ?? '24h'));
     const r = await rig(env, { tls, security, log });
     return {
-      r, api, source, lines,
+      r,
+      api,
+      source,
+      lines,
       stop: async () => {
         await r.stop();
         source.close();
@@ -98,7 +101,11 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
       const registersAfter = s.r.world.clientSerials.slice(seenBefore).filter((c) => c.method === REGISTER);
       expect(registersAfter.length).to.be.at.least(1);
       expect(registersAfter.map((c) => c.serial)).to.deep.equal(registersAfter.map(() => next.serial));
-      expect(enabled(s.r).map((t) => t.stream?.name).sort()).to.deep.equal(['stream-a1', 'stream-a2']);
+      expect(
+        enabled(s.r)
+          .map((t) => t.stream?.name)
+          .sort(),
+      ).to.deep.equal(['stream-a1', 'stream-a2']);
     } finally {
       await s.stop();
     }
@@ -110,7 +117,11 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     try {
       await s.r.call('open', stream('stream-a1'));
       await eventually(() => expect(s.lines.join('')).to.match(/refused our certificate \(spiffe:\/\/other.org\/meridio\/tapa/));
-      const line = JSON.parse(s.lines.find((l) => l.includes('refused our certificate'))!) as { level: string; target: string; msg: string };
+      const line = JSON.parse(s.lines.find((l) => l.includes('refused our certificate'))!) as {
+        level: string;
+        target: string;
+        msg: string;
+      };
       expect(line.level).to.equal('warn');
       expect(line.msg).to.match(/^cannot connect to .* with mTLS: /);
       expect(s.r.world.nsp.allTargets()).to.deep.equal([]);
@@ -164,10 +175,25 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     const client = new grpc.Client(s.r.world.nsmAddress, channelCredentials(svid));
     try {
       const stale = await nsmToken(svid, 1_000, Date.now() - 60_000);
-      const connection = signed(withOwnSegment({ id: 'c-1', networkService: 'proxy.load-balancer-a1.trench-a.default', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' }, 'target-a', randomUUID).connection, stale);
+      const connection = signed(
+        withOwnSegment(
+          {
+            id: 'c-1',
+            networkService: 'proxy.load-balancer-a1.trench-a.default',
+            labels: {},
+            networkServiceEndpointName: '',
+            payload: 'ETHERNET',
+            state: 'UP',
+          },
+          'target-a',
+          randomUUID,
+        ).connection,
+        stale,
+      );
       const headers = { 'nsm-client-token': stale.token, 'nsm-client-token-expires': stale.expires.toISOString() };
       const result = await new Promise<{ ok: boolean; error?: { code: string; message: string } }>((resolve) =>
-        unary(client, NetworkServiceService.request, { connection, mechanismPreferences: [] }, 5_000, resolve, headers));
+        unary(client, NetworkServiceService.request, { connection, mechanismPreferences: [] }, 5_000, resolve, headers),
+      );
       expect(result.ok).to.equal(false);
       expect(result.error).to.deep.equal({ code: 'PERMISSION_DENIED', message: 'path token: the token has expired' });
     } finally {

@@ -22,7 +22,14 @@ describe('tapa serve as a process', function () {
     const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock') });
     const socket = join(dir, 'tapa.sock');
     const health = join(dir, 'health.sock');
-    const { child, output, exited } = serve(['--plaintext'], { MERIDIO_SOCKET: socket, MERIDIO_HEALTH_SOCKET: health, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress, MERIDIO_NAME: 'target-a', MERIDIO_LOG_LEVEL: 'INFO' });
+    const { child, output, exited } = serve(['--plaintext'], {
+      MERIDIO_SOCKET: socket,
+      MERIDIO_HEALTH_SOCKET: health,
+      MERIDIO_NSP_ADDRESS: world.nspAddress,
+      MERIDIO_NSM_SOCKET: world.nsmAddress,
+      MERIDIO_NAME: 'target-a',
+      MERIDIO_LOG_LEVEL: 'INFO',
+    });
     try {
       await eventually(() => expect(output()).to.contain('serving the Tap API'));
       expect(existsSync(health)).to.equal(true);
@@ -62,11 +69,19 @@ describe('tapa serve as a process', function () {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-proc-'));
     const ca = TestCa.create();
     const server = ca.issue('/meridio/nsp');
-    const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), tls: { trustPem: ca.bundlePem, certPem: server.certPem, keyPem: server.keyPem } });
+    const world = await startEmbedded({
+      nsmSocket: join(dir, 'nsm.sock'),
+      tls: { trustPem: ca.bundlePem, certPem: server.certPem, keyPem: server.keyPem },
+    });
     const agent = join(dir, 'agent.sock');
     const socket = join(dir, 'tapa.sock');
     const { child, output, exited } = serve([], {
-      SPIFFE_ENDPOINT_SOCKET: `unix://${agent}`, MERIDIO_SOCKET: socket, MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress, MERIDIO_NAME: 'target-a', MERIDIO_LOG_LEVEL: 'INFO',
+      SPIFFE_ENDPOINT_SOCKET: `unix://${agent}`,
+      MERIDIO_SOCKET: socket,
+      MERIDIO_NSP_ADDRESS: world.nspAddress,
+      MERIDIO_NSM_SOCKET: world.nsmAddress,
+      MERIDIO_NAME: 'target-a',
+      MERIDIO_LOG_LEVEL: 'INFO',
     });
     let api: WorkloadApi | undefined;
     try {
@@ -98,7 +113,10 @@ describe('tapa serve as a process', function () {
  * `tapa serve ARGS` in a child process, with the test's environment less any SPIFFE socket, plus
  * `env`; no health socket unless `env` names one, since tests run side by side.
  */
-function serve(args: readonly string[], env: Record<string, string>): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
+function serve(
+  args: readonly string[],
+  env: Record<string, string>,
+): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
   const { SPIFFE_ENDPOINT_SOCKET: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/tapa.ts', 'serve', ...args], {
     cwd: ROOT,

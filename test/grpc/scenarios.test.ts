@@ -19,17 +19,32 @@ import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { eventually } from './world.js';
 
 /** A sidecar seen as a TAPA under test, so that the harness's application and checks drive it. */
-function sidecarTapa(name: string, socket: string, sidecar: Sidecar, reply: (request: number, error?: CallError) => void): TapaUnderTest & { dispose(): void } {
+function sidecarTapa(
+  name: string,
+  socket: string,
+  sidecar: Sidecar,
+  reply: (request: number, error?: CallError) => void,
+): TapaUnderTest & { dispose(): void } {
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
-  const call = (method: 'open' | 'close') => (request: number, stream: Parameters<TapaUnderTest['open']>[1]): void => {
-    unary(client, TapService[method], stream, 10_000, (r) => (r.ok ? reply(request) : reply(request, r.error)));
-  };
+  const call =
+    (method: 'open' | 'close') =>
+    (request: number, stream: Parameters<TapaUnderTest['open']>[1]): void => {
+      unary(client, TapService[method], stream, 10_000, (r) => (r.ok ? reply(request) : reply(request, r.error)));
+    };
   const state = () => sidecar.runner.state;
   return {
     name,
     open: call('open'),
     close: call('close'),
-    watch: (_watcher, filter, message) => void serverStream(client, TapService.watch, filter ?? { name: '' }, {}, (r) => message(r.streamStatus), () => {}),
+    watch: (_watcher, filter, message) =>
+      void serverStream(
+        client,
+        TapService.watch,
+        filter ?? { name: '' },
+        {},
+        (r) => message(r.streamStatus),
+        () => {},
+      ),
     invariants: () => invariants(state()),
     divergences: (view) => divergences(state(), view),
     holds: (target) => mayHold(state(), target),
@@ -52,7 +67,13 @@ describe('harness scenarios through the real gRPC shell', function () {
 
 async function play(scenario: Scenario): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tapa-scn-'));
-  const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), trench: TRENCH, conduits: initialConfiguration(scenario), faultyProxy: scenario.faultyProxy, entryTimeoutMs: 2_000 });
+  const world = await startEmbedded({
+    nsmSocket: join(dir, 'nsm.sock'),
+    trench: TRENCH,
+    conduits: initialConfiguration(scenario),
+    faultyProxy: scenario.faultyProxy,
+    entryTimeoutMs: 2_000,
+  });
   const models: Models = { nsp: world.nsp, nsm: world.nsm, scenario };
   let config = initialConfiguration(scenario);
   const sidecars: Sidecar[] = [];
@@ -62,15 +83,26 @@ async function play(scenario: Scenario): Promise<void> {
   try {
     for (let t = 0; t < scenario.tapas; t++) {
       const socket = join(dir, `tapa-${t}.sock`);
-      const sidecar = await startSidecar(loadConfig({
-        MERIDIO_NAME: tapaName(t), MERIDIO_SOCKET: socket, MERIDIO_HEALTH_SOCKET: join(dir, `health-${t}.sock`), MERIDIO_NSP_ADDRESS: world.nspAddress, MERIDIO_NSM_SOCKET: world.nsmAddress,
-        MERIDIO_NSP_ENTRY_TIMEOUT: '1s', MERIDIO_TIMEOUT: '2s', MERIDIO_GRPC_MAX_BACKOFF: '200ms',
-      }), pino({ level: 'silent' }));
+      const sidecar = await startSidecar(
+        loadConfig({
+          MERIDIO_NAME: tapaName(t),
+          MERIDIO_SOCKET: socket,
+          MERIDIO_HEALTH_SOCKET: join(dir, `health-${t}.sock`),
+          MERIDIO_NSP_ADDRESS: world.nspAddress,
+          MERIDIO_NSM_SOCKET: world.nsmAddress,
+          MERIDIO_NSP_ENTRY_TIMEOUT: '1s',
+          MERIDIO_TIMEOUT: '2s',
+          MERIDIO_GRPC_MAX_BACKOFF: '200ms',
+        }),
+        pino({ level: 'silent' }),
+      );
       sidecars.push(sidecar);
-      tapas.push(sidecarTapa(tapaName(t), socket, sidecar, (request) => {
-        waiting.delete(`${tapaName(t)}#${request}`);
-        app.answered(tapaName(t));
-      }));
+      tapas.push(
+        sidecarTapa(tapaName(t), socket, sidecar, (request) => {
+          waiting.delete(`${tapaName(t)}#${request}`);
+          app.answered(tapaName(t));
+        }),
+      );
     }
     // The steps are applied back to back, in scenario order, as fast as the shell goes.
     for (const step of timeline(scenario)) {
@@ -87,7 +119,10 @@ async function play(scenario: Scenario): Promise<void> {
     await eventually(() => {
       expect([...waiting], 'unanswered Tap calls').to.deep.equal([]);
       expect(app.idle).to.equal(true);
-      expect(tapas.flatMap((t) => t.divergences(viewOf(models, t)).map((d) => `${t.name}: ${d}`)), 'not converged').to.deep.equal([]);
+      expect(
+        tapas.flatMap((t) => t.divergences(viewOf(models, t)).map((d) => `${t.name}: ${d}`)),
+        'not converged',
+      ).to.deep.equal([]);
       expect(app.staleWatches(models), 'stale Watch').to.deep.equal([]);
     }, 30_000);
   } finally {

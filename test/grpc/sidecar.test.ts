@@ -62,7 +62,13 @@ describe('sidecar over real gRPC, against the embedded NSP and NSM', function ()
       await r.call('open', stream('stream-b1', 'load-balancer-b1'));
       await eventually(() => expect(enabled()).to.have.length(2));
       await r.world.restartNsp(mode);
-      await eventually(() => expect(enabled().map((t) => t.stream?.name).sort()).to.deep.equal(['stream-a1', 'stream-b1']));
+      await eventually(() =>
+        expect(
+          enabled()
+            .map((t) => t.stream?.name)
+            .sort(),
+        ).to.deep.equal(['stream-a1', 'stream-b1']),
+      );
     });
   }
 
@@ -75,7 +81,11 @@ describe('sidecar over real gRPC, against the embedded NSP and NSM', function ()
     ['a second trench', stream('s', 'c', 'trench-b'), grpc.status.FAILED_PRECONDITION],
     ['a 1 MiB name', stream('x'.repeat(1 << 20)), grpc.status.INVALID_ARGUMENT],
     // field 1 (name), 2 bytes that are not UTF-8, then a valid conduit and trench
-    ['a name that is not UTF-8', Uint8Array.from([0x0a, 0x02, 0xc3, 0x28, 0x12, 0x07, 0x0a, 0x01, 0x63, 0x12, 0x02, 0x0a, 0x00]), grpc.status.INVALID_ARGUMENT],
+    [
+      'a name that is not UTF-8',
+      Uint8Array.from([0x0a, 0x02, 0xc3, 0x28, 0x12, 0x07, 0x0a, 0x01, 0x63, 0x12, 0x02, 0x0a, 0x00]),
+      grpc.status.INVALID_ARGUMENT,
+    ],
   ];
   for (const [what, request, code] of bad) {
     it(`Open with ${what}: ${grpc.status[code]}, the sidecar stays up, no target is left`, async () => {
@@ -84,7 +94,9 @@ describe('sidecar over real gRPC, against the embedded NSP and NSM', function ()
       const raw = request instanceof Uint8Array;
       const method = raw ? { ...TapService.open, requestSerialize: (b: Uint8Array) => Buffer.from(b) } : TapService.open;
       const client = new grpc.Client(`unix://${r.socket}`, grpc.credentials.createInsecure());
-      const error = await new Promise((resolve) => unary(client, method as typeof TapService.open, request as Stream, 5_000, (res) => resolve(res.ok ? undefined : res.error)));
+      const error = await new Promise((resolve) =>
+        unary(client, method as typeof TapService.open, request as Stream, 5_000, (res) => resolve(res.ok ? undefined : res.error)),
+      );
       client.close();
       expect(error).to.include({ code: grpc.status[code] });
       expect(await r.call('close', stream('stream-a1'))).to.equal(undefined);
@@ -98,14 +110,22 @@ describe('sidecar over real gRPC, against the embedded NSP and NSM', function ()
       check(req: { service: string }, cb: (err: grpc.ServiceError | null, res: { status: string }) => void): void;
       close(): void;
     };
-    const res = await new Promise<{ status: string }>((resolve, reject) => client.check({ service: '' }, (err, r2) => (err ? reject(err) : resolve(r2))));
+    const res = await new Promise<{ status: string }>((resolve, reject) =>
+      client.check({ service: '' }, (err, r2) => (err ? reject(err) : resolve(r2))),
+    );
     client.close();
     expect(res.status).to.equal('SERVING');
   });
 
   it('500 random Tap messages: every one answered, the process alive, nothing left behind once all are closed', async () => {
-    const name = fc.oneof(fc.constantFrom('stream-a1', 'stream-a2', 'stream-b1', 'load-balancer-a1', 'trench-a', ''), fc.string({ maxLength: 300 }));
-    const message = fc.record({ name, conduit: fc.option(fc.record({ name, trench: fc.option(fc.record({ name }), { nil: undefined }) }), { nil: undefined }) });
+    const name = fc.oneof(
+      fc.constantFrom('stream-a1', 'stream-a2', 'stream-b1', 'load-balancer-a1', 'trench-a', ''),
+      fc.string({ maxLength: 300 }),
+    );
+    const message = fc.record({
+      name,
+      conduit: fc.option(fc.record({ name, trench: fc.option(fc.record({ name }), { nil: undefined }) }), { nil: undefined }),
+    });
     const calls = fc.sample(fc.tuple(fc.constantFrom('open' as const, 'close' as const), message), { numRuns: 500, seed: 42 });
     const opened = new Set<string>();
     for (const [method, m] of calls) {

@@ -23,7 +23,15 @@ function svidOf(issued: IssuedSvid, ca: TestCa): Svid {
 }
 
 function connection(path?: Connection['path']): Connection {
-  return { id: 'pod-a-proxy.lb.trench-a.red-0', networkService: 'proxy.lb.trench-a.red', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP', ...(path ? { path } : {}) };
+  return {
+    id: 'pod-a-proxy.lb.trench-a.red-0',
+    networkService: 'proxy.lb.trench-a.red',
+    labels: {},
+    networkServiceEndpointName: '',
+    payload: 'ETHERNET',
+    state: 'UP',
+    ...(path ? { path } : {}),
+  };
 }
 
 describe('SPIFFE identity and NSM tokens', () => {
@@ -42,7 +50,10 @@ describe('SPIFFE identity and NSM tokens', () => {
     it('splits concatenated DER and rejects truncated or foreign bytes', () => {
       const a = ca.issue('/a');
       const b = ca.issue('/b');
-      expect(splitDer(Buffer.concat([a.chainDer, b.chainDer])).map((d) => new X509Certificate(d).serialNumber)).to.deep.equal([a.serial, b.serial]);
+      expect(splitDer(Buffer.concat([a.chainDer, b.chainDer])).map((d) => new X509Certificate(d).serialNumber)).to.deep.equal([
+        a.serial,
+        b.serial,
+      ]);
       expect(() => splitDer(a.chainDer.subarray(0, a.chainDer.length - 1))).to.throw(/truncated/);
       expect(() => splitDer(Buffer.from([0x02, 0x01, 0x00]))).to.throw(/malformed/);
     });
@@ -59,9 +70,15 @@ describe('SPIFFE identity and NSM tokens', () => {
       const a = ca.issue('/a');
       const b = ca.issue('/b');
       expect(svidOf(a, ca).spiffeId).to.equal('spiffe://example.org/a');
-      expect(() => parseSvid({ spiffeId: 'spiffe://example.org/b', x509Svid: a.chainDer, x509SvidKey: a.keyDer, bundle: ca.bundleDer, hint: '' })).to.throw(/certificate says spiffe:\/\/example.org\/a/);
-      expect(() => parseSvid({ spiffeId: a.spiffeId, x509Svid: a.chainDer, x509SvidKey: b.keyDer, bundle: ca.bundleDer, hint: '' })).to.throw(/does not belong/);
-      expect(() => parseSvid({ spiffeId: a.spiffeId, x509Svid: a.chainDer, x509SvidKey: a.keyDer, bundle: Buffer.alloc(0), hint: '' })).to.throw(/no trust bundle/);
+      expect(() =>
+        parseSvid({ spiffeId: 'spiffe://example.org/b', x509Svid: a.chainDer, x509SvidKey: a.keyDer, bundle: ca.bundleDer, hint: '' }),
+      ).to.throw(/certificate says spiffe:\/\/example.org\/a/);
+      expect(() =>
+        parseSvid({ spiffeId: a.spiffeId, x509Svid: a.chainDer, x509SvidKey: b.keyDer, bundle: ca.bundleDer, hint: '' }),
+      ).to.throw(/does not belong/);
+      expect(() =>
+        parseSvid({ spiffeId: a.spiffeId, x509Svid: a.chainDer, x509SvidKey: a.keyDer, bundle: Buffer.alloc(0), hint: '' }),
+      ).to.throw(/no trust bundle/);
     });
   });
 
@@ -69,11 +86,20 @@ describe('SPIFFE identity and NSM tokens', () => {
     it('an empty path gets our segment, at index 0, with the connection id', () => {
       const placed = withOwnSegment(connection(), 'pod-a', randomUUID);
       expect(placed.index).to.equal(0);
-      expect(placed.connection.path).to.deep.equal({ index: 0, pathSegments: [{ name: 'pod-a', id: 'pod-a-proxy.lb.trench-a.red-0', token: '', metrics: {} }] });
+      expect(placed.connection.path).to.deep.equal({
+        index: 0,
+        pathSegments: [{ name: 'pod-a', id: 'pod-a-proxy.lb.trench-a.red-0', token: '', metrics: {} }],
+      });
     });
 
     it('our segment current (a refresh, a recovery): kept where it is, later hops untouched', () => {
-      const path = { index: 0, pathSegments: [{ name: 'pod-a', id: 'pod-a-proxy.lb.trench-a.red-0', token: 'old', metrics: {} }, { name: 'nsmgr', id: 'n-1', token: 't', metrics: {} }] };
+      const path = {
+        index: 0,
+        pathSegments: [
+          { name: 'pod-a', id: 'pod-a-proxy.lb.trench-a.red-0', token: 'old', metrics: {} },
+          { name: 'nsmgr', id: 'n-1', token: 't', metrics: {} },
+        ],
+      };
       const placed = withOwnSegment(connection(path), 'pod-a', randomUUID);
       expect(placed.index).to.equal(0);
       expect(placed.connection.path).to.deep.equal(path);
@@ -87,12 +113,20 @@ describe('SPIFFE identity and NSM tokens', () => {
       expect(placed.connection.id).to.equal(placed.connection.path!.pathSegments[1]!.id);
       expect(restored(placed.connection, placed.index).id).to.equal('pod-a-proxy.lb.trench-a.red-0');
       expect(() => withOwnSegment(connection({ index: 3, pathSegments: path.pathSegments }), 'pod-a', randomUUID)).to.throw(/beyond/);
-      expect(() => withOwnSegment(connection({ index: 0, pathSegments: [{ ...path.pathSegments[0]!, id: 'x' }] }), 'pod-a', randomUUID)).to.throw(/is for x/);
+      expect(() =>
+        withOwnSegment(connection({ index: 0, pathSegments: [{ ...path.pathSegments[0]!, id: 'x' }] }), 'pod-a', randomUUID),
+      ).to.throw(/is for x/);
     });
 
     it('the refresh clock: the earliest expiry on the path, never negative, none without expiries', () => {
       const at = (s: number): string => new Date(s * 1000).toISOString();
-      const path = { index: 0, pathSegments: [{ name: 'a', id: '1', token: '', metrics: {}, expires: at(100) }, { name: 'b', id: '2', token: '', metrics: {}, expires: at(40) }] };
+      const path = {
+        index: 0,
+        pathSegments: [
+          { name: 'a', id: '1', token: '', metrics: {}, expires: at(100) },
+          { name: 'b', id: '2', token: '', metrics: {}, expires: at(40) },
+        ],
+      };
       expect(expiresInMs(connection(path), 10_000)).to.equal(30_000);
       expect(expiresInMs(connection(path), 90_000)).to.equal(0);
       expect(expiresInMs(connection(), 0)).to.equal(undefined);
@@ -162,7 +196,16 @@ describe('SPIFFE identity and NSM tokens', () => {
       const api = await WorkloadApi.start(socket, ca.issue('/tapa'), ca.bundleDer);
       const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
       try {
-        const code = await new Promise((resolve) => serverStream(client, SpiffeWorkloadAPIService.fetchX509Svid, {}, {}, () => resolve('message'), (e) => resolve(e?.code)));
+        const code = await new Promise((resolve) =>
+          serverStream(
+            client,
+            SpiffeWorkloadAPIService.fetchX509Svid,
+            {},
+            {},
+            () => resolve('message'),
+            (e) => resolve(e?.code),
+          ),
+        );
         expect(code).to.equal('INVALID_ARGUMENT');
       } finally {
         client.close();
@@ -175,7 +218,10 @@ describe('SPIFFE identity and NSM tokens', () => {
       const good = ca.issue('/tapa');
       const api = await WorkloadApi.start(socket, { ...good, keyDer: ca.issue('/x').keyDer }, ca.bundleDer);
       const warnings: string[] = [];
-      const source = new X509Source(`unix://${socket}`, { info: () => {}, warn: (f, m) => void warnings.push(`${m}: ${(f as { error?: string }).error}`) });
+      const source = new X509Source(`unix://${socket}`, {
+        info: () => {},
+        warn: (f, m) => void warnings.push(`${m}: ${(f as { error?: string }).error}`),
+      });
       try {
         const first = source.first(10_000);
         await eventually(() => expect(warnings.join('\n')).to.match(/unusable X.509 SVID.*does not belong/));

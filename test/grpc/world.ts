@@ -36,7 +36,11 @@ export interface RigOptions {
 
 export async function rig(extra: Record<string, string> = {}, options: RigOptions = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'tapa-rig-'));
-  const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), entryTimeoutMs: 2_000, ...(options.tls ? { tls: options.tls } : {}) });
+  const world = await startEmbedded({
+    nsmSocket: join(dir, 'nsm.sock'),
+    entryTimeoutMs: 2_000,
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
   const socket = join(dir, 'tapa.sock');
   const healthSocket = join(dir, 'health.sock');
   const env = {

@@ -2,10 +2,18 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Agenda, type Due } from '../../src/runner/agenda.js';
 
-type Step = { t: 'add'; kind: Due['kind']; id: number; after: number } | { t: 'remove'; kind: Due['kind']; id: number } | { t: 'take'; after: number };
+type Step =
+  | { t: 'add'; kind: Due['kind']; id: number; after: number }
+  | { t: 'remove'; kind: Due['kind']; id: number }
+  | { t: 'take'; after: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ t: fc.constant('add' as const), kind: fc.constantFrom('timer' as const, 'deadline' as const), id: fc.nat(30), after: fc.nat(50) }),
+  fc.record({
+    t: fc.constant('add' as const),
+    kind: fc.constantFrom('timer' as const, 'deadline' as const),
+    id: fc.nat(30),
+    after: fc.nat(50),
+  }),
   fc.record({ t: fc.constant('remove' as const), kind: fc.constantFrom('timer' as const, 'deadline' as const), id: fc.nat(30) }),
   fc.record({ t: fc.constant('take' as const), after: fc.nat(60) }),
 );
@@ -37,7 +45,12 @@ describe('runner: Agenda, the timers and deadlines by due time', () => {
           }
           expect(agenda.size).to.equal(list.length);
           expect(agenda.next()).to.equal(list.length === 0 ? undefined : Math.min(...list.map((e) => e.at)));
-          expect([...agenda.ids('timer')].sort()).to.deep.equal(list.filter((e) => e.kind === 'timer').map((e) => e.id).sort());
+          expect([...agenda.ids('timer')].sort()).to.deep.equal(
+            list
+              .filter((e) => e.kind === 'timer')
+              .map((e) => e.id)
+              .sort(),
+          );
         }
       }),
       { numRuns: 500 },

@@ -64,11 +64,12 @@ describe('runner: Gate, the bound on NSP calls in flight', () => {
     const gate = new Gate(1);
     const started: string[] = [];
     const releases: (() => void)[] = [];
-    const enter = (name: string) => gate.enter((release) => {
-      started.push(name);
-      releases.push(release);
-      return { cancel: () => {} };
-    });
+    const enter = (name: string) =>
+      gate.enter((release) => {
+        started.push(name);
+        releases.push(release);
+        return { cancel: () => {} };
+      });
     enter('a');
     const b = enter('b');
     enter('c');

@@ -3,7 +3,16 @@ import fc from 'fast-check';
 import type { CallError } from '../../src/core/events.js';
 import { invariants } from '../../src/core/invariants.js';
 import { matches } from '../../src/core/watch.js';
-import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspStream, NspTarget, StreamStatus, TapStream } from '../../src/core/wire.js';
+import type {
+  Connection,
+  ConnectionEvent,
+  MonitorScopeSelector,
+  NetworkServiceRequest,
+  NspStream,
+  NspTarget,
+  StreamStatus,
+  TapStream,
+} from '../../src/core/wire.js';
 import { Runner } from '../../src/runner/runner.js';
 import { ScriptedTransport, type ScriptedCall } from '../../src/runner/scripted.js';
 import type { Outcome } from '../../src/runner/transport.js';
@@ -45,7 +54,12 @@ const STREAMS: (TapStream | undefined)[] = [
   undefined,
   tapStream('stream-a1'),
 ];
-const FILTERS: (TapStream | undefined)[] = [undefined, { name: 'stream-a1' }, { name: '', conduit: { name: 'load-balancer-b1' } }, { name: 'none' }];
+const FILTERS: (TapStream | undefined)[] = [
+  undefined,
+  { name: 'stream-a1' },
+  { name: '', conduit: { name: 'load-balancer-b1' } },
+  { name: 'none' },
+];
 
 /** Target-protocol calls in flight per NSP: small, so that the gate queues. */
 const GATE = 2;
@@ -83,7 +97,10 @@ function connectionAnswer(request: NetworkServiceRequest, how: number, now: numb
 
 function monitorEvent(selector: MonitorScopeSelector, how: number): ConnectionEvent {
   const id = selector.pathSegments[0]?.id ?? '';
-  const base = answered({ connection: { id, networkService: 'ns', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } }, [[IP_A], [IP_A], [IP_A], [IP_A], [IP_B], []][how % 6]!);
+  const base = answered(
+    { connection: { id, networkService: 'ns', labels: {}, networkServiceEndpointName: '', payload: 'ETHERNET', state: 'UP' } },
+    [[IP_A], [IP_A], [IP_A], [IP_A], [IP_B], []][how % 6]!,
+  );
   // Another pod's connection on the same monitor: alone and without a path, or listed before ours.
   const foreign = { ...answered({ connection: { ...base, id: 'other-pod' } }, [IP_B]), path: undefined };
   if (how === 17) return { type: 'DELETE', connections: { [id]: base } };
@@ -100,7 +117,9 @@ function monitorEvent(selector: MonitorScopeSelector, how: number): ConnectionEv
 function act(call: ScriptedCall, how: number, now: number): void {
   if (call.kind === 'token') {
     const outcome: Outcome<{ token: string; expires: Date } | undefined> =
-      how === 19 ? { ok: false, error: { code: 'INTERNAL', message: 'no key' } } : { ok: true, value: how % 2 === 0 ? undefined : { token: 't', expires: new Date(now + 5_000) } };
+      how === 19
+        ? { ok: false, error: { code: 'INTERNAL', message: 'no key' } }
+        : { ok: true, value: how % 2 === 0 ? undefined : { token: 't', expires: new Date(now + 5_000) } };
     return call.answer(outcome);
   }
   if (call.kind === 'unary') {
@@ -116,7 +135,12 @@ function act(call: ScriptedCall, how: number, now: number): void {
     case 'watchStreams': {
       const c = call.scope.conduit ?? '';
       const t = call.scope.trench;
-      const all = [nspStream('stream-a1', c, 2, t), nspStream('stream-a2', c, 1, t), nspStream('stream-b1', c, 0, t), nspStream('stream-x', c, 3, t)];
+      const all = [
+        nspStream('stream-a1', c, 2, t),
+        nspStream('stream-a2', c, 1, t),
+        nspStream('stream-b1', c, 0, t),
+        nspStream('stream-x', c, 3, t),
+      ];
       const lists: NspStream[][] = [all, all.slice(1), [], all.map((s) => ({ ...s, maxTargets: 1 }))];
       return call.push(lists[how % 4]);
     }
@@ -141,9 +165,16 @@ interface Played {
 function play(seed: number, actions: Action[]): Played {
   const transport = new ScriptedTransport(1_000_000);
   let segments = 0;
-  const runner = new Runner(transport, { seed, config: { name: 'pod', node: 'n', namespace: 'ns' }, nspCallsInFlight: GATE, newSegmentId: () => `segment-${++segments}`, assertions: 'step', broken: (v) => {
-    throw new Error(`invariants: ${v.join('; ')}`);
-  } });
+  const runner = new Runner(transport, {
+    seed,
+    config: { name: 'pod', node: 'n', namespace: 'ns' },
+    nspCallsInFlight: GATE,
+    newSegmentId: () => `segment-${++segments}`,
+    assertions: 'step',
+    broken: (v) => {
+      throw new Error(`invariants: ${v.join('; ')}`);
+    },
+  });
   const log: string[] = [];
   const seen = new Set<ScriptedCall>();
   const snapshots = new Map<number, { filter: TapStream | undefined; last: readonly StreamStatus[] | undefined; unwatch: () => void }>();
@@ -169,8 +200,10 @@ function play(seed: number, actions: Action[]): Played {
     const bad = invariants(runner.state);
     const books = runner.books();
     const sorted = (ids: Iterable<number>): string => JSON.stringify([...ids].sort((a, b) => a - b));
-    if (sorted(books.calls) !== sorted(runner.state.pending.keys())) bad.push(`core waits for ${sorted(runner.state.pending.keys())}, runner holds ${sorted(books.calls)}`);
-    if (sorted(books.timers) !== sorted(runner.state.timers.keys())) bad.push(`core has timers ${sorted(runner.state.timers.keys())}, runner ${sorted(books.timers)}`);
+    if (sorted(books.calls) !== sorted(runner.state.pending.keys()))
+      bad.push(`core waits for ${sorted(runner.state.pending.keys())}, runner holds ${sorted(books.calls)}`);
+    if (sorted(books.timers) !== sorted(runner.state.timers.keys()))
+      bad.push(`core has timers ${sorted(runner.state.timers.keys())}, runner ${sorted(books.timers)}`);
     const running = new Set(books.calls);
     for (const call of transport.calls) if (!running.has(call.op)) bad.push(`call #${call.op} runs, but the runner no longer waits for it`);
     const perTrench = new Map<string, number>();
@@ -180,8 +213,11 @@ function play(seed: number, actions: Action[]): Played {
     }
     for (const [trench, n] of perTrench) if (n > GATE) bad.push(`${n} target-protocol calls in flight to the NSP of ${trench}`);
     for (const [watcher, { filter, last }] of snapshots) {
-      const now = [...runner.state.registry.values()].filter((s) => matches(filter, s.tap)).map((s) => ({ status: s.status, stream: s.tap }));
-      if (JSON.stringify(last) !== JSON.stringify(now)) bad.push(`watcher ${watcher} last saw ${JSON.stringify(last)}, now ${JSON.stringify(now)}`);
+      const now = [...runner.state.registry.values()]
+        .filter((s) => matches(filter, s.tap))
+        .map((s) => ({ status: s.status, stream: s.tap }));
+      if (JSON.stringify(last) !== JSON.stringify(now))
+        bad.push(`watcher ${watcher} last saw ${JSON.stringify(last)}, now ${JSON.stringify(now)}`);
     }
     if (bad.length > 0) throw new Error(`after ${JSON.stringify(action)}: ${bad.join('; ')}`);
   };
@@ -193,11 +229,16 @@ function play(seed: number, actions: Action[]): Played {
         break;
       case 'watch': {
         snapshots.get(a.w)?.unwatch();
-        const entry: { filter: TapStream | undefined; last: readonly StreamStatus[] | undefined; unwatch: () => void } = { filter: FILTERS[a.f], last: undefined, unwatch: () => {} };
+        const entry: { filter: TapStream | undefined; last: readonly StreamStatus[] | undefined; unwatch: () => void } = {
+          filter: FILTERS[a.f],
+          last: undefined,
+          unwatch: () => {},
+        };
         snapshots.set(a.w, entry);
         entry.unwatch = runner.watch(entry.filter, (statuses) => {
           // A snapshot carries news, except the first.
-          if (entry.last !== undefined && JSON.stringify(entry.last) === JSON.stringify(statuses)) throw new Error(`watcher ${a.w} sent an unchanged snapshot`);
+          if (entry.last !== undefined && JSON.stringify(entry.last) === JSON.stringify(statuses))
+            throw new Error(`watcher ${a.w} sent an unchanged snapshot`);
           entry.last = statuses;
           log.push(`watch ${a.w} ${JSON.stringify(statuses)}`);
         });

@@ -7,19 +7,31 @@ import { Runner, type Assertions } from '../../src/runner/runner.js';
 import { ScriptedTransport, type ScriptedCall } from '../../src/runner/scripted.js';
 import { answered, nspStream, tapStream } from '../core/driver.js';
 
-function runner(assertions: Assertions = 'off', gate = 256, broken?: (violations: readonly string[], event: TapaEvent) => void): { runner: Runner; transport: ScriptedTransport } {
+function runner(
+  assertions: Assertions = 'off',
+  gate = 256,
+  broken?: (violations: readonly string[], event: TapaEvent) => void,
+): { runner: Runner; transport: ScriptedTransport } {
   const transport = new ScriptedTransport();
-  const r = new Runner(transport, { seed: 1, config: { name: 'pod-a', node: 'node-1', namespace: 'red' }, nspCallsInFlight: gate, newSegmentId: () => 'segment', assertions, ...(broken ? { broken } : {}) });
+  const r = new Runner(transport, {
+    seed: 1,
+    config: { name: 'pod-a', node: 'node-1', namespace: 'red' },
+    nspCallsInFlight: gate,
+    newSegmentId: () => 'segment',
+    assertions,
+    ...(broken ? { broken } : {}),
+  });
   return { runner: r, transport };
 }
 
 /** Answers tokens, NSM Requests and the stream watch until only target-protocol calls and watches are left. */
 function connect(transport: ScriptedTransport, streams: string[]): void {
-  for (let again = true; again; ) {
+  for (let again = true; again;) {
     again = false;
     for (const call of [...transport.calls]) {
       if (call.kind === 'token') call.answer({ ok: true, value: undefined });
-      else if (call.kind === 'unary' && call.rpc === 'nsmRequest') call.answer({ ok: true, value: answered(call.request as NetworkServiceRequest, ['172.16.0.2/24']) });
+      else if (call.kind === 'unary' && call.rpc === 'nsmRequest')
+        call.answer({ ok: true, value: answered(call.request as NetworkServiceRequest, ['172.16.0.2/24']) });
       else if (call.kind === 'stream' && call.rpc === 'watchStreams' && !pushed.has(call)) {
         pushed.add(call);
         call.push(streams.map((s) => nspStream(s, 'load-balancer-a1', 10)));
@@ -33,7 +45,8 @@ function connect(transport: ScriptedTransport, streams: string[]): void {
 }
 const pushed = new WeakSet<ScriptedCall>();
 
-const targetCalls = (transport: ScriptedTransport): ScriptedCall[] => [...transport.calls].filter((c) => c.kind !== 'token' && (c.rpc === 'getTargets' || c.rpc === 'register'));
+const targetCalls = (transport: ScriptedTransport): ScriptedCall[] =>
+  [...transport.calls].filter((c) => c.kind !== 'token' && (c.rpc === 'getTargets' || c.rpc === 'register'));
 
 describe('runner: the runner around the core', () => {
   it('a call waiting at the gate fails DEADLINE_EXCEEDED when its deadline, counted from when the core asked, passes, without ever starting', () => {
@@ -78,7 +91,11 @@ describe('runner: the runner around the core', () => {
     for (let call = next(); call; call = next()) {
       if (call.kind === 'token') call.answer({ ok: true, value: undefined });
       else if (call.kind === 'stream') call.push([]);
-      else call.answer({ ok: true, value: call.rpc === 'nsmRequest' ? answered(call.request as NetworkServiceRequest, ['172.16.0.2/24']) : ({} as Connection) });
+      else
+        call.answer({
+          ok: true,
+          value: call.rpc === 'nsmRequest' ? answered(call.request as NetworkServiceRequest, ['172.16.0.2/24']) : ({} as Connection),
+        });
       if (call.kind !== 'token') rpcs.add(call.rpc);
     }
     expect(stopped).to.deep.equal(['first']);
@@ -88,7 +105,8 @@ describe('runner: the runner around the core', () => {
   });
 
   describe('invariants in production', () => {
-    const corrupt = (r: Runner): void => void r.state.trenches.set('ghost', { name: 'ghost', conduits: new Map() } as unknown as TrenchState);
+    const corrupt = (r: Runner): void =>
+      void r.state.trenches.set('ghost', { name: 'ghost', conduits: new Map() } as unknown as TrenchState);
 
     it("'step' reports a broken state after the next event, with that event", () => {
       const reports: string[] = [];

@@ -57,12 +57,21 @@ describe('tapa-sim command line', function () {
     sim([...args, '--shard', '0/2', '--out', join(root, 'shard-0')]);
     const second = sim([...args, '--shard', '1/2', '--out', join(root, 'shard-1')]);
     expect(second.status, second.stderr).to.equal(1);
-    expect(lastJson(second.stdout)).to.deep.include({ found: true, run: 5, shard: { index: 1, count: 2 }, covered: { first: 1, step: 2, last: 5 } });
+    expect(lastJson(second.stdout)).to.deep.include({
+      found: true,
+      run: 5,
+      shard: { index: 1, count: 2 },
+      covered: { first: 1, step: 2, last: 5 },
+    });
     const merged = sim(['merge', join(root, 'shard-0'), join(root, 'shard-1'), '--out', join(root, 'merged'), '--json']);
     expect(merged.status, merged.stderr).to.equal(1);
     expect(lastJson(merged.stdout)).to.include({ shards: 2, found: true, run: 5, runSeed: lastJson(whole.stdout)['runSeed'] });
-    expect(readFileSync(join(root, 'merged', 'counterexample.json'), 'utf8')).to.equal(readFileSync(join(root, 'whole', 'counterexample.json'), 'utf8'));
-    expect(readFileSync(join(root, 'merged', 'counterexample.html'), 'utf8')).to.equal(readFileSync(join(root, 'whole', 'counterexample.html'), 'utf8'));
+    expect(readFileSync(join(root, 'merged', 'counterexample.json'), 'utf8')).to.equal(
+      readFileSync(join(root, 'whole', 'counterexample.json'), 'utf8'),
+    );
+    expect(readFileSync(join(root, 'merged', 'counterexample.html'), 'utf8')).to.equal(
+      readFileSync(join(root, 'whole', 'counterexample.html'), 'utf8'),
+    );
     const missing = sim(['merge', join(root, 'shard-0')]);
     expect(missing.status).to.equal(2);
     expect(missing.stderr.trimEnd().split('\n')).to.deep.equal(['tapa-sim: missing 1 of 2 shards: 1']);
@@ -114,12 +123,14 @@ describe('tapa-sim command line', function () {
     expect(sim(['replay', file, '--model', 'core']).status).to.equal(0);
   });
 
-  it('replay --html draws the run as a page and keeps replay\'s exit codes; hunt --out writes counterexample.html next to the trace', () => {
+  it("replay --html draws the run as a page and keeps replay's exit codes; hunt --out writes counterexample.html next to the trace", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-html-'));
     const page = join(dir, '578.html');
     const r = sim(['replay', 'test/traces/issue-578.json', '--html', page]);
     expect(r.status, r.stderr).to.equal(1);
-    expect(readFileSync(page, 'utf8')).to.match(/^<!doctype html>/).and.to.contain('badge-deadlock');
+    expect(readFileSync(page, 'utf8'))
+      .to.match(/^<!doctype html>/)
+      .and.to.contain('badge-deadlock');
     const core = join(dir, 'core.html');
     expect(sim(['replay', 'test/traces/issue-578.json', '--model', 'core', '--html', core]).status).to.equal(0);
     expect(readFileSync(core, 'utf8')).to.contain('badge-passed');

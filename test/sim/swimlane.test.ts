@@ -80,7 +80,12 @@ describe('the counterexample as a picture (swimlane page)', () => {
       expect(monitor?.waitsFor).to.deep.include({ op: 'wait', object: 'sm.Stop.wg' });
       expect(party('stream.(*Stream).Close')?.waitsFor).to.deep.include({ op: 'lock', object: 'stream.mu' });
       // The locks the cycle waits for are drawn as held to the end, and marked.
-      expect(d.timeline.holds.filter((h) => h.cycle).map((h) => h.lock).sort()).to.deep.equal(['conduit.mu', 'stream.mu']);
+      expect(
+        d.timeline.holds
+          .filter((h) => h.cycle)
+          .map((h) => h.lock)
+          .sort(),
+      ).to.deep.equal(['conduit.mu', 'stream.mu']);
     });
 
     it('says what piled up behind the cycle while the world lingered on', () => {
@@ -95,7 +100,7 @@ describe('the counterexample as a picture (swimlane page)', () => {
       expect(header).to.contain(escapeHtml(failure!.message.split('\n')[0]!));
     });
 
-    it('escapes the run\'s text, in the diagram as in the details shown on hover', () => {
+    it("escapes the run's text, in the diagram as in the details shown on hover", () => {
       const hostile = '<script>alert(1)</script>"\'&';
       const t = d.timeline;
       const page = swimlanePage({
@@ -144,7 +149,7 @@ describe('the counterexample as a picture (swimlane page)', () => {
       selfContained(d.html);
     });
 
-    it('links a step to the one that caused it (an NSP answer to the TAPA\'s request)', () => {
+    it("links a step to the one that caused it (an NSP answer to the TAPA's request)", () => {
       const answer = d.timeline.marks.find((m) => m.kind === 'confirmation')!;
       const asked = d.timeline.marks[answer.cause!]!;
       expect(asked.actor).to.equal('nsp');

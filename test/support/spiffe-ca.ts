@@ -35,9 +35,25 @@ export class TestCa {
 
   static create(trustDomain = 'example.org'): TestCa {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-ca-'));
-    openssl(dir, ['req', '-x509', ...EC_P256, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=${trustDomain} test root`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-addext', `subjectAltName=URI:spiffe://${trustDomain}`]);
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...EC_P256,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${trustDomain} test root`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      `subjectAltName=URI:spiffe://${trustDomain}`,
+    ]);
     return new TestCa(trustDomain, dir, readFileSync(join(dir, 'ca.pem'), 'utf8'));
   }
 
@@ -50,15 +66,44 @@ export class TestCa {
   issue(path: string): IssuedSvid {
     const spiffeId = `spiffe://${this.trustDomain}${path}`;
     const serial = ++this.serial;
-    writeFileSync(join(this.dir, 'leaf.ext'), [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment,keyAgreement',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      `subjectAltName=URI:${spiffeId}`,
-    ].join('\n'));
-    openssl(this.dir, ['req', '-new', ...EC_P256, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/O=SPIFFE/CN=${path.replace(/\//g, '_')}`]);
-    openssl(this.dir, ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(serial), '-days', '1',
-      '-extfile', 'leaf.ext', '-out', 'leaf.pem']);
+    writeFileSync(
+      join(this.dir, 'leaf.ext'),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment,keyAgreement',
+        'extendedKeyUsage=serverAuth,clientAuth',
+        `subjectAltName=URI:${spiffeId}`,
+      ].join('\n'),
+    );
+    openssl(this.dir, [
+      'req',
+      '-new',
+      ...EC_P256,
+      '-keyout',
+      'leaf.key',
+      '-out',
+      'leaf.csr',
+      '-subj',
+      `/O=SPIFFE/CN=${path.replace(/\//g, '_')}`,
+    ]);
+    openssl(this.dir, [
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      String(serial),
+      '-days',
+      '1',
+      '-extfile',
+      'leaf.ext',
+      '-out',
+      'leaf.pem',
+    ]);
     const certPem = readFileSync(join(this.dir, 'leaf.pem'), 'utf8');
     const keyPem = readFileSync(join(this.dir, 'leaf.key'), 'utf8');
     return {

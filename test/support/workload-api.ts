@@ -64,5 +64,9 @@ export class WorkloadApi {
 }
 
 function response(svid: IssuedSvid, bundleDer: Buffer): X509SVIDResponse {
-  return { svids: [{ spiffeId: svid.spiffeId, x509Svid: svid.chainDer, x509SvidKey: svid.keyDer, bundle: bundleDer, hint: '' }], crl: [], federatedBundles: {} };
+  return {
+    svids: [{ spiffeId: svid.spiffeId, x509Svid: svid.chainDer, x509SvidKey: svid.keyDer, bundle: bundleDer, hint: '' }],
+    crl: [],
+    federatedBundles: {},
+  };
 }

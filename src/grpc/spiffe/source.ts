@@ -56,7 +56,8 @@ export class X509Source {
   first(reportEveryMs = 5_000): Promise<Svid> {
     if (this.svid) return Promise.resolve(this.svid);
     return new Promise((resolve) => {
-      const waiting = (): void => this.log.info({ endpoint: this.target, problem: this.problem }, 'waiting for an X.509 SVID from the SPIFFE Workload API');
+      const waiting = (): void =>
+        this.log.info({ endpoint: this.target, problem: this.problem }, 'waiting for an X.509 SVID from the SPIFFE Workload API');
       waiting();
       const report = setInterval(waiting, reportEveryMs);
       const got = (svid: Svid): void => {
@@ -76,9 +77,14 @@ export class X509Source {
   }
 
   private open(): void {
-    this.call = serverStream(this.client, SpiffeWorkloadAPIService.fetchX509Svid, {}, { waitForReady: true, headers: SECURITY_HEADER },
+    this.call = serverStream(
+      this.client,
+      SpiffeWorkloadAPIService.fetchX509Svid,
+      {},
+      { waitForReady: true, headers: SECURITY_HEADER },
       (response) => this.receive(response),
-      (error) => this.ended(error?.message ?? 'the agent closed the stream'));
+      (error) => this.ended(error?.message ?? 'the agent closed the stream'),
+    );
   }
 
   private receive(response: X509SVIDResponse): void {
@@ -100,7 +106,10 @@ export class X509Source {
     const previous = this.svid;
     if (previous && previous.chainPem === svid.chainPem && previous.bundlePem === svid.bundlePem) return;
     this.svid = svid;
-    this.log.info({ spiffeId: svid.spiffeId, serial: svid.serial, notAfter: new Date(svid.notAfterMs).toISOString() }, previous ? 'X.509 SVID rotated' : 'X.509 SVID received');
+    this.log.info(
+      { spiffeId: svid.spiffeId, serial: svid.serial, notAfter: new Date(svid.notAfterMs).toISOString() },
+      previous ? 'X.509 SVID rotated' : 'X.509 SVID received',
+    );
     for (const listener of previous ? this.listeners : this.firstListeners) listener(svid);
   }
 

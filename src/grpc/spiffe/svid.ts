@@ -53,7 +53,10 @@ export function splitDer(der: Uint8Array): Buffer[] {
 
 /** The one spiffe:// URI SAN of a certificate, or undefined when it has none or several. */
 export function spiffeIdOf(subjectAltName: string | undefined): string | undefined {
-  const uris = (subjectAltName ?? '').split(', ').filter((san) => san.startsWith('URI:')).map((san) => san.slice(4));
+  const uris = (subjectAltName ?? '')
+    .split(', ')
+    .filter((san) => san.startsWith('URI:'))
+    .map((san) => san.slice(4));
   return uris.length === 1 && uris[0]!.startsWith('spiffe://') ? uris[0] : undefined;
 }
 

@@ -8,11 +8,15 @@ import { spiffeIdOf, type Svid } from './svid.js';
  * SVIDs carry a spiffe:// URI, not the DNS name of a Kubernetes Service.
  */
 export function authorizeAny(_host: string, cert: PeerCertificate): Error | undefined {
-  return spiffeIdOf(cert.subjectaltname) === undefined ? new Error('the peer certificate is not an X.509 SVID (no single spiffe:// URI SAN)') : undefined;
+  return spiffeIdOf(cert.subjectaltname) === undefined
+    ? new Error('the peer certificate is not an X.509 SVID (no single spiffe:// URI SAN)')
+    : undefined;
 }
 
 export function channelCredentials(svid: Svid): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(Buffer.from(svid.bundlePem), Buffer.from(svid.keyPem), Buffer.from(svid.chainPem), { checkServerIdentity: authorizeAny });
+  return grpc.credentials.createSsl(Buffer.from(svid.bundlePem), Buffer.from(svid.keyPem), Buffer.from(svid.chainPem), {
+    checkServerIdentity: authorizeAny,
+  });
 }
 
 /** A gRPC target as a place to open a socket: unix:///path, or host:port. */
@@ -58,16 +62,26 @@ export function diagnoseTls(target: string, svid: Svid): Promise<string | undefi
       ALPNProtocols: ['h2'],
       checkServerIdentity: authorizeAny,
     });
-    const limit = setTimeout(() => finish(handshaken ? undefined : `no TLS handshake with ${target} within ${DIAGNOSE_LIMIT_MS} ms`), DIAGNOSE_LIMIT_MS);
+    const limit = setTimeout(
+      () => finish(handshaken ? undefined : `no TLS handshake with ${target} within ${DIAGNOSE_LIMIT_MS} ms`),
+      DIAGNOSE_LIMIT_MS,
+    );
     socket.on('secureConnect', () => {
       handshaken = true;
       setTimeout(() => finish(undefined), VERDICT_MS);
     });
     socket.on('data', () => finish(undefined));
-    socket.on('end', () => finish(handshaken ? refused('it closed the connection right after the handshake') : `${target} closed the connection during the TLS handshake`));
+    socket.on('end', () =>
+      finish(
+        handshaken
+          ? refused('it closed the connection right after the handshake')
+          : `${target} closed the connection during the TLS handshake`,
+      ),
+    );
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (handshaken || /alert/i.test(err.message)) return finish(refused(err.message));
-      if (/CERT|SIGNATURE|ISSUER/.test(err.code ?? '')) return finish(`we do not trust the certificate of ${target}: ${err.code}: ${err.message}`);
+      if (/CERT|SIGNATURE|ISSUER/.test(err.code ?? ''))
+        return finish(`we do not trust the certificate of ${target}: ${err.code}: ${err.message}`);
       finish(`the TLS handshake with ${target} failed: ${err.code ? `${err.code}: ` : ''}${err.message}`);
     });
   });

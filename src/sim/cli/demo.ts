@@ -14,7 +14,12 @@ const STREAM = { name: 'stream-a1', conduit: { name: 'load-balancer-a1', trench:
  */
 export function demo(print: (line: string) => void): void {
   const transport = new ScriptedTransport();
-  const runner = new Runner(transport, { seed: 578, config: { name: 'target-a', node: 'worker-1' }, nspCallsInFlight: 256, newSegmentId: () => 'segment' });
+  const runner = new Runner(transport, {
+    seed: 578,
+    config: { name: 'target-a', node: 'worker-1' },
+    nspCallsInFlight: 256,
+    newSegmentId: () => 'segment',
+  });
   const registry = new Map<string, NspTarget>();
   let ip = '172.16.0.2/24';
   let monitor: Extract<ScriptedCall, { kind: 'stream' }> | undefined;
@@ -65,7 +70,8 @@ export function demo(print: (line: string) => void): void {
     for (let next = unanswered(); next; next = unanswered()) answer(next);
   };
   const unanswered = (): ScriptedCall | undefined => [...transport.calls].find((c) => !watching.has(c));
-  const reply = (error?: { code: string; message: string }): void => print(`  Tap   reply ${error ? `${error.code}: ${error.message}` : 'OK'}`);
+  const reply = (error?: { code: string; message: string }): void =>
+    print(`  Tap   reply ${error ? `${error.code}: ${error.message}` : 'OK'}`);
 
   print('Tap.Watch and Tap.Open stream-a1 (conduit load-balancer-a1, trench trench-a)');
   runner.watch(undefined, (statuses) => print(`  Watch ${statuses.map((s) => `${s.stream?.name}=${s.status}`).join(' ') || '(none)'}`));

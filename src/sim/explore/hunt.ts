@@ -43,7 +43,10 @@ export function runSeed(seed: number, i: number): number {
 }
 
 /** The scenario and schedule of one run, a pure function of the run's seed. */
-export function plan(options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenarios'>, seed: number): { scenario: Scenario; strategy: StrategySpec } {
+export function plan(
+  options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenarios'>,
+  seed: number,
+): { scenario: Scenario; strategy: StrategySpec } {
   const [scenario] = fc.sample(scenarioArb(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
   switch (options.strategy) {
     case 'fifo':
@@ -77,8 +80,18 @@ export function hunt(options: HuntOptions): HuntResult {
     const result = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
     if (result.failure) {
       const kind = result.failure.kind;
-      const trace = shrink(options.model, scenario, [...result.choices], seed, (r) => r.failure?.kind === kind, { ...(options.scenarios ? { scenarios: options.scenarios } : {}), extra });
-      return { runs: explored, found: true, run: i, kind: result.failure.kind, trace, original: { steps: scenario.steps.length, choices: result.choices.length } };
+      const trace = shrink(options.model, scenario, [...result.choices], seed, (r) => r.failure?.kind === kind, {
+        ...(options.scenarios ? { scenarios: options.scenarios } : {}),
+        extra,
+      });
+      return {
+        runs: explored,
+        found: true,
+        run: i,
+        kind: result.failure.kind,
+        trace,
+        original: { steps: scenario.steps.length, choices: result.choices.length },
+      };
     }
   }
   return { runs: explored, found: false };

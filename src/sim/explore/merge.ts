@@ -38,7 +38,9 @@ export function readShards(dirs: readonly string[]): ShardFile[] {
   return dirs.flatMap((dir) => {
     let names: string[];
     try {
-      names = readdirSync(dir).filter((n) => SUMMARY.test(n)).sort();
+      names = readdirSync(dir)
+        .filter((n) => SUMMARY.test(n))
+        .sort();
     } catch (e) {
       throw new MergeError(`${dir}: cannot read: ${(e as Error).message}`);
     }
@@ -80,14 +82,23 @@ export function merge(shards: readonly ShardFile[]): MergedHunt {
     .flatMap(({ file, summary }): ShardFailure[] =>
       summary.run === undefined || summary.counterexample === undefined
         ? []
-        : [{ file, summary, run: summary.run, counterexample: join(dirname(file), basename(summary.counterexample)) }])
+        : [{ file, summary, run: summary.run, counterexample: join(dirname(file), basename(summary.counterexample)) }],
+    )
     .sort((a, b) => a.run - b.run);
   const { model, strategy, seed, depth, lockdep, planned } = head.summary;
   return {
-    model, strategy, seed, depth, lockdep, planned,
+    model,
+    strategy,
+    seed,
+    depth,
+    lockdep,
+    planned,
     shards: count,
     runs: shards.reduce((n, s) => n + s.summary.runs, 0),
-    stopped: shards.filter((s) => !s.summary.found && s.summary.runs < shardSize(planned, s.summary.shard)).map((s) => s.summary.shard.index).sort((a, b) => a - b),
+    stopped: shards
+      .filter((s) => !s.summary.found && s.summary.runs < shardSize(planned, s.summary.shard))
+      .map((s) => s.summary.shard.index)
+      .sort((a, b) => a - b),
     ...(failures[0] ? { first: failures[0] } : {}),
   };
 }
@@ -98,7 +109,9 @@ export function counterexampleText(failure: ShardFailure): string {
   const { text, trace } = parsed(file, (t) => ({ text: t, trace: parseTrace(t, [...MODELS.keys()]) }));
   const { model, runSeed } = failure.summary;
   if (trace.model !== model || trace.seed !== runSeed) {
-    throw new MergeError(`${file}: not the counterexample of ${failure.file} (model ${trace.model}, seed ${trace.seed}; expected ${model}, seed ${runSeed})`);
+    throw new MergeError(
+      `${file}: not the counterexample of ${failure.file} (model ${trace.model}, seed ${trace.seed}; expected ${model}, seed ${runSeed})`,
+    );
   }
   return text;
 }

@@ -35,5 +35,7 @@ export function replay(trace: Trace, model: Model, observer?: RunObserver): Repl
     const diff = firstDivergence(trace.log, result.log);
     if (diff) return { kind: 'diverged', message: `the run diverges from the recorded log at ${diff}` };
   }
-  return result.failure ? { kind: 'failed', failure: result.failure, steps: result.log.length } : { kind: 'passed', steps: result.log.length };
+  return result.failure
+    ? { kind: 'failed', failure: result.failure, steps: result.log.length }
+    : { kind: 'passed', steps: result.log.length };
 }

@@ -55,7 +55,10 @@ export function runSignature(result: Pick<RunResult, 'failure'>): Map<string, nu
 }
 
 /** Differences between a target signature and a produced one, each in key order. */
-export function compareSignatures(target: ReadonlyMap<string, number>, got: ReadonlyMap<string, number>): { score: number; missing: [string, number][]; extra: [string, number][] } {
+export function compareSignatures(
+  target: ReadonlyMap<string, number>,
+  got: ReadonlyMap<string, number>,
+): { score: number; missing: [string, number][]; extra: [string, number][] } {
   const keys = [...new Set([...target.keys(), ...got.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const missing: [string, number][] = [];
   const extra: [string, number][] = [];
@@ -130,7 +133,14 @@ export function candidate(shape: Shape, next: () => number, variant: number): Sc
     for (let i = 0; i < vipRounds; i++) steps.push({ at: 1_000 + int(7) * 3_000 + i * 500, kind: 'vips', a: 0, b: 0, c: 1 + i });
   }
   if (shape.closes) steps.push({ at: jitter(30_000, 8_000), kind: 'closeAll', a: 0, b: 0, c: 0 });
-  if (shape.streamConfig) steps.push({ at: jitter(40_000, 8_000), kind: 'streamConfig', a: 0, b: 0, c: wide ? int(shape.streams) : Math.min(1, shape.streams - 1) });
+  if (shape.streamConfig)
+    steps.push({
+      at: jitter(40_000, 8_000),
+      kind: 'streamConfig',
+      a: 0,
+      b: 0,
+      c: wide ? int(shape.streams) : Math.min(1, shape.streams - 1),
+    });
   if (shape.vips) steps.push({ at: jitter(45_000, 8_000), kind: 'vips', a: 0, b: 0, c: wide ? 2 + int(3) : 2 });
   if (shape.reopens) steps.push(...opens(jitter(60_000, 10_000)));
   steps.sort((x, y) => x.at - y.at);
@@ -171,7 +181,10 @@ export function reproduce(options: ReproduceOptions): ReproduceResult {
       if (cmp.score === 0 && result.failure?.kind === 'deadlock') {
         // Smaller, as long as the dump still blocks exactly where the report does.
         const same = (r: RunResult): boolean => r.failure?.kind === 'deadlock' && compareSignatures(target, runSignature(r)).score === 0;
-        const trace = shrink(options.model, scenario, [...result.choices], runSeed, same, { extra: { lingerMs: REPRODUCE_LINGER_MS }, budget: REPRODUCE_SHRINK_BUDGET });
+        const trace = shrink(options.model, scenario, [...result.choices], runSeed, same, {
+          extra: { lingerMs: REPRODUCE_LINGER_MS },
+          budget: REPRODUCE_SHRINK_BUDGET,
+        });
         return { found: true, trace, tries, elapsedMs: Date.now() - started };
       }
       if (best === undefined || cmp.score < best.score) best = { sig, ...cmp };

@@ -85,5 +85,10 @@ export function parseSummary(text: string): HuntSummary {
   // A hunt stops at its first failure: the failing run is the last one explored.
   const last = nthRun(shard, runs - 1);
   if (s['run'] !== last) throw new TraceError(`run: expected ${last}, the last run explored`);
-  return huntSummary(hunt, shard, { runs, found: true, kind: kind as FailureKind, run: last }, string(s['counterexample'], 'counterexample'));
+  return huntSummary(
+    hunt,
+    shard,
+    { runs, found: true, kind: kind as FailureKind, run: last },
+    string(s['counterexample'], 'counterexample'),
+  );
 }

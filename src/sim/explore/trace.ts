@@ -38,7 +38,8 @@ export function parseTrace(text: string, knownModels: readonly string[]): Trace 
   }
   const t = object(raw, 'trace');
   if (t['format'] !== TRACE_FORMAT) throw new TraceError(`not a ${TRACE_FORMAT} file (format: ${JSON.stringify(t['format'])})`);
-  if (t['version'] !== TRACE_VERSION) throw new TraceError(`unknown trace version ${JSON.stringify(t['version'])}; this tapa-sim reads version ${TRACE_VERSION}`);
+  if (t['version'] !== TRACE_VERSION)
+    throw new TraceError(`unknown trace version ${JSON.stringify(t['version'])}; this tapa-sim reads version ${TRACE_VERSION}`);
   const model = string(t['model'], 'model');
   if (!knownModels.includes(model)) throw new TraceError(`unknown model "${model}"; known: ${knownModels.join(', ')}`);
   const failure = t['failure'] === null ? null : parseFailure(t['failure']);
@@ -55,7 +56,12 @@ export function parseTrace(text: string, knownModels: readonly string[]): Trace 
     ...(t['lockdep'] === undefined ? {} : { lockdep: boolean(t['lockdep'], 'lockdep') }),
     log: array(t['log'], 'log').map((e, i) => {
       const o = object(e, `log[${i}]`);
-      return { seq: integer(o['seq'], `log[${i}].seq`, 0, 2 ** 31), time: integer(o['time'], `log[${i}].time`, 0, 2 ** 52), actor: string(o['actor'], `log[${i}].actor`), label: string(o['label'], `log[${i}].label`) };
+      return {
+        seq: integer(o['seq'], `log[${i}].seq`, 0, 2 ** 31),
+        time: integer(o['time'], `log[${i}].time`, 0, 2 ** 52),
+        actor: string(o['actor'], `log[${i}].actor`),
+        label: string(o['label'], `log[${i}].label`),
+      };
     }),
   };
 }
@@ -71,7 +77,8 @@ export function parseScenario(raw: unknown): Scenario {
     steps: array(s['steps'], 'scenario.steps').map((raw, i): Step => {
       const st = object(raw, `scenario.steps[${i}]`);
       const kind = st['kind'];
-      if (!STEP_KINDS.includes(kind as Step['kind'])) throw new TraceError(`scenario.steps[${i}].kind: unknown step ${JSON.stringify(kind)}`);
+      if (!STEP_KINDS.includes(kind as Step['kind']))
+        throw new TraceError(`scenario.steps[${i}].kind: unknown step ${JSON.stringify(kind)}`);
       return {
         at: integer(st['at'], `scenario.steps[${i}].at`, 0, 2 ** 40),
         kind: kind as Step['kind'],
@@ -87,7 +94,11 @@ function parseFailure(raw: unknown): Failure {
   const f = object(raw, 'failure');
   const kind = f['kind'];
   if (!FAILURE_KINDS.includes(kind as FailureKind)) throw new TraceError(`failure.kind: unknown ${JSON.stringify(kind)}`);
-  return { kind: kind as FailureKind, message: string(f['message'], 'failure.message'), time: integer(f['time'], 'failure.time', 0, 2 ** 52) };
+  return {
+    kind: kind as FailureKind,
+    message: string(f['message'], 'failure.message'),
+    time: integer(f['time'], 'failure.time', 0, 2 ** 52),
+  };
 }
 
 // Shared with the other files tapa-sim reads (hunt summaries), so that all name the bad field alike.
@@ -112,7 +123,8 @@ export function boolean(v: unknown, what: string): boolean {
 }
 
 export function integer(v: unknown, what: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TraceError(`${what}: expected an integer in [${min}, ${max}]`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new TraceError(`${what}: expected an integer in [${min}, ${max}]`);
   return v;
 }
 

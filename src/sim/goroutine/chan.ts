@@ -34,7 +34,11 @@ export interface ChanOp {
 interface ChanRuntime {
   changed(): void;
   /** The oldest parked goroutine other than `self` with a `kind` case on `ch`, and that case. */
-  parkedPartner(ch: Chan<unknown>, kind: 'send' | 'recv', self: Goroutine | undefined): { g: Goroutine; index: number; value: unknown } | undefined;
+  parkedPartner(
+    ch: Chan<unknown>,
+    kind: 'send' | 'recv',
+    self: Goroutine | undefined,
+  ): { g: Goroutine; index: number; value: unknown } | undefined;
   /** A partner completed `g`'s channel op on case `index`. */
   complete(g: Goroutine, index: number, value: RecvResult<unknown> | undefined): void;
 }
@@ -195,11 +199,7 @@ type Outcome<C, I extends number> =
 /** Which case of a `select` ran, narrowed by `index`: `if (r.index === 0) r.value`. */
 export type Selected<Cs extends readonly SelectCase[]> = {
   // Tuple elements have keys "0", "1", ...; a plain array's elements have key number.
-  [I in keyof Cs]: I extends `${infer N extends number}`
-    ? Outcome<Cs[I], N>
-    : I extends number
-      ? Outcome<Cs[I], number>
-      : never;
+  [I in keyof Cs]: I extends `${infer N extends number}` ? Outcome<Cs[I], N> : I extends number ? Outcome<Cs[I], number> : never;
 }[number];
 
 /**

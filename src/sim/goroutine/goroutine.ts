@@ -38,7 +38,11 @@ export class Goroutine {
   /** Who ran the `go` statement; undefined when the test or the environment did. */
   readonly parent: Goroutine | undefined;
 
-  /** @internal Its body; what it yields is checked by the runtime (an Op, see op.ts). */ readonly gen: Generator<unknown, unknown, unknown>;
+  /** @internal Its body; what it yields is checked by the runtime (an Op, see op.ts). */ readonly gen: Generator<
+    unknown,
+    unknown,
+    unknown
+  >;
   /** @internal Model frames, outermost first; `frames[0]` is `name`. */
   readonly frames: string[];
   /** @internal The op it yielded and waits to complete (read it as an Op with `opOf`); 'start' before its first step. */

@@ -196,7 +196,9 @@ export function parseProfile(text: string): TraceGroup[] {
   if (lines.some((l) => SEPARATOR.test(l))) groups = parseTraces(text);
   else if (lines.some((l) => GOROUTINE_HEADER.test(l))) groups = parseDebug2(text);
   if (groups.length === 0) {
-    throw new Error('no goroutines found: expected the output of `go tool pprof -traces` or a debug=2 goroutine dump (goroutine N [state]: ...)');
+    throw new Error(
+      'no goroutines found: expected the output of `go tool pprof -traces` or a debug=2 goroutine dump (goroutine N [state]: ...)',
+    );
   }
   return groups;
 }

@@ -133,9 +133,7 @@ export class Runtime {
     const inherited = parent.deadline !== undefined && parent.deadline <= due;
     const ctx = new Context(name, this.chan(`${name}.Done`), parent, inherited ? parent.deadline : due, this.stopTimer);
     if (!inherited && ctx.err() === undefined) {
-      ctx.timer = this.scheduler.after(ms, name, 'deadline exceeded', () =>
-        this.runTimer(() => ctx.cancel('context deadline exceeded')),
-      );
+      ctx.timer = this.scheduler.after(ms, name, 'deadline exceeded', () => this.runTimer(() => ctx.cancel('context deadline exceeded')));
     }
     return { ctx, cancel: () => ctx.cancel('context canceled') };
   }
@@ -339,7 +337,10 @@ export class Runtime {
         return;
       case 'sleep':
         if (!(op.ms >= 0) || !Number.isFinite(op.ms)) throw new RangeError(`sleep: bad duration ${op.ms} in ${g.actor}`);
-        g.tasks.set(RUN, this.scheduler.after(op.ms, g.actor, describeOp(op), () => this.step(g, RUN)));
+        g.tasks.set(
+          RUN,
+          this.scheduler.after(op.ms, g.actor, describeOp(op), () => this.step(g, RUN)),
+        );
         return;
       case 'wait':
       case 'chan':

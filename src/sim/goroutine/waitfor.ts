@@ -118,7 +118,7 @@ export function findDeadlock(parked: readonly Goroutine[]): Found | undefined {
   const waits = new Map<Goroutine, Wait | undefined>();
   for (const g of parked) waits.set(g, waitOf(g));
   const stuck = new Set(parked);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const g of stuck) {
       if (g.frozen) continue;

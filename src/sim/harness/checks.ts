@@ -40,7 +40,14 @@ export function viewOf(env: Models, tapa: TapaUnderTest): WorldView {
   return {
     targets: all.filter(mine),
     enabledByOthers: (trench, conduit, stream) =>
-      all.filter((t) => !mine(t) && t.status === 'ENABLED' && t.stream?.name === stream && t.stream.conduit?.name === conduit && t.stream.conduit.trench?.name === trench).length,
+      all.filter(
+        (t) =>
+          !mine(t) &&
+          t.status === 'ENABLED' &&
+          t.stream?.name === stream &&
+          t.stream.conduit?.name === conduit &&
+          t.stream.conduit.trench?.name === trench,
+      ).length,
     connections: connectionIds(env, tapa).flatMap((id) => {
       const c = env.nsm.peek(id);
       return c ? [c] : [];
@@ -102,7 +109,10 @@ export class WorldChecker {
   private registryChanged = true;
   private owner: Map<string, TapaUnderTest> | undefined;
 
-  constructor(private readonly env: Models, private readonly tapas: readonly TapaUnderTest[]) {
+  constructor(
+    private readonly env: Models,
+    private readonly tapas: readonly TapaUnderTest[],
+  ) {
     env.nsp.onTargetsChange(() => {
       this.registryChanged = true;
     });

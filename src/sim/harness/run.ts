@@ -56,7 +56,10 @@ export const DEFAULTS = { hangMs: 10_000, convergenceMs: 90_000, maxSteps: 50_00
  * last step and fault are over, the liveness phase demands that the world converge.
  */
 export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
-  const scheduler = new Scheduler(createStrategy(options.strategy), { maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs, ...(options.observer ? { observer: options.observer } : {}) });
+  const scheduler = new Scheduler(createStrategy(options.strategy), {
+    maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
   const env = new Environment(scheduler, scenario);
   const asked = new Map<string, number>(); // unanswered Tap calls -> asked at
   const tapas: TapaUnderTest[] = Array.from({ length: scenario.tapas }, (_, i) =>
@@ -74,14 +77,21 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const app = new Application(scenario, tapas, (tapa, request) => asked.set(`${tapa}#${request}`, scheduler.now));
   for (const step of timeline(scenario)) {
     const byApp = app.handles(step);
-    scheduler.at(step.at, byApp ? 'app' : 'world', `${step.kind} a=${step.a} b=${step.b} c=${step.c}`, () => (byApp ? app.apply(step) : env.apply(step)));
+    scheduler.at(step.at, byApp ? 'app' : 'world', `${step.kind} a=${step.a} b=${step.b} c=${step.c}`, () =>
+      byApp ? app.apply(step) : env.apply(step),
+    );
   }
   const quiet = quietAt(scenario);
   const hangMs = options.hangMs ?? DEFAULTS.hangMs;
   const deadline = quiet + (options.convergenceMs ?? DEFAULTS.convergenceMs);
   const byName = new Map(tapas.map((t) => [t.name, t]));
   const world = new WorldChecker(env, tapas);
-  const done = (failure: Failure | undefined): RunResult => ({ failure: failure ?? lockOrder(), log: scheduler.log, choices: scheduler.choices, time: scheduler.now });
+  const done = (failure: Failure | undefined): RunResult => ({
+    failure: failure ?? lockOrder(),
+    log: scheduler.log,
+    choices: scheduler.choices,
+    time: scheduler.now,
+  });
   const lockOrder = (): Failure | undefined => {
     if (!options.lockdep) return undefined;
     const cycles = tapas.flatMap((t) => t.lockOrder?.() ?? []);
@@ -104,7 +114,9 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       if (deadlocked) return done({ kind: 'deadlock', time: deadlocked.time, message: deadlocked.tapa.deadlock?.() ?? '' });
       if (options.model.converges === false) return done(undefined);
       const reasons = [...notConverged(env, tapas), ...app.staleWatches(env)];
-      return done(reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined);
+      return done(
+        reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined,
+      );
     }
     const tapa = byName.get(task.actor) ?? byName.get(task.actor.split('/')[0]!);
     if (deadlocked) {
@@ -130,7 +142,11 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     }
     if (now > deadline && options.model.converges === false) return done(undefined);
     if (now > deadline) {
-      return done({ kind: 'convergence', message: `not converged ${deadline - quiet} ms after the last step: ${atRest.join('; ')}`, time: now });
+      return done({
+        kind: 'convergence',
+        message: `not converged ${deadline - quiet} ms after the last step: ${atRest.join('; ')}`,
+        time: now,
+      });
     }
   }
   if (deadlocked) return done({ kind: 'deadlock', time: deadlocked.time, message: deadlocked.tapa.deadlock?.() ?? '' });

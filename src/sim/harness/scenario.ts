@@ -78,9 +78,7 @@ export const APP_STEPS: readonly StepKind[] = ['open', 'close', 'openAll', 'clos
 export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
   const kinds = options.kinds ?? (options.faults === false ? APP_STEPS : STEP_KINDS);
   // Opens are the common case; without them there is nothing to break.
-  const kindArb = fc.oneof(
-    ...kinds.map((k) => ({ weight: k === 'open' || k === 'openAll' ? 4 : 1, arbitrary: fc.constant(k) })),
-  );
+  const kindArb = fc.oneof(...kinds.map((k) => ({ weight: k === 'open' || k === 'openAll' ? 4 : 1, arbitrary: fc.constant(k) })));
   const step: fc.Arbitrary<Step> = fc.record({
     at: fc.integer({ min: 0, max: options.horizonMs ?? 120_000 }),
     kind: kindArb,
@@ -115,7 +113,10 @@ export function streamName(conduit: number, i: number): string {
 
 /** Scenario steps in the order they happen (stable for equal times). */
 export function timeline(scenario: Scenario): Step[] {
-  return scenario.steps.map((s, i) => ({ s, i })).sort((x, y) => x.s.at - y.s.at || x.i - y.i).map((x) => x.s);
+  return scenario.steps
+    .map((s, i) => ({ s, i }))
+    .sort((x, y) => x.s.at - y.s.at || x.i - y.i)
+    .map((x) => x.s);
 }
 
 /**

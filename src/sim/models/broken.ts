@@ -57,7 +57,9 @@ const CORES: Record<string, Breakage> = {
   },
   // Never sees other targets, so it takes identifiers others hold: two ENABLED targets share one.
   'reuses-identifier': () => (effect) =>
-    effect.kind === 'getTargets' ? { ...effect, filter: { ...effect.filter, ips: [], stream: { name: '\u0000nothing', maxTargets: 0 } } } : effect,
+    effect.kind === 'getTargets'
+      ? { ...effect, filter: { ...effect.filter, ips: [], stream: { name: '\u0000nothing', maxTargets: 0 } } }
+      : effect,
 };
 
 /** A gate that forgets to give back the place of a call cancelled in flight, as every get-targets is. */

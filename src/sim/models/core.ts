@@ -57,7 +57,11 @@ export class CoreTapa implements TapaUnderTest {
   }
 
   watch(watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void {
-    this.env.scheduler.spawn(this.name, `Tap.Watch ${filter ? describe(filter) : '(all)'} #${watcher}`, () => void this.runner.watch(filter, message));
+    this.env.scheduler.spawn(
+      this.name,
+      `Tap.Watch ${filter ? describe(filter) : '(all)'} #${watcher}`,
+      () => void this.runner.watch(filter, message),
+    );
   }
 
   invariants(): string[] {

@@ -73,7 +73,10 @@ export class Details {
       fields: [
         ['parked', this.at(w.from)],
         ['until', w.to === undefined ? 'the end of the run' : this.at(w.to)],
-        ['waits for', w.on.map((l) => this.laneName(l)).join(', ') || 'nobody known (an RPC, a timer, a channel without a registered partner)'],
+        [
+          'waits for',
+          w.on.map((l) => this.laneName(l)).join(', ') || 'nobody known (an RPC, a timer, a channel without a registered partner)',
+        ],
         ...(w.cycle ? [['deadlock', 'an edge of the cycle'] as const] : []),
       ],
     });
@@ -85,8 +88,17 @@ export class Details {
       title: `${l.title} ${l.subtitle}`,
       fields: [
         [l.group === 'goroutine' ? 'goroutine' : 'actor', l.id],
-        ...(l.role === 'cycle' ? [['deadlock', 'in the cycle'] as const] : l.role === 'stuck' ? [['deadlock', 'parked behind the cycle'] as const] : []),
-        ...(s ? [['holds', s.holds.join(', ') || '-'] as const, ['waits', `${s.waitsFor.op} ${s.waitsFor.object} (on ${s.waitsFor.on.join(', ') || '-'})`] as const] : []),
+        ...(l.role === 'cycle'
+          ? [['deadlock', 'in the cycle'] as const]
+          : l.role === 'stuck'
+            ? [['deadlock', 'parked behind the cycle'] as const]
+            : []),
+        ...(s
+          ? [
+              ['holds', s.holds.join(', ') || '-'] as const,
+              ['waits', `${s.waitsFor.op} ${s.waitsFor.object} (on ${s.waitsFor.on.join(', ') || '-'})`] as const,
+            ]
+          : []),
       ],
       ...(s ? { stack: s.stack } : {}),
     });

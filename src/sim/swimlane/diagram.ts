@@ -30,7 +30,20 @@ export const MARK_COLOUR: Readonly<Record<MarkKind, string>> = {
 };
 const EXTERNAL: ReadonlySet<MarkKind> = new Set(['tap-call', 'configuration', 'nsm-event', 'fault']);
 /** No red: red is the deadlock's. */
-const LOCK_COLOURS = ['#60a5fa', '#34d399', '#fbbf24', '#a78bfa', '#f472b6', '#22d3ee', '#a3e635', '#fb923c', '#94a3b8', '#c084fc', '#2dd4bf', '#facc15'];
+const LOCK_COLOURS = [
+  '#60a5fa',
+  '#34d399',
+  '#fbbf24',
+  '#a78bfa',
+  '#f472b6',
+  '#22d3ee',
+  '#a3e635',
+  '#fb923c',
+  '#94a3b8',
+  '#c084fc',
+  '#2dd4bf',
+  '#facc15',
+];
 
 /** Where everything goes; a pure function of the timeline, so a page is the same for the same run. */
 export class Geometry {
@@ -104,7 +117,9 @@ export function lockColours(holds: readonly Hold[]): Map<string, string> {
 /** The run as one SVG: rows of steps going down, one column per lane. */
 export function diagram(g: Geometry, details: Details): string {
   const t = g.t;
-  const out: string[] = [`<svg class="diagram" width="${g.width}" height="${g.height}" viewBox="0 0 ${g.width} ${g.height}" role="img" aria-label="swimlane diagram of the run">`];
+  const out: string[] = [
+    `<svg class="diagram" width="${g.width}" height="${g.height}" viewBox="0 0 ${g.width} ${g.height}" role="img" aria-label="swimlane diagram of the run">`,
+  ];
   out.push(DEFS);
   out.push(...lanesBackground(g));
   out.push(...rows(g, details));
@@ -138,7 +153,8 @@ function rows(g: Geometry, details: Details): string[] {
   let time = -1;
   for (const m of g.t.marks) {
     const y = g.y(m.seq);
-    if (EXTERNAL.has(m.kind)) out.push(`<rect class="band band-${m.kind}" x="${GUTTER}" y="${y}" width="${g.width - GUTTER}" height="${ROW}"/>`);
+    if (EXTERNAL.has(m.kind))
+      out.push(`<rect class="band band-${m.kind}" x="${GUTTER}" y="${y}" width="${g.width - GUTTER}" height="${ROW}"/>`);
     if (m.time !== time) {
       if (time >= 0) out.push(`<line class="tick" x1="0" y1="${y}" x2="${g.width}" y2="${y}"/>`);
       out.push(`<text class="time" x="6" y="${y + 11}">${esc(virtualTime(m.time))}</text>`);
@@ -215,7 +231,9 @@ function wait(g: Geometry, w: Wait, details: Details): string {
   if (w.on.length > 0) {
     const right = g.x(w.on[0]!) > g.x(w.lane);
     const text = `${w.op} ${w.object}`;
-    out.push(`<text class="wait-label" x="${right ? x + 8 : x - 8}" y="${y + 10}" text-anchor="${right ? 'start' : 'end'}">${esc(text)}</text>`);
+    out.push(
+      `<text class="wait-label" x="${right ? x + 8 : x - 8}" y="${y + 10}" text-anchor="${right ? 'start' : 'end'}">${esc(text)}</text>`,
+    );
   }
   out.push('</g>');
   return out.join('');
@@ -231,7 +249,8 @@ function mark(g: Geometry, m: Mark): string {
 
 export function shape(kind: MarkKind, cx: number, cy: number, fill: string): string {
   if (kind === 'fault') return `<path class="mark" d="M${cx} ${cy - 6}L${cx + 6} ${cy + 5}L${cx - 6} ${cy + 5}z" fill="${fill}"/>`;
-  if (EXTERNAL.has(kind)) return `<path class="mark" d="M${cx} ${cy - 6}L${cx + 6} ${cy}L${cx} ${cy + 6}L${cx - 6} ${cy}z" fill="${fill}"/>`;
+  if (EXTERNAL.has(kind))
+    return `<path class="mark" d="M${cx} ${cy - 6}L${cx + 6} ${cy}L${cx} ${cy + 6}L${cx - 6} ${cy}z" fill="${fill}"/>`;
   return `<circle class="mark" cx="${cx}" cy="${cy}" r="${kind === 'step' ? 3.5 : 4.5}" fill="${fill}"/>`;
 }
 
@@ -241,7 +260,9 @@ function verdict(g: Geometry): string[] {
   const v = g.t.verdict;
   if (top === undefined) return [];
   const first = (v.message.split('\n')[0] ?? '').replace(/:$/, '');
-  const headline = first.startsWith(v.kind) ? first : `${v.kind}${v.time === undefined ? '' : ` at t = ${virtualTime(v.time)}`} (step ${v.step}): ${first}`;
+  const headline = first.startsWith(v.kind)
+    ? first
+    : `${v.kind}${v.time === undefined ? '' : ` at t = ${virtualTime(v.time)}`} (step ${v.step}): ${first}`;
   const out = [
     `<g id="verdict" data-bottom="${top + g.band - BAND_GAP}">`,
     `<rect class="verdict-band" x="0" y="${top}" width="${g.width}" height="${g.band - BAND_GAP}"/>`,
@@ -255,8 +276,12 @@ function verdict(g: Geometry): string[] {
     const x2 = g.lifeline(target);
     const y = top + 28;
     const depth = 14 + Math.min(Math.abs(x2 - x1) * 0.1, 26);
-    out.push(`<path class="ring" d="M${x1} ${y}C${x1} ${y + depth},${x2} ${y + depth},${x2 + (x2 > x1 ? -2 : 2)} ${y + 3}" marker-end="url(#head-cycle)"/>`);
-    out.push(`<text class="ring-label" x="${(x1 + x2) / 2}" y="${y + depth + 4}" text-anchor="middle">${esc(`${w.op} ${w.object}`)}</text>`);
+    out.push(
+      `<path class="ring" d="M${x1} ${y}C${x1} ${y + depth},${x2} ${y + depth},${x2 + (x2 > x1 ? -2 : 2)} ${y + 3}" marker-end="url(#head-cycle)"/>`,
+    );
+    out.push(
+      `<text class="ring-label" x="${(x1 + x2) / 2}" y="${y + depth + 4}" text-anchor="middle">${esc(`${w.op} ${w.object}`)}</text>`,
+    );
   });
   out.push('</g>');
   return out;

@@ -75,11 +75,21 @@ function breakable(name: string): string {
 function legend(t: Timeline): string {
   const icon = (inner: string): string => `<svg width="16" height="16" viewBox="0 0 16 16">${inner}</svg>`;
   const present = new Set(t.marks.map((m) => m.kind));
-  const marks = MARK_KINDS.filter((k) => present.has(k.kind)).map((k) => `<span title="${esc(k.text)}">${icon(shape(k.kind, 8, 8, MARK_COLOUR[k.kind]))}${esc(k.short)}</span>`);
-  const locks = [...lockColours(t.holds)].map(([lock, colour]) => `<span><i class="swatch" style="background:${colour}"></i>${esc(lock)}</span>`);
+  const marks = MARK_KINDS.filter((k) => present.has(k.kind)).map(
+    (k) => `<span title="${esc(k.text)}">${icon(shape(k.kind, 8, 8, MARK_COLOUR[k.kind]))}${esc(k.short)}</span>`,
+  );
+  const locks = [...lockColours(t.holds)].map(
+    ([lock, colour]) => `<span><i class="swatch" style="background:${colour}"></i>${esc(lock)}</span>`,
+  );
   const lines = [
-    ...(t.waits.length > 0 ? [`<span>${icon('<line x1="1" y1="8" x2="15" y2="8" stroke="#d97706" stroke-width="2" stroke-dasharray="3 2"/>')}parked, waits for (arrow)</span>`] : []),
-    ...(t.waits.some((w) => w.cycle) ? [`<span class="cycle-key">${icon('<line x1="1" y1="8" x2="15" y2="8" stroke="#dc2626" stroke-width="3"/>')}deadlock cycle</span>`] : []),
+    ...(t.waits.length > 0
+      ? [
+          `<span>${icon('<line x1="1" y1="8" x2="15" y2="8" stroke="#d97706" stroke-width="2" stroke-dasharray="3 2"/>')}parked, waits for (arrow)</span>`,
+        ]
+      : []),
+    ...(t.waits.some((w) => w.cycle)
+      ? [`<span class="cycle-key">${icon('<line x1="1" y1="8" x2="15" y2="8" stroke="#dc2626" stroke-width="3"/>')}deadlock cycle</span>`]
+      : []),
     `<label title="a message, a spawn, a wake-up"><input type="checkbox" id="show-causes" checked>${icon('<line x1="1" y1="12" x2="15" y2="4" stroke="#94a3b8" stroke-width="1.5"/>')}caused by</label>`,
   ];
   const lockRow = locks.length > 0 ? `<span class="dim">locks held (bars):</span>${locks.join('')}` : '';
@@ -97,7 +107,10 @@ function summary(t: Timeline): string {
     ...members.map(({ lane, stuck }) =>
       detailHtml({
         title: `${lane.title} ${lane.subtitle}`,
-        fields: [['holds', stuck.holds.join(', ') || '-'], ['waits', `${stuck.waitsFor.op} ${stuck.waitsFor.object}`]],
+        fields: [
+          ['holds', stuck.holds.join(', ') || '-'],
+          ['waits', `${stuck.waitsFor.op} ${stuck.waitsFor.object}`],
+        ],
         stack: stuck.stack,
       }),
     ),

@@ -47,7 +47,9 @@ export function lanesOf(
   const tapaIndex = (g: Goroutine): number => tapas.indexOf(tapaOf(g.actor));
   const byTapa = (a: Goroutine, b: Goroutine): number => tapaIndex(a) - tapaIndex(b) || a.id - b.id;
   const reported = deadlocks.flatMap((d) => d.stuck.map((m) => m.goroutine)).filter((a) => !inCycle.has(a));
-  const later = [...goroutines.values()].filter((g) => stuck.has(g.actor) && !inCycle.has(g.actor) && !reported.includes(g.actor)).sort(byTapa);
+  const later = [...goroutines.values()]
+    .filter((g) => stuck.has(g.actor) && !inCycle.has(g.actor) && !reported.includes(g.actor))
+    .sort(byTapa);
   const others = [...goroutines.values()].filter((g) => !stuck.has(g.actor)).sort(byTapa);
   const goroutine = (actor: string): Lane => {
     const member = stuck.get(actor);
@@ -85,7 +87,7 @@ function stuckAtEnd(goroutines: ReadonlyMap<string, Goroutine>, deadlocks: reado
   const stuck = new Map<string, DeadlockMember>();
   for (const d of deadlocks) for (const m of d.stuck) if (!stuck.has(m.goroutine)) stuck.set(m.goroutine, m);
   const blocked = [...goroutines.values()].filter((g) => g.state === 'blocked').map(memberOf);
-  for (let grown = stuck.size > 0; grown; ) {
+  for (let grown = stuck.size > 0; grown;) {
     grown = false;
     for (const m of blocked) {
       const w = m.waitsFor;

@@ -72,7 +72,12 @@ export interface RunFacts {
 /** Call it as soon as the run ends: what is stuck is read off the goroutines' final state. */
 export function timeline(recorder: Recorder, run: RunFacts): Timeline {
   const { steps, goroutines } = recorder;
-  const lanes = lanesOf(steps.map((s) => s.actor), goroutines, run.tapas, recorder.deadlocks);
+  const lanes = lanesOf(
+    steps.map((s) => s.actor),
+    goroutines,
+    run.tapas,
+    recorder.deadlocks,
+  );
   const index = new Map(lanes.map((l, i) => [l.id, i]));
   const laneOf = (actor: string): number => index.get(laneId(actor, goroutines, run.tapas))!;
   const marks: Mark[] = steps.map((e) => ({

@@ -78,10 +78,15 @@ export class Application {
         out.push(`${w.tapa.name} Watch #${i + 1} shows [${got.join(', ')}], the application has [${expected.join(', ')}] open`);
         continue;
       }
-      const enabled = new Set(viewOf(env, w.tapa).targets.filter((t) => t.status === 'ENABLED').map((t) => t.stream?.name));
+      const enabled = new Set(
+        viewOf(env, w.tapa)
+          .targets.filter((t) => t.status === 'ENABLED')
+          .map((t) => t.stream?.name),
+      );
       for (const s of w.last ?? []) {
         const name = s.stream?.name ?? '';
-        if ((s.status === 'OPEN') !== enabled.has(name)) out.push(`${w.tapa.name} Watch #${i + 1} shows ${name} ${s.status}, its target is ${enabled.has(name) ? '' : 'not '}ENABLED`);
+        if ((s.status === 'OPEN') !== enabled.has(name))
+          out.push(`${w.tapa.name} Watch #${i + 1} shows ${name} ${s.status}, its target is ${enabled.has(name) ? '' : 'not '}ENABLED`);
       }
     }
     return out;

@@ -16,10 +16,19 @@ const MAX_UINT32 = 0xffff_ffff;
  * may name a stream that is not (or no longer) configured; Meridio serves it anyway.
  */
 export function checkConfig(trench: string, conduits: readonly ConduitConfig[]): void {
-  unique(conduits.map((c) => c.name), `conduit in trench ${trench}`);
+  unique(
+    conduits.map((c) => c.name),
+    `conduit in trench ${trench}`,
+  );
   for (const c of conduits) {
-    unique(c.streams.map((s) => s.name), `stream in ${trench}/${c.name}`);
-    unique(c.flows.map((f) => f.name), `flow in ${trench}/${c.name}`);
+    unique(
+      c.streams.map((s) => s.name),
+      `stream in ${trench}/${c.name}`,
+    );
+    unique(
+      c.flows.map((f) => f.name),
+      `flow in ${trench}/${c.name}`,
+    );
     for (const s of c.streams) {
       // maxTargets is a uint32 on the wire.
       if (!Number.isInteger(s.maxTargets) || s.maxTargets < 0 || s.maxTargets > MAX_UINT32) {

@@ -25,9 +25,13 @@ export function reconfigured(config: readonly ConduitConfig[], scenario: Scenari
     case 'streamConfig': {
       const name = streamName(conduit, step.c % scenario.streams);
       return change((c) => {
-        if (step.c % 2 === 1) return { ...c, streams: c.streams.map((s) => (s.name === name ? { ...s, maxTargets: 1 + (step.c % 4) } : s)) };
+        if (step.c % 2 === 1)
+          return { ...c, streams: c.streams.map((s) => (s.name === name ? { ...s, maxTargets: 1 + (step.c % 4) } : s)) };
         const present = c.streams.some((s) => s.name === name);
-        return { ...c, streams: present ? c.streams.filter((s) => s.name !== name) : [...c.streams, { name, maxTargets: scenario.maxTargets }] };
+        return {
+          ...c,
+          streams: present ? c.streams.filter((s) => s.name !== name) : [...c.streams, { name, maxTargets: scenario.maxTargets }],
+        };
       });
     }
     default:

@@ -1,5 +1,13 @@
 import type { CallError } from '../../core/index.js';
-import type { Connection, ConnectionEvent, MonitorScopeSelector, NetworkServiceRequest, NspFlow, NspStream, NspTarget } from '../../core/wire.js';
+import type {
+  Connection,
+  ConnectionEvent,
+  MonitorScopeSelector,
+  NetworkServiceRequest,
+  NspFlow,
+  NspStream,
+  NspTarget,
+} from '../../core/wire.js';
 import type { Scheduler } from '../kernel/index.js';
 import { applyNsmFault, initialConfiguration, reconfigured } from './configuration.js';
 import { TRENCH, windowMs, type Scenario, type Step } from '../harness/scenario.js';
@@ -25,7 +33,10 @@ export class Environment {
   private readonly configWatches = new Map<LatestStream, string>();
   private readonly monitors = new Map<Subscription, { ids: Set<string>; send: (e: ConnectionEvent) => void }>();
 
-  constructor(readonly scheduler: Scheduler, readonly scenario: Scenario) {
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly scenario: Scenario,
+  ) {
     this.nsp = new NspModel();
     this.nsm = new NsmModel({ faultyProxy: scenario.faultyProxy });
     this.ports = new Ports(scheduler);
@@ -43,10 +54,16 @@ export class Environment {
   }
 
   register(caller: string, label: string, target: NspTarget, done: (o: Outcome<void>) => void): void {
-    this.ports.call(NSP, caller, label, () => {
-      const { key, generation } = this.nsp.register(target, this.scheduler.now);
-      this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
-    }, done);
+    this.ports.call(
+      NSP,
+      caller,
+      label,
+      () => {
+        const { key, generation } = this.nsp.register(target, this.scheduler.now);
+        this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
+      },
+      done,
+    );
   }
 
   unregister(caller: string, label: string, target: NspTarget, done: (o: Outcome<void>) => void): void {
@@ -57,11 +74,25 @@ export class Environment {
     this.ports.call(NSP, caller, label, () => this.nsp.targets(filter), done);
   }
 
-  watchStreams(caller: string, label: string, trench: string, conduit: string, push: (s: NspStream[]) => void, end: (e: CallError) => void): Subscription {
+  watchStreams(
+    caller: string,
+    label: string,
+    trench: string,
+    conduit: string,
+    push: (s: NspStream[]) => void,
+    end: (e: CallError) => void,
+  ): Subscription {
     return this.configWatch(caller, label, trench, () => this.nsp.streams(trench, conduit), push, end);
   }
 
-  watchFlows(caller: string, label: string, trench: string, conduit: string, push: (f: NspFlow[]) => void, end: (e: CallError) => void): Subscription {
+  watchFlows(
+    caller: string,
+    label: string,
+    trench: string,
+    conduit: string,
+    push: (f: NspFlow[]) => void,
+    end: (e: CallError) => void,
+  ): Subscription {
     return this.configWatch(caller, label, trench, () => this.nsp.flows(trench, conduit), push, end);
   }
 
@@ -73,7 +104,13 @@ export class Environment {
     this.ports.call(NSM, caller, label, () => this.nsm.close(connection), done);
   }
 
-  monitor(caller: string, label: string, selector: MonitorScopeSelector, push: (e: ConnectionEvent) => void, end: (e: CallError) => void): Subscription {
+  monitor(
+    caller: string,
+    label: string,
+    selector: MonitorScopeSelector,
+    push: (e: ConnectionEvent) => void,
+    end: (e: CallError) => void,
+  ): Subscription {
     const stream = this.ports.ordered<ConnectionEvent>(NSM, caller, label, push, (error) => {
       this.monitors.delete(stream);
       end(error);
@@ -81,7 +118,14 @@ export class Environment {
     const ids = new Set(selector.pathSegments.map((p) => p.id));
     this.monitors.set(stream, { ids, send: (e) => stream.send(e) });
     this.scheduler.spawn(NSM, `${label} subscribe`, () => stream.send(this.nsm.snapshot(selector)));
-    return { id: stream.id, server: NSM, cancel: () => { this.monitors.delete(stream); stream.cancel(); } };
+    return {
+      id: stream.id,
+      server: NSM,
+      cancel: () => {
+        this.monitors.delete(stream);
+        stream.cancel();
+      },
+    };
   }
 
   /** Applies a configuration or fault step (application steps are the TAPAs'). */
@@ -118,15 +162,36 @@ export class Environment {
     }
   }
 
-  private configWatch<T>(caller: string, label: string, trench: string, read: () => T, push: (v: T) => void, end: (e: CallError) => void): Subscription {
-    const stream = this.ports.latest(NSP, caller, label, () => {
-      this.nsp.assertAvailable();
-      return read();
-    }, push, (error) => {
-      this.configWatches.delete(stream);
-      end(error);
-    });
+  private configWatch<T>(
+    caller: string,
+    label: string,
+    trench: string,
+    read: () => T,
+    push: (v: T) => void,
+    end: (e: CallError) => void,
+  ): Subscription {
+    const stream = this.ports.latest(
+      NSP,
+      caller,
+      label,
+      () => {
+        this.nsp.assertAvailable();
+        return read();
+      },
+      push,
+      (error) => {
+        this.configWatches.delete(stream);
+        end(error);
+      },
+    );
     this.configWatches.set(stream, trench);
-    return { id: stream.id, server: NSP, cancel: () => { this.configWatches.delete(stream); stream.cancel(); } };
+    return {
+      id: stream.id,
+      server: NSP,
+      cancel: () => {
+        this.configWatches.delete(stream);
+        stream.cancel();
+      },
+    };
   }
 }

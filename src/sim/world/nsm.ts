@@ -120,7 +120,10 @@ export class NsmModel {
   loseAddresses(id: string): boolean {
     const held = this.held.get(id);
     if (!held) return false;
-    held.connection = withSources(held.connection, sources(held.connection).filter((a) => !held.local.includes(a)));
+    held.connection = withSources(
+      held.connection,
+      sources(held.connection).filter((a) => !held.local.includes(a)),
+    );
     this.emit('UPDATE', held.connection);
     return true;
   }
@@ -160,7 +163,11 @@ export class NsmModel {
   private create(request: NetworkServiceRequest, asked: Connection, previous: Held | undefined): Held {
     const bridge = this.bridge(asked.networkService);
     const local = this.allocate(asked.id, bridge);
-    const ipContext: IPContext = { ...emptyIpContext(), srcIpAddrs: [...local], extraPrefixes: this.faultyProxy ? [] : [...bridge.gateways] };
+    const ipContext: IPContext = {
+      ...emptyIpContext(),
+      srcIpAddrs: [...local],
+      extraPrefixes: this.faultyProxy ? [] : [...bridge.gateways],
+    };
     // A TAPA that takes a connection over hands its interface name back as a preference.
     const interfaceName =
       request.mechanismPreferences[0]?.parameters[INTERFACE_NAME_KEY] ??
@@ -192,7 +199,10 @@ export class NsmModel {
     const echoed = formatPrefixes(ip.srcIpAddrs).filter((a) => !held.local.includes(a) && !bridge.holds(a));
     const connection = { ...withSources(held.connection, [...held.local, ...echoed]), path: pathOf(asked) };
     const context = connection.context!;
-    return { ...held, connection: { ...connection, context: { ...context, ipContext: { ...context.ipContext!, policies: copyMessage(ip.policies) } } } };
+    return {
+      ...held,
+      connection: { ...connection, context: { ...context, ipContext: { ...context.ipContext!, policies: copyMessage(ip.policies) } } },
+    };
   }
 
   private forget(id: string): boolean {

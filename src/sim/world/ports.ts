@@ -37,7 +37,14 @@ export class Ports {
    * newest list, and never an older one after a newer one). `changed()` on the returned
    * handle schedules a read unless one is already on its way.
    */
-  latest<T>(server: string, caller: string, label: string, read: () => T, push: (value: T) => void, end: (error: CallError) => void): LatestStream {
+  latest<T>(
+    server: string,
+    caller: string,
+    label: string,
+    read: () => T,
+    push: (value: T) => void,
+    end: (error: CallError) => void,
+  ): LatestStream {
     const id = this.nextSubscription++;
     let reading = false;
     let unread: { value: T } | undefined;

@@ -80,7 +80,8 @@ export class TargetRegistry {
   /** Copies, so a caller cannot change what the NSP holds; only those of one stream (streamOf) when `stream` is given. */
   targets(match: (target: NspTarget) => boolean = () => true, stream?: string): NspTarget[] {
     const out: NspTarget[] = [];
-    const entries = stream === undefined ? this.entries.values() : [...(this.byStream.get(stream) ?? [])].map((key) => this.entries.get(key)!);
+    const entries =
+      stream === undefined ? this.entries.values() : [...(this.byStream.get(stream) ?? [])].map((key) => this.entries.get(key)!);
     for (const { target } of entries) if (match(target)) out.push(copyMessage(target));
     return out;
   }

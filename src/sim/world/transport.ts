@@ -36,7 +36,13 @@ export class SimTransport implements Transport {
     });
   }
 
-  unary<K extends keyof UnaryRpcs>(rpc: K, scope: Scope, request: UnaryRpcs[K]['request'], options: CallOptions, done: (o: Outcome<UnaryRpcs[K]['response']>) => void): Cancellable {
+  unary<K extends keyof UnaryRpcs>(
+    rpc: K,
+    scope: Scope,
+    request: UnaryRpcs[K]['request'],
+    options: CallOptions,
+    done: (o: Outcome<UnaryRpcs[K]['response']>) => void,
+  ): Cancellable {
     const { env, name } = this;
     const answer = live(done);
     const op = options.op;
@@ -94,7 +100,10 @@ export class SimTransport implements Transport {
     const lifetime = this.tokenLifetimeMs;
     const serial = ++this.signed;
     const task = scheduler.spawn(this.name, `${this.name} sign #${op}`, () =>
-      done({ ok: true, value: lifetime === undefined ? undefined : { token: `${this.name}-token-${serial}`, expires: new Date(scheduler.now + lifetime) } }),
+      done({
+        ok: true,
+        value: lifetime === undefined ? undefined : { token: `${this.name}-token-${serial}`, expires: new Date(scheduler.now + lifetime) },
+      }),
     );
     return { cancel: () => void scheduler.cancel(task) };
   }

@@ -56,13 +56,18 @@ function refused(dirs: string[], message: RegExp, what = ''): void {
     error = e;
   }
   expect(error, what).to.be.instanceOf(MergeError);
-  expect((error as Error).message, what).to.match(message).and.not.contain('\n');
+  expect((error as Error).message, what)
+    .to.match(message)
+    .and.not.contain('\n');
 }
 
 describe('sim: merging the shards of a hunt', () => {
   it('keeps the failure of lowest run index, whatever the order of the directories, and its trace unchanged', () => {
     const { a, b } = threeShards();
-    for (const dirs of [[a, b], [b, a]]) {
+    for (const dirs of [
+      [a, b],
+      [b, a],
+    ]) {
       const { merged, trace } = mergeDirs(dirs);
       expect(merged).to.include({ ...HUNT, shards: 3, runs: 34 });
       expect(merged.stopped).to.deep.equal([]);
@@ -97,12 +102,45 @@ describe('sim: merging the shards of a hunt', () => {
   it('refuses malformed summaries and counterexamples, naming the file, in one line', () => {
     const cases: [string, (dir: string) => void, RegExp][] = [
       ['not JSON', (dir) => writeFileSync(join(dir, 'summary-2-of-3.json'), '{"model": '), /summary-2-of-3\.json: not JSON/],
-      ['a field missing', (dir) => writeFileSync(join(dir, 'summary-2-of-3.json'), '{"shard": {"index": 2, "count": 3}}'), /summary-2-of-3\.json: model: expected a string/],
-      ['more runs than the shard has', (dir) => writeShard(dir, { index: 2, count: 3 }, { runs: 17, found: false }), /runs: expected an integer in \[0, 16\]/],
-      ['a failing run that is not the last one explored', (dir) => writeShard(dir, { index: 2, count: 3 }, { ...FOUND_5, runs: 3 }), /run: expected 8, the last run explored/],
-      ['its counterexample gone', (dir) => { writeShard(dir, { index: 2, count: 3 }, FOUND_5); unlinkSync(join(dir, 'counterexample-2-of-3.json')); }, /counterexample-2-of-3\.json: cannot read/],
-      ['its counterexample not a trace', (dir) => { writeShard(dir, { index: 2, count: 3 }, FOUND_5); writeFileSync(join(dir, 'counterexample-2-of-3.json'), '[]'); }, /counterexample-2-of-3\.json: trace: expected an object/],
-      ['the counterexample of another run', (dir) => { writeShard(dir, { index: 2, count: 3 }, FOUND_5); writeFileSync(join(dir, 'counterexample-2-of-3.json'), traceOf(HUNT, 8)); }, /counterexample-2-of-3\.json: not the counterexample of .*summary-2-of-3\.json/],
+      [
+        'a field missing',
+        (dir) => writeFileSync(join(dir, 'summary-2-of-3.json'), '{"shard": {"index": 2, "count": 3}}'),
+        /summary-2-of-3\.json: model: expected a string/,
+      ],
+      [
+        'more runs than the shard has',
+        (dir) => writeShard(dir, { index: 2, count: 3 }, { runs: 17, found: false }),
+        /runs: expected an integer in \[0, 16\]/,
+      ],
+      [
+        'a failing run that is not the last one explored',
+        (dir) => writeShard(dir, { index: 2, count: 3 }, { ...FOUND_5, runs: 3 }),
+        /run: expected 8, the last run explored/,
+      ],
+      [
+        'its counterexample gone',
+        (dir) => {
+          writeShard(dir, { index: 2, count: 3 }, FOUND_5);
+          unlinkSync(join(dir, 'counterexample-2-of-3.json'));
+        },
+        /counterexample-2-of-3\.json: cannot read/,
+      ],
+      [
+        'its counterexample not a trace',
+        (dir) => {
+          writeShard(dir, { index: 2, count: 3 }, FOUND_5);
+          writeFileSync(join(dir, 'counterexample-2-of-3.json'), '[]');
+        },
+        /counterexample-2-of-3\.json: trace: expected an object/,
+      ],
+      [
+        'the counterexample of another run',
+        (dir) => {
+          writeShard(dir, { index: 2, count: 3 }, FOUND_5);
+          writeFileSync(join(dir, 'counterexample-2-of-3.json'), traceOf(HUNT, 8));
+        },
+        /counterexample-2-of-3\.json: not the counterexample of .*summary-2-of-3\.json/,
+      ],
       ['no summary at all', () => undefined, /: no summary-I-of-N\.json/],
     ];
     const { a } = threeShards();

@@ -48,7 +48,15 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
   it('reports a blocked goroutine the model cannot produce as missing', () => {
     const edited: TraceGroup[] = [
       ...profile,
-      { count: 1, frames: ['runtime.gopark', 'sync.(*Mutex).lockSlow', 'sync.(*Mutex).Lock (inline)', 'github.com/nordix/meridio/pkg/ambassador/tap/conduit.(*Conduit).Frobnicate'] },
+      {
+        count: 1,
+        frames: [
+          'runtime.gopark',
+          'sync.(*Mutex).lockSlow',
+          'sync.(*Mutex).Lock (inline)',
+          'github.com/nordix/meridio/pkg/ambassador/tap/conduit.(*Conduit).Frobnicate',
+        ],
+      },
     ];
     const r = reproduce({ profile: edited, model: MODELS.get('legacy-v1.1.4')!, seed: 1, timeLimitMs: 600_000, maxRuns: 300 });
     expect(r.found).to.equal(false);
@@ -63,7 +71,9 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
   });
 
   it('parseProfile strips argument lists and refuses text without goroutines', () => {
-    const groups = parseProfile('goroutine 7 [sync.Mutex.Lock]:\nsync.(*Mutex).Lock(...)\n\t/usr/local/go/src/sync/mutex.go:90\nexample.com/p.(*T).F(0xc000010000, {0x1, 0x2})\n\t/app/p/t.go:12 +0x45\ncreated by example.com/p.G in goroutine 1\n\t/app/p/t.go:3 +0x9\n');
+    const groups = parseProfile(
+      'goroutine 7 [sync.Mutex.Lock]:\nsync.(*Mutex).Lock(...)\n\t/usr/local/go/src/sync/mutex.go:90\nexample.com/p.(*T).F(0xc000010000, {0x1, 0x2})\n\t/app/p/t.go:12 +0x45\ncreated by example.com/p.G in goroutine 1\n\t/app/p/t.go:3 +0x9\n',
+    );
     expect(groups).to.deep.equal([{ count: 1, frames: ['sync.(*Mutex).Lock', 'example.com/p.(*T).F'] }]);
     expect(() => parseProfile('hello\nworld\n')).to.throw(/no goroutines found/);
   });
@@ -72,7 +82,11 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
     const dir = mkdtempSync(join(tmpdir(), 'tapa-repro-'));
     const file = join(dir, 'bad.txt');
     writeFileSync(file, 'this is not a goroutine profile\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/cli/main.ts', 'reproduce', '--from-pprof', file, '--model', 'legacy-v1.1.4', '--out', dir], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/sim/cli/main.ts', 'reproduce', '--from-pprof', file, '--model', 'legacy-v1.1.4', '--out', dir],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).to.equal(2);
     expect(r.stdout).to.equal('');
     expect(r.stderr.trimEnd().split('\n')).to.have.length(1);
@@ -82,8 +96,12 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
   it('CLI: a profile without TAPA frames exits 2, the #578 profile exits 0 with a trace, and --runs without a match exits 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-repro-'));
     const file = join(dir, 'other.txt');
-    writeFileSync(file, `${TRACES_SEPARATOR}\n         1   runtime.gopark\n             sync.(*Mutex).Lock\n             example.com/other.F\n${TRACES_SEPARATOR}\n`);
-    const sim = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+    writeFileSync(
+      file,
+      `${TRACES_SEPARATOR}\n         1   runtime.gopark\n             sync.(*Mutex).Lock\n             example.com/other.F\n${TRACES_SEPARATOR}\n`,
+    );
+    const sim = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
     const bad = sim(['reproduce', '--from-pprof', file, '--model', 'legacy-v1.1.4']);
     expect(bad.status, bad.stderr).to.equal(2);
     expect(bad.stderr.trimEnd().split('\n')).to.have.length(1);

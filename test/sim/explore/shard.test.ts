@@ -39,7 +39,7 @@ describe('sim: shards of a hunt', () => {
     expect(shards.flat().sort((a, b) => a - b)).to.deep.equal([...whole].sort((a, b) => a - b));
   });
 
-  it('the failure of lowest run index over the shards is the unsharded hunt\'s, with the same counterexample', () => {
+  it("the failure of lowest run index over the shards is the unsharded hunt's, with the same counterexample", () => {
     const options = { model: MODELS.get('broken:keeps-old-target')!, strategy: 'random', runs: 50, seed: 1 } as const;
     const whole = hunt(options);
     expect(whole).to.include({ found: true, run: 5, runs: 6 });

@@ -1,13 +1,5 @@
 import { expect } from 'chai';
-import {
-  formatDeadlock,
-  frame,
-  framed,
-  sleep,
-  type Deadlock,
-  type Go,
-  type Runtime,
-} from '../../../src/sim/goroutine/index.js';
+import { formatDeadlock, frame, framed, sleep, type Deadlock, type Go, type Runtime } from '../../../src/sim/goroutine/index.js';
 import { fifoRuntime, runIdle } from './steered.js';
 
 /** Two goroutines take A and B in opposite orders; a third keeps ticking. */

@@ -11,16 +11,33 @@ describe('sim/goroutine the example in index.ts', () => {
       const rt = new Runtime(new Scheduler(createStrategy(spec)));
       const cmu = rt.mutex('conduit.mu');
       const smu = rt.mutex('stream.mu');
-      const getIPs = framed('conduit.(*Conduit).GetIPs', function* () { yield* cmu.lock(); cmu.unlock(); });
-      const close = framed('stream.(*Stream).Close', function* () { yield* smu.lock(); smu.unlock(); });
+      const getIPs = framed('conduit.(*Conduit).GetIPs', function* () {
+        yield* cmu.lock();
+        cmu.unlock();
+      });
+      const close = framed('stream.(*Stream).Close', function* () {
+        yield* smu.lock();
+        smu.unlock();
+      });
       const stop = framed('conduit.(*streamManager).Stop', function* () {
         const wg = rt.waitGroup('sm.Stop.wg');
         wg.add(1); // the next goroutine this one spawns owes the Done
-        rt.go('conduit.(*streamManager).Stop.func1', function* () { yield* close(); wg.done(); });
+        rt.go('conduit.(*streamManager).Stop.func1', function* () {
+          yield* close();
+          wg.done();
+        });
         yield* wg.wait();
       });
-      rt.go('stream.(*Stream).Open', function* () { yield* smu.lock(); yield* getIPs(); smu.unlock(); });
-      rt.go('conduit.(*Conduit).monitorConnection', function* () { yield* cmu.lock(); yield* stop(); cmu.unlock(); });
+      rt.go('stream.(*Stream).Open', function* () {
+        yield* smu.lock();
+        yield* getIPs();
+        smu.unlock();
+      });
+      rt.go('conduit.(*Conduit).monitorConnection', function* () {
+        yield* cmu.lock();
+        yield* stop();
+        cmu.unlock();
+      });
       rt.scheduler.run({ maxSteps: 1000, until: () => rt.deadlock !== undefined });
       // ---- end ----
       outcomes.push(rt.deadlock !== undefined);

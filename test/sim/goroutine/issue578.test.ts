@@ -93,7 +93,12 @@ describe('sim/goroutine a #578-shaped model', () => {
   it('is deterministic: the same strategy and seed give the same log, and the choices replay it', () => {
     const specArb: fc.Arbitrary<StrategySpec> = fc.oneof(
       fc.record({ kind: fc.constant('random' as const), seed: fc.integer() }),
-      fc.record({ kind: fc.constant('pct' as const), seed: fc.integer(), depth: fc.integer({ min: 1, max: 4 }), maxSteps: fc.constant(60) }),
+      fc.record({
+        kind: fc.constant('pct' as const),
+        seed: fc.integer(),
+        depth: fc.integer({ min: 1, max: 4 }),
+        maxSteps: fc.constant(60),
+      }),
       fc.record({ kind: fc.constant('choices' as const), choices: fc.array(fc.nat({ max: 5 })) }),
     );
     fc.assert(

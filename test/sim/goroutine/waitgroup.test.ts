@@ -40,7 +40,7 @@ describe('sim/goroutine WaitGroup', () => {
     expect(rt.scheduler.log.map((e) => e.label)).to.deep.equal(['start', 'wait wg']);
   });
 
-  it('makes the next goroutines spawned after add the debtors, and done pays the caller\'s debt', () => {
+  it("makes the next goroutines spawned after add the debtors, and done pays the caller's debt", () => {
     const rt = fifoRuntime();
     const wg = rt.waitGroup('wg');
     const names: string[][] = [];

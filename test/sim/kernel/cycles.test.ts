@@ -21,13 +21,21 @@ type Graph = ReadonlyMap<string, readonly string[]>;
 function importGraph(folders: readonly string[]): Graph {
   const graph = new Map<string, string[]>();
   for (const folder of folders) {
-    for (const name of readdirSync(join(ROOT, folder)).filter((f) => f.endsWith('.ts')).sort()) {
+    for (const name of readdirSync(join(ROOT, folder))
+      .filter((f) => f.endsWith('.ts'))
+      .sort()) {
       const file = join(ROOT, folder, name);
-      const imports = [...readFileSync(file, 'utf8').matchAll(RELATIVE_IMPORT)].map((m) => relative(ROOT, resolve(dirname(file), `${m[1]!}.ts`)));
+      const imports = [...readFileSync(file, 'utf8').matchAll(RELATIVE_IMPORT)].map((m) =>
+        relative(ROOT, resolve(dirname(file), `${m[1]!}.ts`)),
+      );
       graph.set(relative(ROOT, file), imports);
     }
   }
-  for (const [file, imports] of graph) graph.set(file, imports.filter((f) => graph.has(f)));
+  for (const [file, imports] of graph)
+    graph.set(
+      file,
+      imports.filter((f) => graph.has(f)),
+    );
   return graph;
 }
 
@@ -61,7 +69,11 @@ describe('sim/kernel and sim/goroutine imports', () => {
   it('reads the imports of every file, type-only and multi-line ones included', () => {
     expect(graph.get('src/sim/kernel/strategy-spec.ts')).to.include.members(['src/sim/kernel/pct.ts', 'src/sim/kernel/strategy.ts']);
     expect(graph.get('src/sim/kernel/pct.ts')).to.include('src/sim/kernel/strategy.ts');
-    expect(graph.get('src/sim/goroutine/runtime.ts')).to.include.members(['src/sim/kernel/scheduler.ts', 'src/sim/goroutine/mutex.ts', 'src/sim/goroutine/op.ts']);
+    expect(graph.get('src/sim/goroutine/runtime.ts')).to.include.members([
+      'src/sim/kernel/scheduler.ts',
+      'src/sim/goroutine/mutex.ts',
+      'src/sim/goroutine/op.ts',
+    ]);
     expect(graph.get('src/sim/goroutine/index.ts')).to.include.members(['src/sim/goroutine/chan.ts', 'src/sim/goroutine/pprof.ts']);
   });
 
@@ -73,7 +85,14 @@ describe('sim/kernel and sim/goroutine imports', () => {
       ['d.ts', ['b.ts']],
     ]);
     expect(findCycle(g)).to.deep.equal(['b.ts', 'd.ts', 'b.ts']);
-    expect(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', []]]))).to.equal(undefined);
+    expect(
+      findCycle(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', []],
+        ]),
+      ),
+    ).to.equal(undefined);
   });
 
   it('has no import cycle among the files of src/sim/kernel and src/sim/goroutine', () => {

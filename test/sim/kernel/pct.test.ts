@@ -26,8 +26,7 @@ function observe(pct: PctStrategy): { strategy: PctStrategy; seen: Observed[] } 
   return { strategy, seen };
 }
 
-const actorSequence = (program: Program, pct: PctStrategy): string[] =>
-  runProgram(program, pct).scheduler.log.map((e) => e.actor);
+const actorSequence = (program: Program, pct: PctStrategy): string[] => runProgram(program, pct).scheduler.log.map((e) => e.actor);
 
 describe('sim/kernel pct', () => {
   it('checks its parameters and has the paper defaults', () => {
@@ -67,7 +66,10 @@ describe('sim/kernel pct', () => {
         runProgram(program, strategy);
         for (const { step, ready, index, before, after } of seen) {
           const chosen = ready[index]!.actor;
-          expect(ready.findIndex((t) => t.actor === chosen), 'first task of the actor').to.equal(index);
+          expect(
+            ready.findIndex((t) => t.actor === chosen),
+            'first task of the actor',
+          ).to.equal(index);
           const lowered = pct.changePoints.includes(step);
           // At a change point the chosen actor's old priority is in `before`, unless it was new.
           const own = lowered ? before.get(chosen) : after.get(chosen);
@@ -84,7 +86,10 @@ describe('sim/kernel pct', () => {
     fc.assert(
       fc.property(fc.integer(), (seed) => {
         const pct = new PctStrategy(seed, 3, 10);
-        const actors = actorSequence(['a', 'b', 'c'].map((actor) => chain(actor, 10)), pct);
+        const actors = actorSequence(
+          ['a', 'b', 'c'].map((actor) => chain(actor, 10)),
+          pct,
+        );
         const [c1, c2] = [...pct.changePoints].sort((x, y) => x - y) as [number, number];
         const x = actors[0]!;
         const y = actors[c1]!;
@@ -113,7 +118,10 @@ describe('sim/kernel pct', () => {
         const pct = new PctStrategy(seed, 1, 5);
         expect(pct.changePoints).to.deep.equal([]);
         const { strategy, seen } = observe(pct);
-        const actors = actorSequence(['a', 'b', 'c', 'd'].map((actor) => chain(actor, 6)), strategy);
+        const actors = actorSequence(
+          ['a', 'b', 'c', 'd'].map((actor) => chain(actor, 6)),
+          strategy,
+        );
         for (const { before, after } of seen) {
           for (const [actor, p] of before) expect(after.get(actor)).to.equal(p);
         }

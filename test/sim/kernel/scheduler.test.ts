@@ -279,11 +279,7 @@ describe('sim/kernel Scheduler', () => {
   });
 
   describe('against a naive model of the pool', () => {
-    type Op =
-      | { kind: 'spawn' }
-      | { kind: 'timer'; delay: number }
-      | { kind: 'cancel'; back: number }
-      | { kind: 'step'; pick: number };
+    type Op = { kind: 'spawn' } | { kind: 'timer'; delay: number } | { kind: 'cancel'; back: number } | { kind: 'step'; pick: number };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
       { weight: 2, arbitrary: fc.constant({ kind: 'spawn' as const }) },
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('timer' as const), delay: fc.constantFrom(0, 1, 2, 3, 700, 1500) }) },

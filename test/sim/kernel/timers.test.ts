@@ -15,7 +15,14 @@ describe('sim/kernel TimerQueue', () => {
 
   it('returns all timers at the minimum due in id order, whatever the insertion order', () => {
     const q = new TimerQueue();
-    for (const [id, due] of [[5, 10], [1, 10], [3, 2], [4, 10], [2, 7]] as const) q.add(timer(id, due));
+    for (const [id, due] of [
+      [5, 10],
+      [1, 10],
+      [3, 2],
+      [4, 10],
+      [2, 7],
+    ] as const)
+      q.add(timer(id, due));
     expect(q.earliest().map((t) => t.id)).to.deep.equal([3]);
     q.delete(3);
     expect(q.minDue()).to.equal(7);
@@ -44,7 +51,10 @@ describe('sim/kernel TimerQueue', () => {
           const minDue = Math.min(...model.map((t) => t.due));
           expect(q.size).to.equal(model.length);
           expect(q.minDue()).to.equal(minDue);
-          const expected = model.filter((t) => t.due === minDue).map((t) => t.id).sort((a, b) => a - b);
+          const expected = model
+            .filter((t) => t.due === minDue)
+            .map((t) => t.id)
+            .sort((a, b) => a - b);
           expect(q.earliest().map((t) => t.id)).to.deep.equal(expected);
         };
         const all: Op[] = [...burst.map((due) => ({ kind: 'add' as const, due })), ...ops];

@@ -18,12 +18,14 @@ describe('the #578 trace (test/traces/issue-578.json)', function () {
     if (outcome.kind !== 'failed') return;
     expect(outcome.failure.kind).to.equal('deadlock');
     const cycle = outcome.failure.message.slice(0, outcome.failure.message.indexOf(TRACES_SEPARATOR));
-    expect(cycle).to.match(/waits: lock conduit\.mu[\s\S]*holds: stream\.mu[\s\S]*conduit\.\(\*Conduit\)\.GetIPs\n\s+stream\.\(\*Stream\)\.Open/);
+    expect(cycle).to.match(
+      /waits: lock conduit\.mu[\s\S]*holds: stream\.mu[\s\S]*conduit\.\(\*Conduit\)\.GetIPs\n\s+stream\.\(\*Stream\)\.Open/,
+    );
     expect(cycle).to.match(/holds: conduit\.mu[\s\S]*sync\.\(\*WaitGroup\)\.Wait\n\s+conduit\.\(\*streamManager\)\.Stop/);
     expect(cycle).to.match(/waits: lock stream\.mu[\s\S]*stream\.\(\*Stream\)\.Close/);
   });
 
-  it("its goroutine dump blocks exactly where the reported profile does (same parser, same multiset)", () => {
+  it('its goroutine dump blocks exactly where the reported profile does (same parser, same multiset)', () => {
     const outcome = replay(trace, MODELS.get('legacy-v1.1.4')!);
     if (outcome.kind !== 'failed') throw new Error(`expected a deadlock, got ${outcome.kind}`);
     const message = outcome.failure.message;

@@ -68,7 +68,9 @@ describe('sim/models legacy-v1.1.4 (lock-level model of the Go TAPA)', () => {
     const report = message.slice(0, message.indexOf(TRACES_SEPARATOR));
     // Stream.Open (G-open) waits for conduit.mu in GetIPs; monitorConnection waits in Stop.
     expect(report).to.match(/waits: lock conduit\.mu[^]*?conduit\.\(\*Conduit\)\.GetIPs\n\s+stream\.\(\*Stream\)\.Open/);
-    expect(report).to.match(/monitorConnection#\d+\n\s+waits: wait sm\.Stop\.wg[^]*?holds: conduit\.mu, sm\.mu\n\s+sync\.\(\*WaitGroup\)\.Wait\n\s+conduit\.\(\*streamManager\)\.Stop/);
+    expect(report).to.match(
+      /monitorConnection#\d+\n\s+waits: wait sm\.Stop\.wg[^]*?holds: conduit\.mu, sm\.mu\n\s+sync\.\(\*WaitGroup\)\.Wait\n\s+conduit\.\(\*streamManager\)\.Stop/,
+    );
     expect(report).to.match(/waits: lock stream\.mu[^]*?stream\.\(\*Stream\)\.Close\n\s+conduit\.\(\*streamRetry\)\.Close/);
     const signature = blockedSignature(parseTraces(message.slice(message.indexOf(TRACES_SEPARATOR))));
     for (const key of ['conduit.(*Conduit).GetIPs', 'conduit.(*streamManager).Stop', 'stream.(*Stream).Close']) {

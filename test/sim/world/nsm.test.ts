@@ -102,7 +102,9 @@ describe('sim/world nsm: connections', () => {
     const nsm = new NsmModel();
     const a = nsm.request(initial(A));
     nsm.request(initial(B));
-    const next = nsm.request(update(a, { srcIpAddrs: ['20.0.0.1/32', '172.16.0.3/24', 'fd00::3/64', '172.16.0.77/32', 'junk', '20.0.0.1/32'] }));
+    const next = nsm.request(
+      update(a, { srcIpAddrs: ['20.0.0.1/32', '172.16.0.3/24', 'fd00::3/64', '172.16.0.77/32', 'junk', '20.0.0.1/32'] }),
+    );
     expect(src(next)).to.deep.equal(['172.16.0.2/24', 'fd00::2/64', '20.0.0.1/32']);
     const same = nsm.request(update(a, { srcIpAddrs: [] }));
     expect(src(same)).to.deep.equal(['172.16.0.2/24', 'fd00::2/64']);
@@ -135,7 +137,10 @@ describe('sim/world nsm: connections', () => {
     nsm.request(update(c, { srcIpAddrs: ['20.0.0.1/32'], policies: [POLICY] }));
     nsm.down(A.id);
     const { mechanism: _m, ...rest } = nsm.connection(A.id)!;
-    const again = nsm.request({ connection: { ...rest, networkServiceEndpointName: '', state: 'RESELECT_REQUESTED' }, mechanismPreferences: [] });
+    const again = nsm.request({
+      connection: { ...rest, networkServiceEndpointName: '', state: 'RESELECT_REQUESTED' },
+      mechanismPreferences: [],
+    });
     expect(again.state).to.equal('UP');
     expect(src(again)).to.deep.equal(['172.16.0.3/24', 'fd00::3/64']);
     expect(again.context?.ipContext?.policies).to.deep.equal([]);
@@ -215,7 +220,9 @@ describe('sim/world nsm: monitor and faults', () => {
     const events = recording(nsm);
     expect(nsm.heal(A.id)).to.equal(true);
     expect(src(nsm.connection(A.id))).to.deep.equal(['172.16.0.3/24', 'fd00::3/64', '20.0.0.1/32']);
-    expect(events.map((e) => [e.type, src(e.connections[A.id])])).to.deep.equal([['UPDATE', ['172.16.0.3/24', 'fd00::3/64', '20.0.0.1/32']]]);
+    expect(events.map((e) => [e.type, src(e.connections[A.id])])).to.deep.equal([
+      ['UPDATE', ['172.16.0.3/24', 'fd00::3/64', '20.0.0.1/32']],
+    ]);
     // The old addresses are no longer its own: an update cannot bring them back.
     const next = nsm.request(update(c, { srcIpAddrs: ['172.16.0.2/24', '20.0.0.1/32'] }));
     expect(src(next)).to.deep.equal(['172.16.0.3/24', 'fd00::3/64', '20.0.0.1/32']);
@@ -247,7 +254,11 @@ describe('sim/world nsm: monitor and faults', () => {
     const events = recording(nsm);
     expect(nsm.loseAddresses(A.id)).to.equal(true);
     expect(events.map((e) => [e.type, src(e.connections[A.id])])).to.deep.equal([['UPDATE', ['20.0.0.1/32']]]);
-    expect(nsm.request(update(c, { srcIpAddrs: ['20.0.0.1/32'] })).context?.ipContext?.srcIpAddrs).to.deep.equal(['172.16.0.2/24', 'fd00::2/64', '20.0.0.1/32']);
+    expect(nsm.request(update(c, { srcIpAddrs: ['20.0.0.1/32'] })).context?.ipContext?.srcIpAddrs).to.deep.equal([
+      '172.16.0.2/24',
+      'fd00::2/64',
+      '20.0.0.1/32',
+    ]);
   });
 
   it('faults on an unknown connection change nothing and say so', () => {
@@ -284,7 +295,14 @@ describe('sim/world nsm: monitor and faults', () => {
     nsm.heal(A.id);
     nsm.drop(A.id);
     nsm.request(initial(A));
-    expect(nsm.addressesOf(A.id)).to.deep.equal(['172.16.0.2/24', 'fd00::2/64', '172.16.0.3/24', 'fd00::3/64', '172.16.0.4/24', 'fd00::4/64']);
+    expect(nsm.addressesOf(A.id)).to.deep.equal([
+      '172.16.0.2/24',
+      'fd00::2/64',
+      '172.16.0.3/24',
+      'fd00::3/64',
+      '172.16.0.4/24',
+      'fd00::4/64',
+    ]);
     nsm.addressesOf(A.id).length = 0;
     expect(nsm.addressesOf(A.id)).to.have.length(6);
   });
@@ -304,8 +322,16 @@ type NsmOp =
 
 const IDS = [A, B, C];
 const nsmOpArb: fc.Arbitrary<NsmOp> = fc.oneof(
-  fc.record({ kind: fc.constant('request' as const), who: fc.nat(2), vips: fc.subarray(['20.0.0.1/32', '2000::1/128']), steal: fc.boolean() }),
-  fc.record({ kind: fc.constantFrom('reselect' as const, 'close' as const, 'heal' as const, 'down' as const, 'drop' as const, 'lose' as const), who: fc.nat(2) }),
+  fc.record({
+    kind: fc.constant('request' as const),
+    who: fc.nat(2),
+    vips: fc.subarray(['20.0.0.1/32', '2000::1/128']),
+    steal: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constantFrom('reselect' as const, 'close' as const, 'heal' as const, 'down' as const, 'drop' as const, 'lose' as const),
+    who: fc.nat(2),
+  }),
 );
 
 describe('sim/world nsm: properties', () => {

@@ -70,7 +70,11 @@ describe('sim/world nsp: configuration', () => {
 
   it('keeps its own copy of the configuration, and hands out fresh messages', () => {
     const nsp = new NspModel();
-    const config = structuredClone(CONFIG) as { name: string; streams: { name: string; maxTargets: number }[]; flows: { name: string; stream: string; vips: string[] }[] }[];
+    const config = structuredClone(CONFIG) as {
+      name: string;
+      streams: { name: string; maxTargets: number }[];
+      flows: { name: string; stream: string; vips: string[] }[];
+    }[];
     nsp.configure('trench-a', config);
     config[0]!.streams[0]!.maxTargets = 7;
     config[0]!.flows[0]!.vips.push('20.0.0.9/32');
@@ -91,8 +95,30 @@ describe('sim/world nsp: configuration', () => {
   it('refuses ambiguous names and a maxTargets that is not a uint32', () => {
     const nsp = new NspModel();
     expect(() => nsp.configure('t', [CONFIG[1]!, CONFIG[1]!])).to.throw(RangeError, /duplicate conduit/);
-    expect(() => nsp.configure('t', [{ name: 'c', streams: [{ name: 's', maxTargets: 1 }, { name: 's', maxTargets: 2 }], flows: [] }])).to.throw(RangeError, /duplicate stream/);
-    expect(() => nsp.configure('t', [{ name: 'c', streams: [], flows: [{ name: 'f', stream: 's', vips: [] }, { name: 'f', stream: 's', vips: [] }] }])).to.throw(RangeError, /duplicate flow/);
+    expect(() =>
+      nsp.configure('t', [
+        {
+          name: 'c',
+          streams: [
+            { name: 's', maxTargets: 1 },
+            { name: 's', maxTargets: 2 },
+          ],
+          flows: [],
+        },
+      ]),
+    ).to.throw(RangeError, /duplicate stream/);
+    expect(() =>
+      nsp.configure('t', [
+        {
+          name: 'c',
+          streams: [],
+          flows: [
+            { name: 'f', stream: 's', vips: [] },
+            { name: 'f', stream: 's', vips: [] },
+          ],
+        },
+      ]),
+    ).to.throw(RangeError, /duplicate flow/);
     for (const maxTargets of [-1, 1.5, 2 ** 32, NaN]) {
       expect(() => nsp.configure('t', [{ name: 'c', streams: [{ name: 's', maxTargets }], flows: [] }])).to.throw(RangeError, /maxTargets/);
     }
@@ -315,12 +341,25 @@ type Op =
   | { kind: 'expire'; pick: number }
   | { kind: 'restart'; mode: 'reload' | 'wipe' };
 
-const ipsArb = fc.subarray(['10.0.0.1/32', '10.0.0.2/32', 'fd00::1/128'], { minLength: 1 }).chain((ips) => fc.shuffledSubarray(ips, { minLength: ips.length }));
+const ipsArb = fc
+  .subarray(['10.0.0.1/32', '10.0.0.2/32', 'fd00::1/128'], { minLength: 1 })
+  .chain((ips) => fc.shuffledSubarray(ips, { minLength: ips.length }));
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('register' as const), ips: ipsArb, status: fc.constantFrom<Status>('ENABLED', 'DISABLED', 'ANY'), identifier: fc.constantFrom('1', '2') }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('register' as const),
+      ips: ipsArb,
+      status: fc.constantFrom<Status>('ENABLED', 'DISABLED', 'ANY'),
+      identifier: fc.constantFrom('1', '2'),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('unregister' as const), ips: ipsArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('expire' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), mode: fc.constantFrom<'reload' | 'wipe'>('reload', 'wipe') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('restart' as const), mode: fc.constantFrom<'reload' | 'wipe'>('reload', 'wipe') }),
+  },
 );
 
 describe('sim/world nsp: properties', () => {

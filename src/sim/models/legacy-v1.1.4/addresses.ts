@@ -26,7 +26,7 @@ function inSubnet(address: Prefix, subnet: Prefix): boolean {
   const a = address.ip.toByteArray();
   const n = subnet.ip.toByteArray();
   for (let bit = 0; bit < subnet.bits; bit++) {
-    const mask = 0x80 >> bit % 8;
+    const mask = 0x80 >> (bit % 8);
     if ((a[bit >> 3]! & mask) !== (n[bit >> 3]! & mask)) return false;
   }
   return true;

@@ -14,7 +14,10 @@ export class ConduitConnect {
   private readonly tcfg: TrenchConfiguration;
   private cancelOpen: (() => void) | undefined;
 
-  constructor(private readonly p: Proc, readonly conduit: Conduit) {
+  constructor(
+    private readonly p: Proc,
+    readonly conduit: Conduit,
+  ) {
     this.ctxMu = p.rt.mutex('cc.ctxMu');
     this.tcfg = new TrenchConfiguration(p, conduit.tap.trench, conduit.tap.name, (ctx, vips) => conduit.setVIPs(ctx, vips));
   }
@@ -35,12 +38,18 @@ export class ConduitConnect {
     this.cancelOpen = cancel;
     this.ctxMu.unlock();
     const { conduit } = this;
-    yield* retryDo(rt, ctx, 'trench.(*conduitConnect).connect.func1', function* () {
-      const attempt = rt.withTimeout(ctx, TIMEOUT);
-      const err = yield* conduit.connect(attempt.ctx);
-      attempt.cancel();
-      return err;
-    }, { delayMs: CONNECT_RETRY_DELAY });
+    yield* retryDo(
+      rt,
+      ctx,
+      'trench.(*conduitConnect).connect.func1',
+      function* () {
+        const attempt = rt.withTimeout(ctx, TIMEOUT);
+        const err = yield* conduit.connect(attempt.ctx);
+        attempt.cancel();
+        return err;
+      },
+      { delayMs: CONNECT_RETRY_DELAY },
+    );
     yield* this.ctxMu.lock();
     if (ctx.err() === undefined) yield* this.tcfg.watch();
     this.ctxMu.unlock();

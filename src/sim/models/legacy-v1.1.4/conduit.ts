@@ -40,7 +40,11 @@ export class Conduit implements IPSource {
   private vips: string[] = [];
   private monitorCancel: (() => void) | undefined;
 
-  constructor(private readonly p: Proc, readonly tap: { readonly name: string; readonly trench: string }, registry: Registry) {
+  constructor(
+    private readonly p: Proc,
+    readonly tap: { readonly name: string; readonly trench: string },
+    registry: Registry,
+  ) {
     this.mu = p.rt.mutex('conduit.mu');
     this.networkService = networkServiceName(tap.name, tap.trench, NAMESPACE);
     this.id = connectionId(p.spec.name, this.networkService);
@@ -98,8 +102,12 @@ export class Conduit implements IPSource {
       if (this.connection !== undefined) return undefined;
       const { rt, env, spec } = this.p;
       const request = connectRequest(this.id, this.networkService, spec.node);
-      const r = yield* call<Connection>(rt, 'NetworkService.Request', (done) =>
-        env.request(spec.name, `${spec.name} NSM Request ${this.tap.name}`, request, done), ctx);
+      const r = yield* call<Connection>(
+        rt,
+        'NetworkService.Request',
+        (done) => env.request(spec.name, `${spec.name} NSM Request ${this.tap.name}`, request, done),
+        ctx,
+      );
       if (!r.ok) return `nsc connection request error: ${r.error.message}`;
       this.connection = r.value;
       const gateways = gatewaysOf(r.value);
@@ -127,8 +135,12 @@ export class Conduit implements IPSource {
       const connection = this.connection;
       if (connection !== undefined) {
         const { rt, env, spec } = this.p;
-        const r = yield* call<void>(rt, 'NetworkService.Close', (done) =>
-          env.close(spec.name, `${spec.name} NSM Close ${this.tap.name}`, connection, done), ctx);
+        const r = yield* call<void>(
+          rt,
+          'NetworkService.Close',
+          (done) => env.close(spec.name, `${spec.name} NSM Close ${this.tap.name}`, connection, done),
+          ctx,
+        );
         if (!r.ok) err = `nsc connection close error: ${r.error.message}`;
       }
       this.connection = undefined;
@@ -156,8 +168,12 @@ export class Conduit implements IPSource {
       connection.context = { extraContext: {}, MTU: 0, ...connection.context, ipContext };
       const { rt, env, spec } = this.p;
       const request = vipUpdateRequest(connection, ipContext);
-      const r = yield* call<Connection>(rt, 'NetworkService.Request', (done) =>
-        env.request(spec.name, `${spec.name} NSM Request (VIPs) ${this.tap.name}`, request, done), ctx);
+      const r = yield* call<Connection>(
+        rt,
+        'NetworkService.Request',
+        (done) => env.request(spec.name, `${spec.name} NSM Request (VIPs) ${this.tap.name}`, request, done),
+        ctx,
+      );
       if (!r.ok) return `nsc connection update error: ${r.error.message}`;
       this.connection = r.value;
       this.vips = kept;
@@ -181,7 +197,13 @@ export class Conduit implements IPSource {
     const { rt, env, spec } = this.p;
     const id = this.id;
     const inbox = new Inbox<ConnectionEvent>(rt, 'MonitorConnections.recv');
-    const sub = env.monitor(spec.name, `${spec.name} MonitorConnections ${this.tap.name}`, { pathSegments: [{ name: '', id, token: '', metrics: {} }] }, inbox.push, inbox.end);
+    const sub = env.monitor(
+      spec.name,
+      `${spec.name} MonitorConnections ${this.tap.name}`,
+      { pathSegments: [{ name: '', id, token: '', metrics: {} }] },
+      inbox.push,
+      inbox.end,
+    );
     for (;;) {
       const item = yield* inbox.receive(ctx);
       if (item === undefined) {

@@ -1,7 +1,15 @@
 import type { NspFlow, NspStream } from '../../../core/wire.js';
 import { frame, recvCase, select, type Chan, type Context, type Go, type Mutex } from '../../goroutine/index.js';
 import { formatPrefixes } from './addresses.js';
-import { DEFAULT_MAX_TARGETS, go, SET_VIPS_RETRY_DELAY, TIMEOUT, WATCH_FLOW_RETRY_DELAY, WATCH_STREAM_RETRY_DELAY, type Proc } from './process.js';
+import {
+  DEFAULT_MAX_TARGETS,
+  go,
+  SET_VIPS_RETRY_DELAY,
+  TIMEOUT,
+  WATCH_FLOW_RETRY_DELAY,
+  WATCH_STREAM_RETRY_DELAY,
+  type Proc,
+} from './process.js';
 import { retryDo } from './retry.js';
 import { Inbox } from './rpc.js';
 
@@ -23,7 +31,14 @@ function vipsOf(flows: readonly NspFlow[]): string[] {
  * Reads one NSP configuration watch (retried by the caller's retry.Do) and flushes every
  * message into `out`; returns the stream's error, or undefined when ctx ended.
  */
-function* pump<T, U>(p: Proc, ctx: Context, name: string, open: (inbox: Inbox<T>) => { cancel(): void }, convert: (v: T) => U, out: Chan<U>): Go<string | undefined> {
+function* pump<T, U>(
+  p: Proc,
+  ctx: Context,
+  name: string,
+  open: (inbox: Inbox<T>) => { cancel(): void },
+  convert: (v: T) => U,
+  out: Chan<U>,
+): Go<string | undefined> {
   const inbox = new Inbox<T>(p.rt, `${name}.recv`);
   const sub = open(inbox);
   for (;;) {
@@ -74,11 +89,22 @@ export class ConduitConfiguration {
       this.cancel = cancel;
       const streamChan = p.rt.chan<NspStream[]>('streamChan', 1);
       go(p, 'conduit.(*configurationImpl).watchStreams', () =>
-        retryDo(p.rt, ctx, 'conduit.(*configurationImpl).watchStreams.func1', () =>
-          pump<NspStream[], NspStream[]>(p, ctx, 'WatchStream', (inbox) =>
-            p.env.watchStreams(p.spec.name, `${p.spec.name} WatchStream ${conduit}`, trench, conduit, inbox.push, inbox.end),
-            (list) => list.map((s) => (s.maxTargets <= 0 ? { ...s, maxTargets: DEFAULT_MAX_TARGETS } : s)), streamChan),
-        { delayMs: WATCH_STREAM_RETRY_DELAY, ignoreErrors: true }));
+        retryDo(
+          p.rt,
+          ctx,
+          'conduit.(*configurationImpl).watchStreams.func1',
+          () =>
+            pump<NspStream[], NspStream[]>(
+              p,
+              ctx,
+              'WatchStream',
+              (inbox) => p.env.watchStreams(p.spec.name, `${p.spec.name} WatchStream ${conduit}`, trench, conduit, inbox.push, inbox.end),
+              (list) => list.map((s) => (s.maxTargets <= 0 ? { ...s, maxTargets: DEFAULT_MAX_TARGETS } : s)),
+              streamChan,
+            ),
+          { delayMs: WATCH_STREAM_RETRY_DELAY, ignoreErrors: true },
+        ),
+      );
       go(p, 'conduit.(*configurationImpl).streamHandler', function* () {
         for (;;) {
           const r = yield* select(recvCase(streamChan), recvCase(ctx.done()));
@@ -128,22 +154,39 @@ export class TrenchConfiguration {
       this.cancel = cancel;
       const vipChan = p.rt.chan<string[]>('vipChan', 1);
       go(p, 'trench.(*configurationImpl).watchVIPs', () =>
-        retryDo(p.rt, ctx, 'trench.(*configurationImpl).watchVIPs.func1', () =>
-          pump<NspFlow[], string[]>(p, ctx, 'WatchFlow', (inbox) =>
-            p.env.watchFlows(p.spec.name, `${p.spec.name} WatchFlow ${conduit}`, trench, conduit, inbox.push, inbox.end),
-            vipsOf, vipChan),
-        { delayMs: WATCH_FLOW_RETRY_DELAY, ignoreErrors: true }));
+        retryDo(
+          p.rt,
+          ctx,
+          'trench.(*configurationImpl).watchVIPs.func1',
+          () =>
+            pump<NspFlow[], string[]>(
+              p,
+              ctx,
+              'WatchFlow',
+              (inbox) => p.env.watchFlows(p.spec.name, `${p.spec.name} WatchFlow ${conduit}`, trench, conduit, inbox.push, inbox.end),
+              vipsOf,
+              vipChan,
+            ),
+          { delayMs: WATCH_FLOW_RETRY_DELAY, ignoreErrors: true },
+        ),
+      );
       go(p, 'trench.(*configurationImpl).vipHandler', function* () {
         for (;;) {
           const r = yield* select(recvCase(vipChan), recvCase(ctx.done()));
           if (r.index === 1 || !r.ok) return;
           const vips = r.value;
-          yield* retryDo(p.rt, ctx, 'trench.(*configurationImpl).vipHandler.func1', function* () {
-            const attempt = p.rt.withTimeout(ctx, TIMEOUT);
-            const err = yield* setVIPs(attempt.ctx, vips);
-            attempt.cancel();
-            return err;
-          }, { delayMs: SET_VIPS_RETRY_DELAY });
+          yield* retryDo(
+            p.rt,
+            ctx,
+            'trench.(*configurationImpl).vipHandler.func1',
+            function* () {
+              const attempt = p.rt.withTimeout(ctx, TIMEOUT);
+              const err = yield* setVIPs(attempt.ctx, vips);
+              attempt.cancel();
+              return err;
+            },
+            { delayMs: SET_VIPS_RETRY_DELAY },
+          );
         }
       });
     }

@@ -36,26 +36,35 @@ export class Registry {
   }
 
   *setStatus(stream: TapStream, status: TapStatus): Go<void> {
-    yield* frame('registry.(*Registry).SetStatus', this.locked(() => {
-      const e = this.entries.find((x) => fullName(x.stream) === fullName(stream));
-      if (e === undefined) this.entries.push({ stream, status });
-      else e.status = status;
-    }));
+    yield* frame(
+      'registry.(*Registry).SetStatus',
+      this.locked(() => {
+        const e = this.entries.find((x) => fullName(x.stream) === fullName(stream));
+        if (e === undefined) this.entries.push({ stream, status });
+        else e.status = status;
+      }),
+    );
   }
 
   *remove(stream: TapStream): Go<void> {
-    yield* frame('registry.(*Registry).Remove', this.locked(() => {
-      const i = this.entries.findIndex((x) => fullName(x.stream) === fullName(stream));
-      if (i >= 0) this.entries.splice(i, 1);
-    }));
+    yield* frame(
+      'registry.(*Registry).Remove',
+      this.locked(() => {
+        const i = this.entries.findIndex((x) => fullName(x.stream) === fullName(stream));
+        if (i >= 0) this.entries.splice(i, 1);
+      }),
+    );
   }
 
   *watch(filter: TapStream | undefined): Go<RegistryWatcher> {
     let w: RegistryWatcher | undefined;
-    yield* frame('registry.(*Registry).Watch', this.locked(() => {
-      w = { filter, ch: this.p.rt.chan<StreamStatus[]>('RegistryWatcher.c', 1), stopped: false };
-      this.watchers.push(w);
-    }));
+    yield* frame(
+      'registry.(*Registry).Watch',
+      this.locked(() => {
+        w = { filter, ch: this.p.rt.chan<StreamStatus[]>('RegistryWatcher.c', 1), stopped: false };
+        this.watchers.push(w);
+      }),
+    );
     return w!;
   }
 

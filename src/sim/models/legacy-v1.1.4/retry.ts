@@ -14,7 +14,13 @@ export interface RetryOptions {
  * Go closure (`conduit.(*streamRetry).Open.func1.1`), framed below `retry.Do` as in a dump.
  * Go's delay helper goroutine is a `time.After` channel here.
  */
-export function* retryDo(rt: Runtime, ctx: Context, fnName: string, fn: () => Go<string | undefined>, options: RetryOptions): Go<string | undefined> {
+export function* retryDo(
+  rt: Runtime,
+  ctx: Context,
+  fnName: string,
+  fn: () => Go<string | undefined>,
+  options: RetryOptions,
+): Go<string | undefined> {
   return yield* frame('retry.Do', loop(rt, ctx, fnName, fn, options));
 }
 

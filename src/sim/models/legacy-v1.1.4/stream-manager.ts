@@ -16,7 +16,11 @@ export class StreamManager {
   private conduitStreams = new Map<string, NspStream>();
   private running = false;
 
-  constructor(private readonly p: Proc, private readonly conduit: IPSource, private readonly registry: Registry) {
+  constructor(
+    private readonly p: Proc,
+    private readonly conduit: IPSource,
+    private readonly registry: Registry,
+  ) {
     this.mu = p.rt.mutex('sm.mu');
   }
 

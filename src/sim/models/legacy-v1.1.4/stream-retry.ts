@@ -14,7 +14,11 @@ export class StreamRetry {
   private readonly ctxMu: Mutex;
   private cancelOpen: (() => void) | undefined;
 
-  constructor(private readonly p: Proc, readonly stream: Stream, private readonly registry: Registry) {
+  constructor(
+    private readonly p: Proc,
+    readonly stream: Stream,
+    private readonly registry: Registry,
+  ) {
     this.ctxMu = p.rt.mutex('sr.ctxMu');
   }
 
@@ -39,17 +43,29 @@ export class StreamRetry {
     this.ctxMu.unlock();
     const { stream, registry } = this;
     go(this.p, 'conduit.(*streamRetry).Open.func1', function* () {
-      yield* retryDo(rt, ctx, 'conduit.(*streamRetry).Open.func1.1', function* () {
-        return yield* retryDo(rt, ctx, 'conduit.(*streamRetry).Open.func1.1.1', function* () {
-          const attempt = rt.withTimeout(ctx, PENDING_TIME);
-          const err = yield* stream.open(attempt.ctx, nsp);
-          attempt.cancel();
-          // §2.4: a failure caused by the cancellation (Close) sets no status.
-          if (err === undefined) yield* registry.setStatus(stream.tap, 'OPEN');
-          else if (ctx.err() === undefined) yield* registry.setStatus(stream.tap, 'UNAVAILABLE');
-          return err;
-        }, { delayMs: STREAM_RETRY_DELAY });
-      }, { delayMs: NSP_ENTRY_TIMEOUT, ignoreErrors: true });
+      yield* retryDo(
+        rt,
+        ctx,
+        'conduit.(*streamRetry).Open.func1.1',
+        function* () {
+          return yield* retryDo(
+            rt,
+            ctx,
+            'conduit.(*streamRetry).Open.func1.1.1',
+            function* () {
+              const attempt = rt.withTimeout(ctx, PENDING_TIME);
+              const err = yield* stream.open(attempt.ctx, nsp);
+              attempt.cancel();
+              // §2.4: a failure caused by the cancellation (Close) sets no status.
+              if (err === undefined) yield* registry.setStatus(stream.tap, 'OPEN');
+              else if (ctx.err() === undefined) yield* registry.setStatus(stream.tap, 'UNAVAILABLE');
+              return err;
+            },
+            { delayMs: STREAM_RETRY_DELAY },
+          );
+        },
+        { delayMs: NSP_ENTRY_TIMEOUT, ignoreErrors: true },
+      );
     });
   }
 

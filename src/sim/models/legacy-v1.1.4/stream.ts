@@ -27,7 +27,11 @@ export class Stream {
   private identifier = -1;
   private status: 'ENABLED' | 'DISABLED' = 'DISABLED';
 
-  constructor(private readonly p: Proc, readonly tap: TapStream, private readonly conduit: IPSource) {
+  constructor(
+    private readonly p: Proc,
+    readonly tap: TapStream,
+    private readonly conduit: IPSource,
+  ) {
     this.mu = p.rt.mutex('stream.mu');
   }
 
@@ -150,6 +154,11 @@ export class Stream {
   private rpcTargets(ctx: Context): Go<Outcome<NspTarget[]>> {
     const { env, spec, rt } = this.p;
     const filter: NspTarget = { ips: [], context: {}, status: 'ANY', type: 'DEFAULT', stream: toNspStream(this.tap) };
-    return call<NspTarget[]>(rt, 'TargetRegistry.Watch', (done) => env.targets(spec.name, `${spec.name} targets ${this.tap.name}`, filter, done), ctx);
+    return call<NspTarget[]>(
+      rt,
+      'TargetRegistry.Watch',
+      (done) => env.targets(spec.name, `${spec.name} targets ${this.tap.name}`, filter, done),
+      ctx,
+    );
   }
 }

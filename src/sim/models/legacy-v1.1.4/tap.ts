@@ -19,7 +19,10 @@ export class Tap {
   private readonly mu: Mutex;
   private currentTrench: Trench | undefined;
 
-  constructor(private readonly p: Proc, private readonly registry: Registry) {
+  constructor(
+    private readonly p: Proc,
+    private readonly registry: Registry,
+  ) {
     this.mu = p.rt.mutex('tap.mu');
   }
 

@@ -19,7 +19,11 @@ export class Trench {
   private readonly mu: Mutex;
   private conduits: ConduitConnect[] = [];
 
-  constructor(private readonly p: Proc, readonly name: string, private readonly registry: Registry) {
+  constructor(
+    private readonly p: Proc,
+    readonly name: string,
+    private readonly registry: Registry,
+  ) {
     this.mu = p.rt.mutex('trench.mu');
   }
 
@@ -29,11 +33,17 @@ export class Trench {
   }
 
   *getConduit(c: ConduitName): Go<Conduit | undefined> {
-    return yield* frame('trench.(*Trench).GetConduit', this.locked(() => this.conduits.find((cc) => cc.conduit.equals(c))?.conduit));
+    return yield* frame(
+      'trench.(*Trench).GetConduit',
+      this.locked(() => this.conduits.find((cc) => cc.conduit.equals(c))?.conduit),
+    );
   }
 
   *getConduits(): Go<Conduit[]> {
-    return yield* frame('trench.(*Trench).GetConduits', this.locked(() => this.conduits.map((cc) => cc.conduit)));
+    return yield* frame(
+      'trench.(*Trench).GetConduits',
+      this.locked(() => this.conduits.map((cc) => cc.conduit)),
+    );
   }
 
   *removeConduit(ctx: Context, c: ConduitName): Go<void> {
