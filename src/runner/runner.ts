@@ -14,7 +14,7 @@ import type { Connection, StreamStatus, TapStream } from '../core/wire.js';
 import { Agenda } from './agenda.js';
 import { Gate } from './gate.js';
 import { expiresInMs, restored, signed, withOwnSegment } from './nsm-path.js';
-import type { Cancellable, Headers, Outcome, Transport } from './transport.js';
+import type { Cancellable, Headers, Outcome, StreamRpcs, Transport } from './transport.js';
 
 export interface Logger {
   isLevelEnabled(level: 'debug'): boolean;
@@ -110,16 +110,12 @@ export class Runner {
 
   /** Tap.Open; returns the request's number, for `abandon`. */
   open(stream: TapStream | undefined, reply: Reply): number {
-    const request = this.enroll({ kind: 'reply', reply }, 'request');
-    this.dispatch({ kind: 'tapOpen', request, stream });
-    return request;
+    return this.ask('tapOpen', stream, reply);
   }
 
   /** Tap.Close; returns the request's number, for `abandon`. */
   close(stream: TapStream | undefined, reply: Reply): number {
-    const request = this.enroll({ kind: 'reply', reply }, 'request');
-    this.dispatch({ kind: 'tapClose', request, stream });
-    return request;
+    return this.ask('tapClose', stream, reply);
   }
 
   /** Tap.Watch; returns how to unsubscribe (idempotent). */
@@ -188,6 +184,12 @@ export class Runner {
   /** How long the event being handled has taken so far (0 when idle); for the health check. */
   busyFor(): number {
     return this.busySince === undefined ? 0 : this.transport.now() - this.busySince;
+  }
+
+  private ask(kind: 'tapOpen' | 'tapClose', stream: TapStream | undefined, reply: Reply): number {
+    const request = this.enroll({ kind: 'reply', reply }, 'request');
+    this.dispatch({ kind, request, stream });
+    return request;
   }
 
   /** Tap calls and Watch subscribers share one numbering, so that one table routes both. */
@@ -296,45 +298,12 @@ export class Runner {
           ),
         );
       }
-      case 'watchStreams': {
-        const { op, scope, filter } = effect;
-        return this.follow(op, scope, effect.kind, () =>
-          this.transport.stream(
-            effect.kind,
-            scope,
-            filter,
-            { op },
-            (streams) => this.dispatch({ kind: 'nspStreams', op, streams }),
-            (e) => this.ended(op, e),
-          ),
-        );
-      }
-      case 'watchFlows': {
-        const { op, scope, filter } = effect;
-        return this.follow(op, scope, effect.kind, () =>
-          this.transport.stream(
-            effect.kind,
-            scope,
-            filter,
-            { op },
-            (flows) => this.dispatch({ kind: 'nspFlows', op, flows }),
-            (e) => this.ended(op, e),
-          ),
-        );
-      }
-      case 'monitorConnections': {
-        const { op, scope, selector } = effect;
-        return this.follow(op, scope, effect.kind, () =>
-          this.transport.stream(
-            effect.kind,
-            scope,
-            selector,
-            { op },
-            (event) => this.dispatch({ kind: 'nsmEvent', op, event }),
-            (e) => this.ended(op, e),
-          ),
-        );
-      }
+      case 'watchStreams':
+        return this.follow(effect, effect.filter, (streams) => ({ kind: 'nspStreams', op: effect.op, streams }));
+      case 'watchFlows':
+        return this.follow(effect, effect.filter, (flows) => ({ kind: 'nspFlows', op: effect.op, flows }));
+      case 'monitorConnections':
+        return this.follow(effect, effect.selector, (event) => ({ kind: 'nsmEvent', op: effect.op, event }));
       case 'nsmRequest': {
         const { op, scope, request } = effect;
         return this.signedCall(effect, request.connection, (connection, index, headers, deadline) =>
@@ -387,8 +356,21 @@ export class Runner {
     call.handle = gate.enter((release) => start(deadline, release));
   }
 
-  private follow(op: number, scope: Scope, rpc: CallEffect['kind'], open: () => Cancellable): void {
-    this.begin(op, scope, rpc, undefined).handle = open();
+  /** A watch: every message becomes an event, until its end or a cancel. */
+  private follow<K extends 'watchStreams' | 'watchFlows' | 'monitorConnections'>(
+    effect: { readonly kind: K; readonly op: number; readonly scope: Scope },
+    request: StreamRpcs[K]['request'],
+    event: (message: StreamRpcs[K]['message']) => TapaEvent,
+  ): void {
+    const { op, scope } = effect;
+    this.begin(op, scope, effect.kind, undefined).handle = this.transport.stream(
+      effect.kind,
+      scope,
+      request,
+      { op },
+      (message) => this.dispatch(event(message)),
+      (error) => this.ended(op, error),
+    );
   }
 
   /**
