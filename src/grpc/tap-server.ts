@@ -43,7 +43,7 @@ function refused(request: Stream | Undecodable): CallError | undefined {
 }
 
 /** What the Tap service needs of the runner. */
-export type TapRunner = Pick<Runner, 'open' | 'close' | 'watch' | 'abandon'>;
+export type TapRunner = Pick<Runner, 'open' | 'close' | 'watch'>;
 
 function answer(callback: grpc.sendUnaryData<object>): Reply {
   return (error) => (error ? callback(statusOf(error), null) : callback(null, {}));
@@ -51,8 +51,8 @@ function answer(callback: grpc.sendUnaryData<object>): Reply {
 
 /**
  * ambassador.v1.Tap on top of the runner: every call goes to the core, and the core's
- * reply or Watch snapshots go back to the caller. A caller that goes away is forgotten,
- * so its answer is not kept waiting for it.
+ * reply or Watch snapshots go back to the caller. A Watch subscriber that goes away is
+ * forgotten.
  */
 export function tapServer(runner: TapRunner, accepting: () => boolean): TapServer {
   return {
@@ -60,14 +60,12 @@ export function tapServer(runner: TapRunner, accepting: () => boolean): TapServe
       const bad = refused(call.request);
       if (bad) return callback(statusOf(bad), null);
       if (!accepting()) return callback(statusOf({ code: 'UNAVAILABLE', message: 'the TAPA is shutting down' }), null);
-      const request = runner.open(call.request, answer(callback));
-      call.on('cancelled', () => runner.abandon(request));
+      runner.open(call.request, answer(callback));
     },
     close: (call, callback) => {
       const bad = refused(call.request);
       if (bad) return callback(statusOf(bad), null);
-      const request = runner.close(call.request, answer(callback));
-      call.on('cancelled', () => runner.abandon(request));
+      runner.close(call.request, answer(callback));
     },
     watch: (call) => {
       const bad = refused(call.request);

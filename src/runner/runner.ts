@@ -108,14 +108,14 @@ export class Runner {
     this.traced = this.log.isLevelEnabled('debug');
   }
 
-  /** Tap.Open; returns the request's number, for `abandon`. */
-  open(stream: TapStream | undefined, reply: Reply): number {
-    return this.ask('tapOpen', stream, reply);
+  /** Tap.Open. The core answers every Tap call in the step that receives it, so `reply` is called before this returns. */
+  open(stream: TapStream | undefined, reply: Reply): void {
+    this.ask('tapOpen', stream, reply);
   }
 
-  /** Tap.Close; returns the request's number, for `abandon`. */
-  close(stream: TapStream | undefined, reply: Reply): number {
-    return this.ask('tapClose', stream, reply);
+  /** Tap.Close, answered like Tap.Open. */
+  close(stream: TapStream | undefined, reply: Reply): void {
+    this.ask('tapClose', stream, reply);
   }
 
   /** Tap.Watch; returns how to unsubscribe (idempotent). */
@@ -129,11 +129,6 @@ export class Runner {
       this.callers.delete(watcher);
       this.dispatch({ kind: 'tapUnwatch', watcher });
     };
-  }
-
-  /** The caller of a Tap.Open or Close went away: the core still answers, to no one. */
-  abandon(request: number): void {
-    this.callers.delete(request);
   }
 
   /** Unregisters every target and closes every NSM connection; `done` when all is over. */
@@ -186,10 +181,9 @@ export class Runner {
     return this.busySince === undefined ? 0 : this.transport.now() - this.busySince;
   }
 
-  private ask(kind: 'tapOpen' | 'tapClose', stream: TapStream | undefined, reply: Reply): number {
+  private ask(kind: 'tapOpen' | 'tapClose', stream: TapStream | undefined, reply: Reply): void {
     const request = this.enroll({ kind: 'reply', reply }, 'request');
     this.dispatch({ kind, request, stream });
-    return request;
   }
 
   /** Tap calls and Watch subscribers share one numbering, so that one table routes both. */

@@ -9,6 +9,8 @@ export type ScriptedCall =
       readonly op: number;
       readonly scope: Scope;
       readonly request: unknown;
+      /** Its deadline and headers. */
+      readonly options: CallOptions;
       answer(outcome: Outcome<unknown>): void;
     }
   | {
@@ -17,6 +19,7 @@ export type ScriptedCall =
       readonly op: number;
       readonly scope: Scope;
       readonly request: unknown;
+      readonly options: CallOptions;
       push(message: unknown): void;
       end(error?: CallError): void;
     }
@@ -75,6 +78,7 @@ export class ScriptedTransport implements Transport {
       op: options.op,
       scope,
       request,
+      options,
       answer: (outcome) => {
         if (this.calls.delete(call)) done(outcome as Outcome<UnaryRpcs[K]['response']>);
       },
@@ -96,6 +100,7 @@ export class ScriptedTransport implements Transport {
       op: options.op,
       scope,
       request,
+      options,
       push: (value) => {
         if (this.calls.has(call)) message(value as StreamRpcs[K]['message']);
       },

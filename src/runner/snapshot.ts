@@ -11,7 +11,8 @@ export function snapshot(state: TapaState): unknown {
       if ((key === 'pending' || key === 'timers') && value instanceof Map) {
         return Object.fromEntries([...value].map(([id, owner]) => [id, ownerName(owner as Owner)]));
       }
-      if (value instanceof Map) return Object.fromEntries(value);
+      // An entry without a value (a Watch with no filter) would vanish from JSON.
+      if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, v ?? null]));
       if (value instanceof Set) return [...value];
       return value;
     }),

@@ -17,7 +17,7 @@ const action = fc.oneof(
 );
 
 describe('runner: Gate, the bound on NSP calls in flight', () => {
-  it('never more than the limit in flight; calls start in arrival order; a call cancelled while queued never starts', () => {
+  it('never more than the limit in flight; calls start in arrival order; a call cancelled while queued never starts; idle when all are over', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(action, { maxLength: 60 }), (limit, actions) => {
         const gate = new Gate(limit);
@@ -53,6 +53,7 @@ describe('runner: Gate, the bound on NSP calls in flight', () => {
           // Work conservation: nothing waits while there is room.
           const waiting = calls.some((t) => !t.started && !t.over);
           if (waiting) expect(calls.filter((t) => t.started && !t.over).length).to.equal(limit);
+          expect(gate.idle, 'idle: nothing in flight or waiting').to.equal(calls.every((t) => t.over));
         }
         expect(order).to.deep.equal([...order].sort((x, y) => x - y));
       }),

@@ -68,17 +68,6 @@ describe('runner: the runner around the core', () => {
     expect(seen.has(queued[0]!), 'the queued call never started').to.equal(false);
   });
 
-  it('a Tap caller that went away gets no reply; the others still do', () => {
-    const { runner: r } = runner();
-    const replies: string[] = [];
-    const gone = r.open(tapStream(''), () => replies.push('gone'));
-    expect(replies, 'an invalid stream is refused at once').to.deep.equal(['gone']);
-    r.abandon(gone);
-    const request = r.open(tapStream('stream-a1'), () => replies.push('kept'));
-    r.abandon(request + 1); // no such caller: nothing happens
-    expect(replies).to.deep.equal(['gone', 'kept']);
-  });
-
   it('shutdown: done once every target is unregistered and every NSM connection closed; at once when already done', () => {
     const { runner: r, transport } = runner();
     r.open(tapStream('stream-a1'), () => {});
