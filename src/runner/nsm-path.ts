@@ -18,7 +18,7 @@ function segment(name: string, id: string): PathSegment {
  * names a new segment (random in production, counted in the simulator).
  */
 export function withOwnSegment(connection: Connection, name: string, newId: () => string): { connection: Connection; index: number } {
-  const path: Path = structuredClone(connection.path ?? { index: 0, pathSegments: [] });
+  const path: Path = copied(connection.path ?? { index: 0, pathSegments: [] });
   const segments = path.pathSegments;
   let id = connection.id;
   if (segments.length === 0) {
@@ -44,7 +44,7 @@ export function withOwnSegment(connection: Connection, name: string, newId: () =
 
 /** Signs the current segment of the path. */
 export function signed(connection: Connection, token: PathToken): Connection {
-  const path = structuredClone(connection.path!);
+  const path = copied(connection.path!);
   const own = path.pathSegments[path.index]!;
   path.pathSegments[path.index] = { ...own, token: token.token, expires: token.expires.toISOString() };
   return { ...connection, path };
@@ -65,4 +65,9 @@ export function expiresInMs(connection: Connection, nowMs: number): number | und
     if (!Number.isNaN(at)) soonest = Math.min(soonest ?? Infinity, at - nowMs);
   }
   return soonest === undefined ? undefined : Math.max(0, soonest);
+}
+
+/** A path to change without changing the caller's: the segments are replaced, never edited, below this. */
+function copied(path: Path): Path {
+  return { ...path, pathSegments: path.pathSegments.map((s) => ({ ...s, metrics: { ...s.metrics } })) };
 }

@@ -400,7 +400,7 @@ export class Runner {
   private refuse(op: number, message: string): void {
     const call = this.settle(op);
     if (!call) return;
-    this.log.warn({ ...call.scope, op, error: message }, 'cannot prepare the NSM call');
+    this.warn(call, op, { code: 'UNAUTHENTICATED', message }, 'cannot prepare the NSM call');
     this.dispatch({ kind: 'failed', op, error: { code: 'UNAUTHENTICATED', message } });
   }
 
@@ -425,14 +425,14 @@ export class Runner {
     const call = this.settle(op);
     if (!call) return;
     if (outcome.ok) return this.dispatch(ok(outcome.value));
-    this.log.warn({ ...call.scope, op, code: outcome.error.code, error: outcome.error.message }, `${call.rpc} failed`);
+    this.warn(call, op, outcome.error, `${call.rpc} failed`);
     this.dispatch({ kind: 'failed', op, error: outcome.error });
   }
 
   private ended(op: number, error: CallError | undefined): void {
     const call = this.settle(op);
     if (!call) return;
-    if (error) this.log.warn({ ...call.scope, op, code: error.code, error: error.message }, `${call.rpc} ended`);
+    if (error) this.warn(call, op, error, `${call.rpc} ended`);
     this.dispatch(error ? { kind: 'failed', op, error } : { kind: 'failed', op });
   }
 
@@ -441,8 +441,13 @@ export class Runner {
     if (!call) return;
     call.handle.cancel();
     const error: CallError = { code: 'DEADLINE_EXCEEDED', message: `${call.rpc}: no answer within ${call.deadlineMs} ms` };
-    this.log.warn({ ...call.scope, op, code: error.code, error: error.message }, `${call.rpc} failed`);
+    this.warn(call, op, error, `${call.rpc} failed`);
     this.dispatch({ kind: 'failed', op, error });
+  }
+
+  /** A call that failed, in the log; the fields are built only when there is a log to write them to. */
+  private warn(call: InFlight, op: number, error: CallError, message: string): void {
+    if (this.log !== SILENT) this.log.warn({ ...call.scope, op, code: error.code, error: error.message }, message);
   }
 
   /** The call is over (answered, ended, expired or cancelled): forget it, and say what it was. */

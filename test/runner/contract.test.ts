@@ -144,7 +144,7 @@ describe('runner: what it tells the transport, and when', () => {
     const token = [...r.transport.calls].find((c) => c.kind === 'token')!;
     if (token.kind === 'token') token.answer({ ok: false, error: { code: 'INTERNAL', message: 'no key' } });
     expect(live(r, 'nsmRequest'), 'nothing sent').to.have.length(0);
-    expect(r.warnings).to.include('cannot prepare the NSM call');
+    expect(r.warnings).to.include('cannot prepare the NSM call UNAUTHENTICATED');
     expect(r.runner.books().calls.filter((op) => r.runner.state.pending.get(op)?.kind === 'nsm')).to.have.length(0);
     r.transport.advance();
     expect([...r.transport.calls].some((c) => c.kind === 'token')).to.equal(true);
