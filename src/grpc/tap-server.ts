@@ -3,6 +3,7 @@ import type { CallError } from '../core/index.js';
 import type { Reply, Runner } from '../runner/runner.js';
 import { TapService, type Stream, type TapServer } from '../wire/ambassador/v1/tap.js';
 import { assertUtf8, STREAM } from './utf8.js';
+import { latestOnly } from './watcher.js';
 
 /** A gRPC status for a core error: same code, same text. */
 export function statusOf(error: CallError): Partial<grpc.StatusObject> {
@@ -70,7 +71,7 @@ export function tapServer(runner: TapRunner, accepting: () => boolean): TapServe
     watch: (call) => {
       const bad = refused(call.request);
       if (bad) return call.emit('error', statusOf(bad));
-      const unwatch = runner.watch(call.request, (statuses) => call.write({ streamStatus: [...statuses] }));
+      const unwatch = runner.watch(call.request, latestOnly(call));
       call.on('cancelled', unwatch);
       call.on('close', unwatch);
     },
