@@ -14,7 +14,7 @@ export type RunnerFactory = (transport: Transport, options: RunnerOptions) => Ru
  * NSP calls in flight per trench in the simulator: small, so that calls queue behind the
  * gate in ordinary scenarios and hunts explore the gate as much as the core.
  */
-export const SIM_NSP_CALLS_IN_FLIGHT = 2;
+const SIM_NSP_CALLS_IN_FLIGHT = 2;
 
 /**
  * The core inside the production runner, on the simulator's transport: the same code the

@@ -1,8 +1,9 @@
 import type { CallError } from '../../core/index.js';
+import type { Outcome } from '../../runner/transport.js';
 import type { Scheduler } from '../kernel/index.js';
 
-/** The outcome of a call to a model, as a TAPA receives it. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CallError };
+/** The outcome of a call to a model, as a TAPA receives it: the runner's shape, shared by the lock-level models. */
+export type { Outcome } from '../../runner/transport.js';
 
 /** A live watch or monitor stream. */
 export interface Subscription {
