@@ -48,6 +48,7 @@ function sidecarTapa(
     invariants: () => invariants(state()),
     divergences: (view) => divergences(state(), view),
     holds: (target) => mayHold(state(), target),
+    shutdown: (done) => void sidecar.shutdown().then(() => done()),
     dispose: () => client.close(),
   };
 }

@@ -12,6 +12,12 @@ export interface TapaUnderTest {
   close(request: number, stream: TapStream): void;
   /** A Tap.Watch subscription; every message it sends goes to `message`. */
   watch(watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void;
+  /**
+   * The process is told to stop (SIGTERM, or Tap.Delete in Go): it gives back what it holds
+   * in the world (targets, NSM connections) and calls `done` once that is over. The
+   * application makes no Tap call to it afterwards; a `done` that never comes is a hang.
+   */
+  shutdown(done: () => void): void;
   /** Broken internal rules, checked after every step the TAPA takes. */
   invariants(): string[];
   /** Why this TAPA is not where it should be given the world (empty: converged). */

@@ -64,6 +64,16 @@ export class CoreTapa implements TapaUnderTest {
     );
   }
 
+  shutdown(done: () => void): void {
+    // The process exits once the runner has given everything back.
+    this.env.scheduler.spawn(this.name, 'shutdown', () =>
+      this.runner.shutdown(() => {
+        this.runner.dispose();
+        done();
+      }),
+    );
+  }
+
   invariants(): string[] {
     return invariants(this.state);
   }

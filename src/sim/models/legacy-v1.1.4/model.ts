@@ -54,6 +54,7 @@ export const legacyModel: Model = {
           }
         });
       },
+      shutdown: (done) => done(),
       invariants: () => [],
       divergences: () => [],
       holds: () => true,
