@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { plan, record } from '../../src/sim/explore/hunt.js';
+import { MODELS } from '../../src/sim/models/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -121,6 +123,20 @@ describe('tapa-sim command line', function () {
     expect(r.stdout).to.contain('sync.(*WaitGroup).Wait');
     expect(r.stdout).to.contain('-----------+----');
     expect(sim(['replay', file, '--model', 'core']).status).to.equal(0);
+  });
+
+  it('replay of a core trace cut short consistently (choices and log) exits 2 naming the step where the recording ran out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapa-cut-'));
+    const seed = 5;
+    const { scenario, strategy } = plan({ strategy: 'random' }, seed);
+    const whole = record(MODELS.get('core')!, scenario, strategy, seed);
+    const cut = Math.floor(whole.choices.length / 2);
+    const file = join(dir, 'cut.json');
+    writeFileSync(file, JSON.stringify({ ...whole, choices: whole.choices.slice(0, cut), log: whole.log.slice(0, cut) }));
+    const r = sim(['replay', file]);
+    expect(r.status, r.stdout + r.stderr).to.equal(2);
+    expect(r.stderr.trimEnd().split('\n')).to.have.length(1);
+    expect(r.stderr).to.contain(`replay diverged at step ${cut}: the recording ran out after ${cut} choices`);
   });
 
   it("replay --html draws the run as a page and keeps replay's exit codes; hunt --out writes counterexample.html next to the trace", () => {

@@ -1,11 +1,19 @@
 import type { CallError } from '../../core/index.js';
 import { viewOf, WorldChecker } from './checks.js';
 import { Environment, NSP } from '../world/environment.js';
-import type { RuntimeObserver } from '../goroutine/index.js';
-import { createStrategy, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from '../kernel/index.js';
+import {
+  deadlockSignature,
+  formatDeadlock,
+  formatLockOrderCycle,
+  lockOrderSignature,
+  syncBlockedSignature,
+  type RuntimeObserver,
+} from '../goroutine/index.js';
+import { createStrategy, Divergence, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from '../kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
 import { Application } from '../world/application.js';
 import { quietAt, tapaName, timeline, type Scenario } from './scenario.js';
+import { textSignature } from './signature.js';
 
 export type FailureKind = 'invariant' | 'hang' | 'convergence' | 'deadlock' | 'potential-deadlock';
 
@@ -14,6 +22,8 @@ export interface Failure {
   readonly message: string;
   /** Virtual ms. */
   readonly time: number;
+  /** The same for every run of one bug, whatever the seed: `<kind>: <detail>` (see signature.ts). */
+  readonly signature: string;
 }
 
 export interface RunOptions {
@@ -92,13 +102,30 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     choices: scheduler.choices,
     time: scheduler.now,
   });
+  const failed = (kind: FailureKind, message: string, detail: string, time = scheduler.now): Failure => ({
+    kind,
+    message,
+    time,
+    signature: `${kind}: ${detail}`,
+  });
   const lockOrder = (): Failure | undefined => {
     if (!options.lockdep) return undefined;
-    const cycles = tapas.flatMap((t) => t.lockOrder?.() ?? []);
-    return cycles.length > 0 ? { kind: 'potential-deadlock', message: cycles.join('\n'), time: scheduler.now } : undefined;
+    const cycles = tapas.flatMap((t) => t.runtime?.lockOrderCycles() ?? []);
+    if (cycles.length === 0) return undefined;
+    return failed('potential-deadlock', cycles.map(formatLockOrderCycle).join('\n'), lockOrderSignature(cycles));
+  };
+  const deadlock = ({ tapa, time }: { tapa: TapaUnderTest; time: number }): Failure => {
+    const rt = tapa.runtime!;
+    const d = rt.deadlock!;
+    return failed('deadlock', `${formatDeadlock(d)}\n${rt.dump()}`, deadlockSignature(d), time);
+  };
+  const hang = (call: string): Failure => {
+    const rt = byName.get(call.split('#')[0]!)?.runtime;
+    const message = `Tap call ${call} not answered within ${hangMs} ms`;
+    return failed('hang', rt ? `${message}; goroutines:\n${rt.dump()}` : message, (rt && syncBlockedSignature(rt.goroutines)) || '-');
   };
 
-  let deadlocked: { kind: 'deadlock'; time: number; tapa: TapaUnderTest } | undefined;
+  let deadlocked: { time: number; tapa: TapaUnderTest } | undefined;
   // Why the world was not converged the last time it was at rest.
   let atRest = ['it was never at rest after the last step'];
   for (let steps = 0; steps < (options.maxSteps ?? DEFAULTS.maxSteps); steps++) {
@@ -106,34 +133,40 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     try {
       task = scheduler.step();
     } catch (err) {
+      // A replay that ran out of its recording, or whose recorded choice no longer fits, is
+      // not the model's fault: the replay reports it as a divergence (exit 2), at its step.
+      if (err instanceof Divergence) throw err;
       // A model did something its language forbids (unlocking an unlocked mutex, ...).
-      return done({ kind: 'invariant', message: `model error: ${(err as Error).message}`, time: scheduler.now });
+      const message = `model error: ${(err as Error).message}`;
+      return done(failed('invariant', message, textSignature(scenario, message)));
     }
     const now = scheduler.now;
     if (!task) {
-      if (deadlocked) return done({ kind: 'deadlock', time: deadlocked.time, message: deadlocked.tapa.deadlock?.() ?? '' });
+      if (deadlocked) return done(deadlock(deadlocked));
       if (options.model.converges === false) return done(undefined);
       const reasons = [...notConverged(env, tapas), ...app.staleWatches(env)];
+      const because = reasons.join('; ');
       return done(
-        reasons.length > 0 ? { kind: 'convergence', message: `nothing left to do, but ${reasons.join('; ')}`, time: now } : undefined,
+        reasons.length > 0 ? failed('convergence', `nothing left to do, but ${because}`, textSignature(scenario, because)) : undefined,
       );
     }
     const tapa = byName.get(task.actor) ?? byName.get(task.actor.split('/')[0]!);
     if (deadlocked) {
       if (now - deadlocked.time <= (options.lingerMs ?? 0)) continue;
-      return done({ ...deadlocked, message: deadlocked.tapa.deadlock?.() ?? '' });
+      return done(deadlock(deadlocked));
     }
-    if (tapa?.deadlock?.()) {
-      deadlocked = { kind: 'deadlock', time: now, tapa };
+    if (tapa?.runtime?.deadlock) {
+      deadlocked = { time: now, tapa };
       continue;
     }
     // Only a TAPA's own steps change its state, and only the NSP's change the registry.
     if (tapa || task.actor === NSP) {
       const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...world.violations(tapa)];
-      if (broken.length > 0) return done({ kind: 'invariant', message: broken.join('; '), time: now });
+      const message = broken.join('; ');
+      if (broken.length > 0) return done(failed('invariant', message, textSignature(scenario, message)));
     }
     for (const [call, at] of asked) {
-      if (now - at > hangMs) return done({ kind: 'hang', message: `Tap call ${call} not answered within ${hangMs} ms`, time: now });
+      if (now - at > hangMs) return done(hang(call));
     }
     // Convergence is judged when the world is at rest: every message delivered, only timers left.
     if (now >= quiet && scheduler.quiescent && app.idle) {
@@ -142,15 +175,14 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     }
     if (now > deadline && options.model.converges === false) return done(undefined);
     if (now > deadline) {
-      return done({
-        kind: 'convergence',
-        message: `not converged ${deadline - quiet} ms after the last step: ${atRest.join('; ')}`,
-        time: now,
-      });
+      const because = atRest.join('; ');
+      return done(
+        failed('convergence', `not converged ${deadline - quiet} ms after the last step: ${because}`, textSignature(scenario, because)),
+      );
     }
   }
-  if (deadlocked) return done({ kind: 'deadlock', time: deadlocked.time, message: deadlocked.tapa.deadlock?.() ?? '' });
-  return done({ kind: 'convergence', message: `still busy after ${options.maxSteps ?? DEFAULTS.maxSteps} steps`, time: scheduler.now });
+  if (deadlocked) return done(deadlock(deadlocked));
+  return done(failed('convergence', `still busy after ${options.maxSteps ?? DEFAULTS.maxSteps} steps`, 'still busy'));
 }
 
 function notConverged(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
