@@ -140,3 +140,45 @@ describe('sim: the core under generated scenarios', function () {
     expect(replay(trace, MODELS.get(trace.model)!)).to.deep.include({ kind: 'failed' });
   });
 });
+
+describe('sim: failure signatures', function () {
+  this.timeout(120_000);
+
+  /** The signatures of the first `count` failing runs of a hunt from `seed`. */
+  const signatures = (model: string, strategy: 'random' | 'pct', seed: number, count: number): string[] => {
+    const found: string[] = [];
+    for (let i = 0; found.length < count && i < 2_000; i++) {
+      const runSeedI = runSeed(seed, i);
+      const { scenario, strategy: spec } = plan({ strategy }, runSeedI);
+      const failure = runScenario(scenario, { model: MODELS.get(model)!, strategy: spec, seed: runSeedI }).failure;
+      if (failure) found.push(failure.signature);
+    }
+    return found;
+  };
+
+  it('one bug gives one signature across seeds and scenarios, with no numbers, names or addresses in it', () => {
+    for (const model of ['broken:keeps-old-target', 'broken:reuses-identifier']) {
+      const seen = new Set([...signatures(model, 'random', 1, 2), ...signatures(model, 'random', 2, 2)]);
+      expect([...seen], model).to.have.length(1);
+      expect([...seen][0], model).to.not.match(/\d|target-|load-balancer-|stream-[a-z]/);
+    }
+  });
+
+  it('different bugs give different signatures', () => {
+    const stale = signatures('broken:keeps-old-target', 'random', 1, 1)[0]!;
+    const shared = signatures('broken:reuses-identifier', 'random', 1, 1)[0]!;
+    expect(stale).to.match(/^invariant: <tapa>: stale target <ip>(,<ip>)* in <conduit>\/<stream>$/);
+    expect(shared).to.match(/^invariant: two ENABLED targets with identifier/);
+    expect(stale).to.not.equal(shared);
+  });
+
+  it("the #578 deadlock's signature is its cycle's parked stacks, the same whichever seed finds it", () => {
+    const seen = new Set([...signatures('legacy-v1.1.4', 'pct', 1, 1), ...signatures('legacy-v1.1.4', 'pct', 7, 1)]);
+    expect([...seen]).to.have.length(1);
+    const [signature] = [...seen];
+    expect(signature).to.match(/^deadlock: /);
+    expect(signature).to.contain('sync.(*Mutex).Lock < conduit.(*Conduit).GetIPs < ');
+    expect(signature).to.contain('sync.(*WaitGroup).Wait < conduit.(*streamManager).Stop < ');
+    expect(signature).to.not.match(/#\d|target-/);
+  });
+});

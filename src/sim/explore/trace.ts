@@ -98,6 +98,7 @@ function parseFailure(raw: unknown): Failure {
     kind: kind as FailureKind,
     message: string(f['message'], 'failure.message'),
     time: integer(f['time'], 'failure.time', 0, 2 ** 52),
+    signature: f['signature'] === undefined ? '' : string(f['signature'], 'failure.signature'),
   };
 }
 

@@ -70,3 +70,4 @@ export {
   normalizeFrame,
   blockedSignature,
 } from './pprof.js';
+export { stackSignature, deadlockSignature, syncBlockedSignature, lockOrderSignature } from './signature.js';

@@ -1,7 +1,7 @@
 import type { CallError, WorldView } from '../../core/index.js';
 import type { NspTarget, StreamStatus, TapStream } from '../../core/wire.js';
 import type { Environment } from '../world/environment.js';
-import type { RuntimeObserver } from '../goroutine/index.js';
+import type { Runtime, RuntimeObserver } from '../goroutine/index.js';
 
 /** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
 export interface TapaUnderTest {
@@ -24,10 +24,11 @@ export interface TapaUnderTest {
   divergences(view: WorldView): string[];
   /** Does this TAPA know it may hold this NSP target (registered, or a call about it in flight)? */
   holds(target: NspTarget): boolean;
-  /** Lock-level models: a deadlock found so far (the cycle, then a goroutine dump), if any. */
-  deadlock?(): string | undefined;
-  /** Lock-level models: the lock-order cycles seen so far (lockdep), if any. */
-  lockOrder?(): string | undefined;
+  /**
+   * Lock-level models: their goroutines, which the harness watches for deadlocks, stalls
+   * and lock-order cycles, and dumps into every deadlock, stall and hang report.
+   */
+  readonly runtime?: Runtime;
 }
 
 export interface TapaSpec {

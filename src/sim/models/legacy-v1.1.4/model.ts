@@ -1,5 +1,5 @@
 import type { StreamStatus, TapStream } from '../../../core/wire.js';
-import { formatDeadlock, formatLockOrderCycle, Runtime, type Go } from '../../goroutine/index.js';
+import { Runtime, type Go } from '../../goroutine/index.js';
 import type { Model, TapaUnderTest } from '../../harness/model.js';
 import { go, newProc } from './process.js';
 import { Registry } from './registry.js';
@@ -58,14 +58,7 @@ export const legacyModel: Model = {
       invariants: () => [],
       divergences: () => [],
       holds: () => true,
-      lockOrder(): string | undefined {
-        const cycles = rt.lockOrderCycles();
-        return cycles.length === 0 ? undefined : cycles.map(formatLockOrderCycle).join('\n');
-      },
-      deadlock(): string | undefined {
-        const d = rt.deadlock;
-        return d === undefined ? undefined : `${formatDeadlock(d)}\n${rt.dump()}`;
-      },
+      runtime: rt,
     };
   },
 };
