@@ -26,7 +26,7 @@ describe('tapa-sim command line', function () {
     const b = sim(['hunt', '--model', 'core', '--runs', '2000', '--seed', '7', '--json', '--out', out]);
     expect(a.status, a.stderr + a.stdout).to.equal(0);
     const ja = lastJson(a.stdout);
-    expect(ja).to.include({ model: 'core', strategy: 'random', seed: 7, runs: 2000, schedules: 2000, found: false });
+    expect(ja).to.include({ model: 'core', strategy: 'portfolio', seed: 7, runs: 2000, schedules: 2000, found: false });
     expect(ja).to.have.property('elapsedMs');
     expect(timing(lastJson(b.stdout))).to.deep.equal(timing(ja));
   });

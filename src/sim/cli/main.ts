@@ -63,10 +63,17 @@ program
   .command('hunt')
   .description('explore scenarios and schedules; shrink and write the first failure found')
   .requiredOption('--model <name>', `model to run (${PUBLIC_MODELS.join(', ')})`)
-  .addOption(new Option('--strategy <name>', 'how schedules are chosen').choices(['fifo', 'random', 'pct', 'choices']).default('random'))
+  .addOption(
+    new Option(
+      '--strategy <name>',
+      'how schedules are chosen; portfolio rotates random, PCT at depths 2, 3, 5, 10 and choice lists run by run',
+    )
+      .choices(['portfolio', 'fifo', 'random', 'pct', 'choices'])
+      .default('portfolio'),
+  )
   .option('--runs <n>', 'runs to explore', integer(1, 10_000_000), 1000)
   .option('--seed <s>', 'seed of the hunt; the same seed explores the same runs', integer(0, 2 ** 32 - 1), 1)
-  .option('--depth <d>', 'PCT depth (priority change points + 1)', integer(1, 100), 3)
+  .option('--depth <d>', 'PCT depth (priority change points + 1), for --strategy pct', integer(1, 100), 3)
   .option('--shard <I/N>', 'explore only shard I of N: the run indices k with k mod N = I (see below)', shardArgument)
   .option('--time-limit <sec>', 'stop exploring after this many seconds of wall time', integer(1, 86_400))
   .option('--out <dir>', 'where to write counterexample.json (with --shard: summary-I-of-N.json, counterexample-I-of-N.json)', '.')

@@ -3,10 +3,11 @@ import type { StrategySpec } from '../kernel/index.js';
 import type { Model } from '../harness/model.js';
 import { runScenario, type FailureKind, type RunOptions, type RunResult } from '../harness/run.js';
 import { scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
+import { portfolioEntry } from './portfolio.js';
 import { shardRuns, WHOLE, type Shard } from './shard.js';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
 
-export type StrategyName = 'fifo' | 'random' | 'pct' | 'choices';
+export type StrategyName = 'fifo' | 'random' | 'pct' | 'choices' | 'portfolio';
 
 export interface HuntOptions {
   readonly model: Model;
@@ -48,16 +49,25 @@ export function plan(
   seed: number,
 ): { scenario: Scenario; strategy: StrategySpec } {
   const [scenario] = fc.sample(scenarioArb(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
-  switch (options.strategy) {
+  return { scenario, strategy: schedule(options.strategy, options.depth, seed) };
+}
+
+/** The concrete strategy a run of this seed explores (the portfolio's pick, for `portfolio`). */
+function schedule(strategy: StrategyName, depth: number | undefined, seed: number): StrategySpec {
+  switch (strategy) {
     case 'fifo':
-      return { scenario, strategy: { kind: 'fifo' } };
+      return { kind: 'fifo' };
     case 'random':
-      return { scenario, strategy: { kind: 'random', seed } };
+      return { kind: 'random', seed };
     case 'pct':
-      return { scenario, strategy: { kind: 'pct', seed, depth: options.depth ?? 3 } };
+      return { kind: 'pct', seed, depth: depth ?? 3 };
     case 'choices': {
       const [choices] = fc.sample(fc.array(fc.nat(7), { maxLength: 400 }), { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
-      return { scenario, strategy: { kind: 'choices', choices } };
+      return { kind: 'choices', choices };
+    }
+    case 'portfolio': {
+      const entry = portfolioEntry(seed);
+      return schedule(entry.strategy, entry.depth, seed);
     }
   }
 }
