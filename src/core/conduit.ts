@@ -62,8 +62,11 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
   if (conduit.nsmOp || conduit.nsmTimer !== undefined) return true;
   const needed = conduit.wanted > 0 && turn.state.shutdown === 'running';
   if (!needed) {
-    // Targets first: the NSP must stop sending traffic before the interface goes.
-    if (conduit.streams.size > 0) return true;
+    // Targets first: the NSP must stop sending traffic before the interface goes. Not at
+    // shutdown: the pod is going anyway, and an NSP that is down or slow must not keep
+    // its NSM connections open (the unregisters go out at the same time).
+    const draining = turn.state.shutdown !== 'running';
+    if (conduit.streams.size > 0 && !draining) return true;
     if (conduit.held) {
       const connection = conduit.connection ?? conduit.request.connection;
       if (connection) {
@@ -71,6 +74,7 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
         return true;
       }
     }
+    if (conduit.streams.size > 0) return true;
     stop(turn, conduit);
     return false;
   }
@@ -335,6 +339,20 @@ function nsmCall(
 ): number {
   const scope = scopeOf(conduit);
   return turn.call({ ...call, scope, deadlineMs: turn.state.config.timeoutMs }, { kind: 'nsm', conduit });
+}
+
+/** Shutdown begins: an NSM call waiting out a back-off goes now. */
+export function hurryConduit(turn: Turn, conduit: ConduitState): void {
+  turn.cancelTimer(conduit.nsmTimer);
+  conduit.nsmTimer = undefined;
+  turn.touchConduit(conduit);
+}
+
+/** Shutdown gives up: whatever NSM still holds for us is left to expire there. */
+export function abandonConduit(turn: Turn, conduit: ConduitState): void {
+  turn.cancelCall(conduit.nsmOp?.id);
+  conduit.nsmOp = undefined;
+  stop(turn, conduit);
 }
 
 /** Stops the watches and timers of a conduit that has nothing left to do. */

@@ -40,6 +40,12 @@ export const limits = {
   defaultMaxTargets: 100,
   /** Identifier re-draws after collisions before an attempt counts as failed (Go loops without bound). */
   maxCollisionRedraws: 8,
+  /**
+   * Share of MERIDIO_TIMEOUT after which a shutdown gives up on what is left (an NSP or
+   * NSM that does not answer): the rest of MERIDIO_TIMEOUT is the process's to stop its
+   * servers and exit, so that the whole shutdown fits in it.
+   */
+  shutdownShareOfTimeout: 0.9,
   /** Reconcile passes one event may trigger; more means a reconcile loop, a bug. */
   maxSettleRounds: 16,
   /** Longest trench, conduit or stream name accepted (a Kubernetes object name). */

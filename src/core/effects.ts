@@ -46,7 +46,11 @@ export type TapaEffect =
   | { readonly kind: 'cancelTimer'; readonly timer: number }
   /** No conduit of this trench is left: its NSP connection can be closed. */
   | { readonly kind: 'releaseTrench'; readonly trench: string }
-  /** Everything the shutdown event asked for is done. */
-  | { readonly kind: 'shutdownComplete' };
+  /**
+   * Everything the shutdown event asked for is done, or given up on: `abandoned` counts
+   * the targets not known to be unregistered and the NSM connections not known to be
+   * closed when the shutdown's time ran out.
+   */
+  | { readonly kind: 'shutdownComplete'; readonly abandoned?: { readonly targets: number; readonly connections: number } };
 
 export type CallEffect = Extract<TapaEffect, { op: number }>;

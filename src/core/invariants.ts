@@ -76,6 +76,9 @@ export function invariants(state: TapaState): string[] {
         if (owner.conduit.watches[owner.watch].timer !== timer || !live(state, owner.conduit))
           bad.push(`timer ${timer} belongs to no watch`);
         break;
+      case 'shutdown':
+        if (state.shutdownTimer !== timer || state.shutdown !== 'draining') bad.push(`timer ${timer} belongs to no shutdown`);
+        break;
     }
   }
   if (state.shutdown === 'done' && (state.trenches.size !== 0 || state.pending.size !== 0 || state.timers.size !== 0)) {

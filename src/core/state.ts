@@ -19,6 +19,8 @@ export interface TapaState {
   /** Timers set and not yet fired or cancelled, by id. */
   readonly timers: Map<number, TimerOwner>;
   shutdown: 'running' | 'draining' | 'done';
+  /** While draining: when the shutdown gives up on what is left. */
+  shutdownTimer: number | undefined;
 }
 
 export interface TrenchState {
@@ -128,7 +130,8 @@ export type TimerOwner =
   | { readonly kind: 'nsm'; readonly conduit: ConduitState }
   | { readonly kind: 'recovery'; readonly conduit: ConduitState }
   | { readonly kind: 'refresh'; readonly conduit: ConduitState }
-  | { readonly kind: 'watch'; readonly conduit: ConduitState; readonly watch: WatchKind };
+  | { readonly kind: 'watch'; readonly conduit: ConduitState; readonly watch: WatchKind }
+  | { readonly kind: 'shutdown' };
 
 export function initialState(seed: number, config: Partial<CoreConfig> = {}): TapaState {
   return {
@@ -141,5 +144,6 @@ export function initialState(seed: number, config: Partial<CoreConfig> = {}): Ta
     pending: new Map(),
     timers: new Map(),
     shutdown: 'running',
+    shutdownTimer: undefined,
   };
 }

@@ -4,7 +4,8 @@ import type { TapaEffect } from './effects.js';
 import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
 import type { TapaState } from './state.js';
-import { close, open, unwant } from './tap.js';
+import { beginShutdown, finishShutdown, giveUp } from './shutdown.js';
+import { close, open } from './tap.js';
 import { onStreamTimer, onTargetResult, reconcileTarget } from './target.js';
 import { conduitOf, dropConduit } from './trench.js';
 import { Turn } from './turn.js';
@@ -23,10 +24,7 @@ export function step(state: TapaState, event: TapaEvent): TapaEffect[] {
   dispatch(turn, event);
   settle(turn);
   publish(turn);
-  if (state.shutdown === 'draining' && state.trenches.size === 0) {
-    state.shutdown = 'done';
-    turn.emit({ kind: 'shutdownComplete' });
-  }
+  finishShutdown(turn);
   return turn.effects;
 }
 
@@ -43,11 +41,7 @@ function dispatch(turn: Turn, event: TapaEvent): void {
       state.watchers.delete(event.watcher);
       return;
     case 'shutdown':
-      if (state.shutdown !== 'running') return;
-      state.shutdown = 'draining';
-      for (const stream of [...state.registry.values()]) unwant(turn, stream);
-      for (const trench of state.trenches.values()) for (const conduit of trench.conduits.values()) turn.touchConduit(conduit);
-      return;
+      return beginShutdown(turn);
     case 'timer':
       return onTimer(turn, event.timer);
     case 'nspStreams':
@@ -100,6 +94,8 @@ function onTimer(turn: Turn, timer: number): void {
       return onConduitTimer(turn, owner.conduit, owner.kind);
     case 'watch':
       return onConduitTimer(turn, owner.conduit, owner.watch);
+    case 'shutdown':
+      return giveUp(turn);
     default:
       return assertNever(owner);
   }

@@ -99,6 +99,26 @@ export function onStreamTimer(turn: Turn, stream: StreamState, conduit: ConduitS
   }
 }
 
+/**
+ * Shutdown begins: a read of the NSP (lookup, verify, confirm) changes nothing there, so
+ * it is dropped rather than waited for; a write in flight is waited for, since it may
+ * land, and then withdrawn.
+ */
+export function dropRead(turn: Turn, stream: StreamState): void {
+  const call = stream.op?.call;
+  if (call !== 'lookup' && call !== 'verify' && call !== 'confirm') return;
+  turn.cancelCall(stream.op?.id);
+  stream.op = undefined;
+  turn.touchStream(stream);
+}
+
+/** Shutdown gives up: whatever the NSP still holds for the stream is left to its expiry. */
+export function abandonTarget(turn: Turn, stream: StreamState): void {
+  turn.cancelCall(stream.op?.id);
+  stream.op = undefined;
+  clearTimer(turn, stream);
+}
+
 /** Close: withdraw now rather than after a back-off that was about acquiring. */
 export function abandonBackoff(turn: Turn, stream: StreamState): void {
   if (stream.timer?.purpose === 'retry') clearTimer(turn, stream);
@@ -169,6 +189,11 @@ function onFailure(turn: Turn, stream: StreamState, op: TargetOp, stillWanted: b
   if (op.call === 'register' || op.call === 'enable') {
     // It may have landed: remember it so that it is unregistered if no longer wanted.
     stream.registered = { ips: op.ips, identifier: op.identifier, status: 'UNKNOWN' };
+  }
+  if (op.call === 'unregister' && turn.state.shutdown !== 'running') {
+    // One attempt at shutdown, as Go makes: the NSP's expiry removes what it still holds.
+    stream.registered = undefined;
+    return;
   }
   // A failed step towards something no longer wanted needs no back-off: reconciling
   // withdraws it right away. Only failures of what is still wanted are retried later.

@@ -327,6 +327,9 @@ export class Runner {
         return this.transport.release(effect.trench);
       }
       case 'shutdownComplete':
+        if (effect.abandoned) {
+          this.log.warn(effect.abandoned, 'shutdown ran out of time: targets left to the NSP to expire, NSM connections to NSM to expire');
+        }
         for (const done of this.stopped.splice(0)) done();
         return;
     }

@@ -93,6 +93,32 @@ describe('runner: the runner around the core', () => {
     expect(stopped).to.deep.equal(['first', 'second']);
   });
 
+  it('shutdown with the NSP hanging: NSM Close is sent while the unregister hangs, and the shutdown ends within MERIDIO_TIMEOUT', () => {
+    const { runner: r, transport } = runner('step');
+    r.open(tapStream('stream-a1'), () => {});
+    connect(transport, ['stream-a1']);
+    // Acquire the target: lookup, register, verify, enable.
+    for (let call = targetCalls(transport)[0]; call; call = targetCalls(transport)[0]) {
+      if (call.kind === 'stream') call.push([]);
+      else if (call.kind === 'unary') call.answer({ ok: true, value: {} });
+    }
+    const start = transport.now();
+    const stopped: string[] = [];
+    r.shutdown(() => stopped.push('done'));
+    const hanging = (rpc: string): ScriptedCall[] => [...transport.calls].filter((c) => c.kind !== 'token' && c.rpc === rpc);
+    expect(hanging('unregister'), 'the unregister, never answered').to.have.length(1);
+    for (const token of [...transport.calls]) if (token.kind === 'token') token.answer({ ok: true, value: undefined });
+    const close = hanging('nsmClose');
+    expect(close, 'NSM Close sent while the NSP call hangs').to.have.length(1);
+    const answer = close[0];
+    if (answer?.kind === 'unary') answer.answer({ ok: true, value: {} });
+    expect(hanging('unregister')).to.have.length(1);
+    while (stopped.length === 0 && transport.advance());
+    expect(stopped).to.deep.equal(['done']);
+    expect(transport.now() - start).to.be.below(r.state.config.timeoutMs);
+    expect(r.books()).to.deep.equal({ calls: [], timers: [] });
+  });
+
   describe('invariants in production', () => {
     const corrupt = (r: Runner): void =>
       void r.state.trenches.set('ghost', { name: 'ghost', conduits: new Map() } as unknown as TrenchState);
