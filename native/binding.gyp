@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "unixfd",
+      "sources": ["unixfd.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
