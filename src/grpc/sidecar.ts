@@ -7,6 +7,7 @@ import { nspAddressOf, type Config } from './config.js';
 import { Health } from './health.js';
 import type { Logger } from './log.js';
 import { plaintext, type Security } from './security.js';
+import { SERVER_OPTIONS } from './server-options.js';
 import { CheckedTapService, tapServer } from './tap-server.js';
 import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
@@ -56,7 +57,7 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
       health.broken();
     },
   });
-  const server = new grpc.Server();
+  const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(
     CheckedTapService,
     tapServer(runner, () => accepting),
