@@ -80,7 +80,12 @@ async function play(scenario: Scenario): Promise<void> {
   const sidecars: Sidecar[] = [];
   const tapas: (TapaUnderTest & { dispose(): void })[] = [];
   const waiting = new Set<string>();
-  const app: Application = new Application(scenario, tapas, (tapa, request) => waiting.add(`${tapa}#${request}`));
+  const app: Application = new Application(
+    scenario,
+    tapas,
+    (tapa, request) => waiting.add(`${tapa}#${request}`),
+    (tapa, request) => waiting.delete(`${tapa}#${request}`),
+  );
   try {
     for (let t = 0; t < scenario.tapas; t++) {
       const socket = join(dir, `tapa-${t}.sock`);

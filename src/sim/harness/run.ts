@@ -70,7 +70,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs,
     ...(options.observer ? { observer: options.observer } : {}),
   });
-  const env = new Environment(scheduler, scenario);
+  const env = new Environment(scheduler, scenario, options.seed);
   const asked = new Map<string, number>(); // unanswered Tap calls -> asked at
   const tapas: TapaUnderTest[] = Array.from({ length: scenario.tapas }, (_, i) =>
     options.model.create(env, {
@@ -84,7 +84,12 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       },
     }),
   );
-  const app = new Application(scenario, tapas, (tapa, request) => asked.set(`${tapa}#${request}`, scheduler.now));
+  const app = new Application(
+    scenario,
+    tapas,
+    (tapa, request) => asked.set(`${tapa}#${request}`, scheduler.now),
+    (tapa, request) => asked.delete(`${tapa}#${request}`),
+  );
   for (const step of timeline(scenario)) {
     const byApp = app.handles(step);
     scheduler.at(step.at, byApp ? 'app' : 'world', `${step.kind} a=${step.a} b=${step.b} c=${step.c}`, () =>

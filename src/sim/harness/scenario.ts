@@ -19,6 +19,25 @@ export interface Scenario {
   /** The proxy hands out no bridge gateways (the trigger of Meridio #578). */
   readonly faultyProxy: boolean;
   readonly steps: readonly Step[];
+  /** How long messages to and from each peer take; absent: every message arrives at once (as traces before it). */
+  readonly latency?: Latencies;
+}
+
+/**
+ * The time one message between a TAPA and a peer takes, in virtual ms: at least `minMs`,
+ * plus a uniform draw in [0, spreadMs] (the ordinary case), plus, for `tailPermille` of
+ * the messages in 1000, a uniform draw in [0, tailMs] (the slow ones). All zero: none.
+ */
+export interface LatencyProfile {
+  readonly minMs: number;
+  readonly spreadMs: number;
+  readonly tailPermille: number;
+  readonly tailMs: number;
+}
+
+export interface Latencies {
+  readonly nsp: LatencyProfile;
+  readonly nsm: LatencyProfile;
 }
 
 export const STEP_KINDS = [
@@ -36,34 +55,44 @@ export const STEP_KINDS = [
   'nspRestart', // the NSP restarts, reloading its registry (c even) or wiping it (c odd)
   'nspOutage', // every NSP call fails for 1 + c seconds
   'nsmErrors', // NSM Request (c even) or Close (c odd) fails for 1 + c seconds
+  'shutdown', // TAPA a's process is told to stop (SIGTERM; Tap.Delete in Go); its application makes no more calls
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export interface Step {
-  /** Virtual ms from the start. */
+  /** Virtual ms from the start (inside a window: from the window's start). */
   readonly at: number;
   readonly kind: StepKind;
   readonly a: number;
   readonly b: number;
   readonly c: number;
+  /**
+   * Steps drawn into this one's fault window, their `at` counted from its start: a bug
+   * that needs several events during one fault keeps them together while fast-check
+   * moves or shrinks the window.
+   */
+  readonly inside?: readonly Step[];
 }
 
 /** Fault windows last at most this long. */
 export const MAX_WINDOW_MS = 10_000;
 
+export const WINDOW_KINDS: readonly StepKind[] = ['nspOutage', 'nsmErrors'];
+
 export function windowMs(step: Step): number {
-  return step.kind === 'nspOutage' || step.kind === 'nsmErrors' ? Math.min(MAX_WINDOW_MS, 1_000 * (1 + step.c)) : 0;
+  return WINDOW_KINDS.includes(step.kind) ? Math.min(MAX_WINDOW_MS, 1_000 * (1 + step.c)) : 0;
 }
 
 /** When the last step and the last fault window are over; convergence is judged after it. */
 export function quietAt(scenario: Scenario): number {
-  return scenario.steps.reduce((t, s) => Math.max(t, s.at + windowMs(s)), 0);
+  return timeline(scenario).reduce((t, s) => Math.max(t, s.at + windowMs(s)), 0);
 }
 
 export interface ScenarioOptions {
   readonly maxTapas?: number;
   readonly maxConduits?: number;
   readonly maxStreams?: number;
+  /** Steps in all, those inside windows included. */
   readonly maxSteps?: number;
   /** Only application steps, no faults. */
   readonly faults?: boolean;
@@ -71,29 +100,183 @@ export interface ScenarioOptions {
   readonly kinds?: readonly StepKind[];
   /** Steps happen within this many virtual ms. */
   readonly horizonMs?: number;
+  /**
+   * Swarm testing (on unless false): each run enables about half of the kinds, with
+   * weights of its own and a horizon of its own, and draws steps into its fault windows,
+   * so that some runs pile many events of few kinds into one fault. Off: every kind in
+   * every run at fixed weights, and no step inside a window.
+   */
+  readonly swarm?: boolean;
+  /** Messages take time, per peer, from a profile drawn per run (on unless false). */
+  readonly latency?: boolean;
 }
 
-export const APP_STEPS: readonly StepKind[] = ['open', 'close', 'openAll', 'closeAll', 'watch'];
+export const APP_STEPS: readonly StepKind[] = ['open', 'close', 'openAll', 'closeAll', 'watch', 'shutdown'];
 
-export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
-  const kinds = options.kinds ?? (options.faults === false ? APP_STEPS : STEP_KINDS);
-  // Opens are the common case; without them there is nothing to break.
-  const kindArb = fc.oneof(...kinds.map((k) => ({ weight: k === 'open' || k === 'openAll' ? 4 : 1, arbitrary: fc.constant(k) })));
-  const step: fc.Arbitrary<Step> = fc.record({
-    at: fc.integer({ min: 0, max: options.horizonMs ?? 120_000 }),
-    kind: kindArb,
-    a: fc.nat(9),
-    b: fc.nat(9),
-    c: fc.nat(9),
-  });
-  return fc.record({
+/** Steps a window holds at most. */
+export const MAX_INSIDE = 6;
+
+const DEFAULT_HORIZON_MS = 120_000;
+const step0 = (kind: fc.Arbitrary<StepKind>, maxAt: number) =>
+  fc.record({ at: fc.integer({ min: 0, max: maxAt }), kind, a: fc.nat(9), b: fc.nat(9), c: fc.nat(9) });
+
+/** The bounds of every latency profile the generator draws; shrinking heads for all zeros. */
+const profileArb: fc.Arbitrary<LatencyProfile> = fc.record({
+  minMs: fc.nat(5),
+  spreadMs: fc.nat(20),
+  tailPermille: fc.nat(1000),
+  tailMs: fc.nat(2_000),
+});
+
+/**
+ * A typical network: 1 to 5 ms mostly, a few percent of messages hundreds of ms late,
+ * drawn within profileArb's bounds.
+ */
+const drawnProfileArb: fc.Arbitrary<LatencyProfile> = fc.record({
+  minMs: fc.integer({ min: 1, max: 2 }),
+  spreadMs: fc.integer({ min: 0, max: 4 }),
+  tailPermille: fc.nat(50),
+  tailMs: fc.integer({ min: 0, max: 800 }),
+});
+
+function kindsOf(options: ScenarioOptions): readonly StepKind[] {
+  return options.kinds ?? (options.faults === false ? APP_STEPS : STEP_KINDS);
+}
+
+/** Opens are the common case; without them there is nothing to break. Shutdown ends a TAPA's part in the run. */
+function baseWeight(kind: StepKind): number {
+  return kind === 'open' || kind === 'openAll' ? 4 : 1;
+}
+
+/**
+ * Every scenario the options allow, whatever made it: what fast-check shrinks with, so
+ * it must hold every scenario the generator draws (and the ones written by hand).
+ */
+function shapeArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
+  const kinds = kindsOf(options);
+  const kind = fc.constantFrom(...kinds);
+  const inner = step0(kind, MAX_WINDOW_MS);
+  const step = fc.record(
+    {
+      at: fc.integer({ min: 0, max: options.horizonMs ?? DEFAULT_HORIZON_MS }),
+      kind,
+      a: fc.nat(9),
+      b: fc.nat(9),
+      c: fc.nat(9),
+      inside: fc.array(inner, { maxLength: MAX_INSIDE }),
+    },
+    { requiredKeys: ['at', 'kind', 'a', 'b', 'c'] },
+  );
+  return fc.record(
+    {
+      ...counts(options),
+      steps: fc.array(step, { minLength: 1, maxLength: options.maxSteps ?? 12 }),
+      latency: fc.record({ nsp: profileArb, nsm: profileArb }),
+    },
+    { requiredKeys: ['tapas', 'conduits', 'streams', 'maxTargets', 'faultyProxy', 'steps'] },
+  );
+}
+
+function counts(options: ScenarioOptions) {
+  return {
     tapas: fc.integer({ min: 1, max: options.maxTapas ?? 3 }),
     conduits: fc.integer({ min: 1, max: options.maxConduits ?? 3 }),
     streams: fc.integer({ min: 1, max: options.maxStreams ?? 4 }),
     maxTargets: fc.integer({ min: 1, max: 4 }),
     faultyProxy: fc.boolean(),
-    steps: fc.array(step, { minLength: 1, maxLength: options.maxSteps ?? 12 }),
+  };
+}
+
+/** One run's draw of kinds and rates, then its steps. */
+function drawArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
+  const kinds = kindsOf(options);
+  const maxSteps = options.maxSteps ?? 12;
+  const horizon = options.horizonMs ?? DEFAULT_HORIZON_MS;
+  const swarm = options.swarm !== false;
+  const mix = swarm
+    ? fc.record({
+        enabled: fc.array(fc.boolean(), { minLength: kinds.length, maxLength: kinds.length }),
+        weights: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: kinds.length, maxLength: kinds.length }),
+        // Some runs squeeze their steps into a sixteenth of the horizon.
+        density: fc.nat(4),
+      })
+    : fc.constant({ enabled: kinds.map(() => true), weights: kinds.map(() => 1), density: 0 });
+  const latency = options.latency === false ? fc.constant(undefined) : fc.record({ nsp: drawnProfileArb, nsm: drawnProfileArb });
+  return fc.tuple(mix, latency).chain(([{ enabled, weights, density }, latency]) => {
+    const on = kinds.filter(
+      (k, i) => enabled[i] || (k === 'open' && !kinds.some((o, j) => enabled[j] && (o === 'open' || o === 'openAll'))),
+    );
+    const weighted = (pick: readonly StepKind[], base: (k: StepKind) => number) =>
+      fc.oneof(...pick.map((k) => ({ weight: weights[kinds.indexOf(k)]! * base(k), arbitrary: fc.constant(k) })));
+    const events = on.filter((k) => !WINDOW_KINDS.includes(k));
+    const inside =
+      swarm && events.length > 0
+        ? fc.array(
+            step0(
+              weighted(events, () => 1),
+              MAX_WINDOW_MS,
+            ),
+            { minLength: 1, maxLength: MAX_INSIDE },
+          )
+        : fc.constant([]);
+    const step = fc
+      .tuple(step0(weighted(on.length > 0 ? on : kinds, baseWeight), Math.floor(horizon / 2 ** density)), inside)
+      .map(([s, within]): Step => {
+        const window = windowMs(s);
+        return window > 0 && within.length > 0 ? { ...s, inside: within.map((w) => ({ ...w, at: w.at % window })) } : s;
+      });
+    return fc.record({ ...counts(options), steps: fc.array(step, { minLength: 1, maxLength: maxSteps }) }).map((scenario): Scenario => {
+      const steps = fitSteps(scenario.steps, maxSteps);
+      return latency ? { ...scenario, steps, latency } : { ...scenario, steps };
+    });
   });
+}
+
+/**
+ * At most `max` steps in all: steps outside windows go first, from the end (what a
+ * window holds is the rarer thing to draw), then steps from the ends of windows.
+ */
+function fitSteps(steps: readonly Step[], max: number): Step[] {
+  const count = (list: readonly Step[]): number => list.reduce((n, s) => n + 1 + (s.inside?.length ?? 0), 0);
+  const kept = [...steps];
+  for (let i = kept.length - 1; i > 0 && count(kept) > max; i--) if (!kept[i]!.inside) kept.splice(i, 1);
+  let spare = max - kept.length;
+  return kept.map((s) => {
+    if (!s.inside) return s;
+    const keep = Math.max(0, Math.min(s.inside.length, spare));
+    spare -= keep;
+    const { inside, ...bare } = s;
+    return keep > 0 ? { ...bare, inside: inside.slice(0, keep) } : bare;
+  });
+}
+
+/**
+ * Draws with `drawArb` (the swarm), shrinks with `shapeArb`: a drawn scenario is kept
+ * without the draw's context, so it shrinks exactly like one read from a trace.
+ */
+class ScenarioArbitrary extends fc.Arbitrary<Scenario> {
+  constructor(
+    private readonly draw: fc.Arbitrary<Scenario>,
+    private readonly shape: fc.Arbitrary<Scenario>,
+  ) {
+    super();
+  }
+
+  generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Scenario> {
+    return new fc.Value(this.draw.generate(mrng, biasFactor).value, undefined);
+  }
+
+  canShrinkWithoutContext(value: unknown): value is Scenario {
+    return this.shape.canShrinkWithoutContext(value);
+  }
+
+  shrink(value: Scenario, context: unknown): fc.Stream<fc.Value<Scenario>> {
+    return this.shape.shrink(value, context);
+  }
+}
+
+export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
+  return new ScenarioArbitrary(drawArb(options), shapeArb(options));
 }
 
 export const TRENCH = 'trench-a';
@@ -111,9 +294,13 @@ export function streamName(conduit: number, i: number): string {
   return `stream-${String.fromCharCode(97 + conduit)}${i + 1}`;
 }
 
-/** Scenario steps in the order they happen (stable for equal times). */
+/**
+ * Scenario steps in the order they happen (stable for equal times), the steps inside a
+ * window after it and at their own times.
+ */
 export function timeline(scenario: Scenario): Step[] {
   return scenario.steps
+    .flatMap(({ inside, ...step }) => [step, ...(inside ?? []).map(({ inside: _, ...s }) => ({ ...s, at: step.at + s.at }))])
     .map((s, i) => ({ s, i }))
     .sort((x, y) => x.s.at - y.s.at || x.i - y.i)
     .map((x) => x.s);

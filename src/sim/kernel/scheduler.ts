@@ -2,6 +2,13 @@ import type { Strategy } from './strategy.js';
 import type { ImmediateTask, Task, TimerTask } from './task.js';
 import { TimerQueue } from './timers.js';
 
+/** A message on its way: it joins the ready tasks when the clock reaches `due`. */
+interface InFlight {
+  readonly id: number;
+  readonly due: number;
+  readonly task: ImmediateTask;
+}
+
 export interface SchedulerOptions {
   /**
    * The longest a ready task may wait, in virtual ms, while timers fire around it.
@@ -50,10 +57,12 @@ export class Scheduler {
   private readonly observer: SchedulerObserver | undefined;
   private clock = 0;
   private nextId = 1;
-  // Ids grow with creation and a Map iterates in insertion order, so this is already in
-  // id order, and its first entry is the one that has waited longest.
+  // A Map iterates in insertion order, and tasks join it in the order they became ready
+  // (spawned now, or arrived in (due, id) order as the clock passed them), so its first
+  // entry is the one that has waited longest; without messages in flight this is id order.
   private readonly immediate = new Map<number, ImmediateTask>();
   private readonly timers = new TimerQueue();
+  private readonly inFlight = new TimerQueue<InFlight>();
   private readonly chosen: number[] = [];
   private readonly entries: LogEntry[] = [];
   private running = false;
@@ -66,7 +75,7 @@ export class Scheduler {
     this.observer = options.observer;
   }
 
-  /** Virtual milliseconds; moves only when a timer runs. */
+  /** Virtual milliseconds; moves when a timer runs, or to the next arrival when nothing else is ready. */
   get now(): number {
     return this.clock;
   }
@@ -80,20 +89,35 @@ export class Scheduler {
     return this.entries;
   }
 
-  /** No message or action is waiting: only timers are left, the world is at rest until one fires. */
+  /** No message or action is waiting or on its way: only timers are left, the world is at rest until one fires. */
   get quiescent(): boolean {
-    return this.immediate.size === 0;
+    return this.immediate.size === 0 && this.inFlight.size === 0;
   }
 
-  /** Tasks not yet run or cancelled, ready or not. */
+  /** Tasks not yet run or cancelled, ready, in flight or not due. */
   get pending(): number {
-    return this.immediate.size + this.timers.size;
+    return this.immediate.size + this.timers.size + this.inFlight.size;
   }
 
   spawn(actor: string, label: string, run: () => void): number {
     const id = this.nextId++;
     const task: ImmediateTask = { kind: 'immediate', id, actor, label, run, readyAt: this.clock };
     this.immediate.set(id, task);
+    this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
+    return id;
+  }
+
+  /**
+   * A message that reaches `actor` `delayMs` of virtual time from now (network latency);
+   * from then on it waits among the ready tasks like a spawned one, so strategies may still
+   * reorder it. A delay of 0 is `spawn`.
+   */
+  deliver(delayMs: number, actor: string, label: string, run: () => void): number {
+    if (delayMs === 0) return this.spawn(actor, label, run);
+    if (!(delayMs > 0) || !Number.isFinite(delayMs)) throw new RangeError(`Scheduler.deliver: bad delay ${delayMs} for ${actor}: ${label}`);
+    const id = this.nextId++;
+    const task: ImmediateTask = { kind: 'immediate', id, actor, label, run, readyAt: this.clock + delayMs };
+    this.inFlight.add({ id, due: task.readyAt, task });
     this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
     return id;
   }
@@ -117,12 +141,12 @@ export class Scheduler {
 
   /** Returns whether the task was still pending. */
   cancel(id: number): boolean {
-    return this.immediate.delete(id) || this.timers.delete(id);
+    return this.immediate.delete(id) || this.timers.delete(id) || this.inFlight.delete(id);
   }
 
   /**
-   * The tasks the strategy may choose from now: messages and actions first, in id order,
-   * then the ready timers. Index 0, the plain order that fifo and exhausted choice lists
+   * The tasks the strategy may choose from now: messages and actions first, in the order
+   * they became ready (id order when no message is delayed), then the ready timers. Index 0, the plain order that fifo and exhausted choice lists
    * follow, thus delivers every message before the clock moves (zero latency); other
    * strategies still explore late delivery within the latency bound. Interleaving by id
    * instead made the plain order fire old timers ahead of new messages, which put
@@ -143,13 +167,32 @@ export class Scheduler {
    * expire before its refresh was ever delivered, and the sim would report failures
    * that are only artefacts of an unbounded latency. With the rule, no immediate task
    * waits more than `maxLatencyMs` of virtual time, and since `now` only moves to the
-   * earliest due, it never moves backwards either.
+   * earliest due, it never moves backwards either. A message in flight counts as waiting
+   * from its arrival: a timer may pass it by no more than the same bound.
    */
   private readyTimers(): readonly TimerTask[] {
     if (this.timers.size === 0) return NO_TIMERS;
-    const oldest = this.immediate.values().next().value;
-    if (oldest !== undefined && this.timers.minDue() > oldest.readyAt + this.maxLatencyMs) return NO_TIMERS;
+    const oldest = this.immediate.values().next().value?.readyAt ?? Infinity;
+    if (this.timers.minDue() > Math.min(oldest, this.inFlight.minDue()) + this.maxLatencyMs) return NO_TIMERS;
     return this.timers.earliest();
+  }
+
+  /**
+   * Nothing is ready but messages are on their way: time passes until the first arrives
+   * (timers due at the same time stay ready beside it). With something ready, the clock
+   * moves only when the strategy picks a timer.
+   */
+  private awaitArrival(): void {
+    if (this.immediate.size > 0 || this.inFlight.size === 0) return;
+    const next = this.inFlight.minDue();
+    if (next > this.timers.minDue()) return;
+    this.clock = next;
+    this.arrive();
+  }
+
+  /** Messages whose latency has elapsed join the ready tasks. */
+  private arrive(): void {
+    for (const { task } of this.inFlight.takeUntil(this.clock)) this.immediate.set(task.id, task);
   }
 
   /** Runs one task chosen by the strategy; undefined when nothing is pending. */
@@ -157,6 +200,7 @@ export class Scheduler {
     // A task that steps the scheduler would run another task in the middle of its own
     // atomic step, and the log would no longer describe what happened.
     if (this.running) throw new Error('Scheduler.step called from inside a running task');
+    this.awaitArrival();
     const ready = this.ready();
     if (ready.length === 0) return undefined;
     const index = this.strategy.choose(ready, this.clock);
@@ -168,7 +212,10 @@ export class Scheduler {
     const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.immediate.delete(task.id);
     if (!removed) throw new Error(`Scheduler: ready task ${task.id} (${task.actor}: ${task.label}) is not pending`);
     this.chosen.push(index);
-    if (task.kind === 'timer') this.clock = task.due;
+    if (task.kind === 'timer') {
+      this.clock = task.due;
+      this.arrive();
+    }
     // Logged before running, so a task that throws is the last entry of the log.
     const entry = { seq: this.entries.length, time: this.clock, actor: task.actor, label: task.label };
     this.entries.push(entry);

@@ -1,15 +1,21 @@
 import type { TimerTask } from './task.js';
 
+/** What the queue orders: a timer, or anything else that becomes due at a virtual time. */
+export interface Due {
+  readonly id: number;
+  readonly due: number;
+}
+
 /**
- * Pending timers in a binary min-heap keyed by (due, id), so the earliest ones are
- * found without looking at the others. Cancelling only forgets the timer; its heap
+ * Pending timers (or messages in flight) in a binary min-heap keyed by (due, id), so the
+ * earliest ones are found without looking at the others. Cancelling only forgets the timer; its heap
  * entry is dropped when it reaches the root, or all at once when dead entries
  * outnumber live ones, because a core that re-arms a refresh timer on every event
  * would otherwise pay O(n) per cancel.
  */
-export class TimerQueue {
-  private heap: TimerTask[] = [];
-  private readonly live = new Map<number, TimerTask>();
+export class TimerQueue<T extends Due = TimerTask> {
+  private heap: T[] = [];
+  private readonly live = new Map<number, T>();
 
   get size(): number {
     return this.live.size;
@@ -19,7 +25,7 @@ export class TimerQueue {
     return this.live.has(id);
   }
 
-  add(timer: TimerTask): void {
+  add(timer: T): void {
     this.live.set(timer.id, timer);
     this.heap.push(timer);
     this.siftUp(this.heap.length - 1);
@@ -39,12 +45,12 @@ export class TimerQueue {
   }
 
   /** Every pending timer sharing the minimum due, in id order. */
-  earliest(): TimerTask[] {
+  earliest(): T[] {
     this.dropDeadRoots();
     const root = this.heap[0];
     if (root === undefined) return [];
     const due = root.due;
-    const out: TimerTask[] = [];
+    const out: T[] = [];
     // Children never sort before their parent, so only subtrees whose root is still at
     // `due` can hold more of them; this visits O(k) entries for k timers at `due`.
     const stack = [0];
@@ -56,6 +62,18 @@ export class TimerQueue {
       stack.push(2 * i + 1, 2 * i + 2);
     }
     if (out.length > 1) out.sort((a, b) => a.id - b.id);
+    return out;
+  }
+
+  /** Removes and returns every pending entry due no later than `time`, in (due, id) order. */
+  takeUntil(time: number): T[] {
+    const out: T[] = [];
+    while (this.minDue() <= time) {
+      const root = this.heap[0]!;
+      this.live.delete(root.id);
+      this.pop();
+      out.push(root);
+    }
     return out;
   }
 
@@ -106,6 +124,6 @@ export class TimerQueue {
   }
 }
 
-function before(a: TimerTask, b: TimerTask): boolean {
+function before(a: Due, b: Due): boolean {
   return a.due < b.due || (a.due === b.due && a.id < b.id);
 }

@@ -32,6 +32,7 @@ const BY_STEP: Record<StepKind, MarkKind> = {
   nspRestart: 'fault',
   nspOutage: 'fault',
   nsmErrors: 'fault',
+  shutdown: 'fault',
 };
 
 /** The scenario's steps are logged as `kind a=.. b=.. c=..` by the application or the world. */

@@ -9,19 +9,26 @@ interface Watcher {
   last: readonly StreamStatus[] | undefined;
 }
 
-/** The target applications: they make the Tap calls a scenario asks for and read Watch. */
+/**
+ * The target applications: they make the Tap calls a scenario asks for and read Watch.
+ * A shutdown step stops a TAPA's process (SIGTERM): its application stops using it.
+ */
 export class Application {
   private request = 0;
   private readonly open = new Set<string>();
   private readonly watchers: Watcher[] = [];
   private readonly queued = new Map<string, (() => void)[]>();
   private readonly busy = new Set<string>();
+  /** TAPAs told to shut down, and whether they are done. */
+  private readonly stopped = new Map<string, boolean>();
 
   constructor(
     private readonly scenario: Scenario,
     private readonly tapas: readonly TapaUnderTest[],
-    /** Told of every Tap call made, so that its answer can be awaited. */
+    /** Told of every Tap call made and every shutdown asked for, so that its answer can be awaited. */
     private readonly asked: (tapa: string, request: number) => void,
+    /** Told when a shutdown is over (Tap calls are answered through the model's `reply`). */
+    private readonly settled: (tapa: string, request: number) => void,
   ) {}
 
   handles(step: Step): boolean {
@@ -31,6 +38,7 @@ export class Application {
   apply(step: Step): void {
     const tapa = this.tapas[step.a % this.scenario.tapas]!;
     const conduit = step.b % this.scenario.conduits;
+    if (this.stopped.has(tapa.name)) return;
     switch (step.kind) {
       case 'open':
       case 'close':
@@ -56,9 +64,28 @@ export class Application {
         });
         return;
       }
+      case 'shutdown':
+        return this.shutdown(tapa);
       default:
         return;
     }
+  }
+
+  /**
+   * Calls already queued are never made, and a call in flight is still awaited. What the
+   * application had open or watched no longer counts (its Watch streams end with the process): convergence for a stopped TAPA is
+   * that it left nothing behind in the world (its `divergences` against an empty wish).
+   */
+  private shutdown(tapa: TapaUnderTest): void {
+    this.stopped.set(tapa.name, false);
+    this.queued.delete(tapa.name);
+    for (const key of [...this.open]) if (key.startsWith(`${tapa.name}/`)) this.open.delete(key);
+    const request = ++this.request;
+    this.asked(tapa.name, request);
+    tapa.shutdown(() => {
+      this.stopped.set(tapa.name, true);
+      this.settled(tapa.name, request);
+    });
   }
 
   /**
@@ -69,6 +96,7 @@ export class Application {
   staleWatches(env: Models): string[] {
     const out: string[] = [];
     for (const [i, w] of this.watchers.entries()) {
+      if (this.stopped.has(w.tapa.name)) continue;
       const expected = [...this.open]
         .map((key) => key.split('/'))
         .filter(([name, c]) => name === w.tapa.name && (w.conduit === undefined || conduitName(Number(c)) === w.conduit))
@@ -125,8 +153,8 @@ export class Application {
     send();
   }
 
-  /** Every call made and answered, none waiting. */
+  /** Every call made and answered, every shutdown over, none waiting. */
   get idle(): boolean {
-    return this.busy.size === 0;
+    return this.busy.size === 0 && ![...this.stopped.values()].includes(false);
   }
 }

@@ -11,6 +11,7 @@ import type {
 import type { Scheduler } from '../kernel/index.js';
 import { applyNsmFault, initialConfiguration, reconfigured } from './configuration.js';
 import { TRENCH, windowMs, type Scenario, type Step } from '../harness/scenario.js';
+import { Latency } from './latency.js';
 import { Ports, type LatestStream, type Outcome, type Subscription } from './ports.js';
 import { NsmModel } from './nsm.js';
 import { NspModel, type ConduitConfig } from './nsp.js';
@@ -36,10 +37,12 @@ export class Environment {
   constructor(
     readonly scheduler: Scheduler,
     readonly scenario: Scenario,
+    /** The run's seed: the network's latencies are drawn from it. */
+    seed: number,
   ) {
     this.nsp = new NspModel();
     this.nsm = new NsmModel({ faultyProxy: scenario.faultyProxy });
-    this.ports = new Ports(scheduler);
+    this.ports = new Ports(scheduler, new Latency(scenario.latency, seed, { nsp: NSP, nsm: NSM }));
     this.config = initialConfiguration(scenario);
     this.nsp.configure(TRENCH, this.config);
     this.nsp.onConfigChange((trench) => {
@@ -117,7 +120,7 @@ export class Environment {
     });
     const ids = new Set(selector.pathSegments.map((p) => p.id));
     this.monitors.set(stream, { ids, send: (e) => stream.send(e) });
-    this.scheduler.spawn(NSM, `${label} subscribe`, () => stream.send(this.nsm.snapshot(selector)));
+    this.ports.send(NSM, NSM, `${label} subscribe`, () => stream.send(this.nsm.snapshot(selector)));
     return {
       id: stream.id,
       server: NSM,

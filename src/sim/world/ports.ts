@@ -1,6 +1,7 @@
 import type { CallError } from '../../core/index.js';
 import type { Outcome } from '../../runner/transport.js';
 import type { Scheduler } from '../kernel/index.js';
+import type { Latency } from './latency.js';
 
 /** The outcome of a call to a model, as a TAPA receives it: the runner's shape, shared by the lock-level models. */
 export type { Outcome } from '../../runner/transport.js';
@@ -16,20 +17,29 @@ export interface Subscription {
  * How a TAPA under test (the core, or a lock-level model of the Go code) reaches the
  * world. Every call takes two tasks: the model handles it on its own actor, then the
  * answer travels back on the caller's; separate calls can therefore overtake each
- * other, as separate RPCs do.
+ * other, as separate RPCs do. Every message between a TAPA and a server (a request, an
+ * answer, a stream message or its end) takes the latency drawn for that server.
  */
 export class Ports {
   private nextSubscription = 1;
   private readonly live = new Map<number, LiveSubscription>();
 
-  constructor(readonly scheduler: Scheduler) {}
+  constructor(
+    readonly scheduler: Scheduler,
+    private readonly latency: Latency,
+  ) {}
 
   call<T>(server: string, caller: string, label: string, work: () => T, done: (outcome: Outcome<T>) => void): void {
-    this.scheduler.spawn(server, label, () => {
+    this.send(server, server, label, () => {
       const outcome = attempt(work);
       const answer = outcome.ok ? 'ok' : outcome.error.code;
-      this.scheduler.spawn(caller, `${label} -> ${answer}`, () => done(outcome));
+      this.send(server, caller, `${label} -> ${answer}`, () => done(outcome));
     });
+  }
+
+  /** A message between a TAPA and `server`, run by `actor` on arrival. */
+  send(server: string, actor: string, label: string, run: () => void): void {
+    this.scheduler.deliver(this.latency.of(server), actor, label, run);
   }
 
   /**
@@ -63,7 +73,7 @@ export class Ports {
           const delivering = unread !== undefined;
           unread = { value: outcome.value };
           if (delivering) return; // the delivery on its way will carry this newer value
-          this.scheduler.spawn(caller, `${label} message`, () => {
+          this.send(server, caller, `${label} message`, () => {
             const message = unread;
             unread = undefined;
             if (message && this.live.has(id)) push(message.value);
@@ -73,7 +83,7 @@ export class Ports {
       fail: (error: CallError) => {
         if (!this.live.delete(id)) return;
         unread = undefined;
-        this.scheduler.spawn(caller, `${label} ended ${error.code}`, () => end(error));
+        this.send(server, caller, `${label} ended ${error.code}`, () => end(error));
       },
       cancel: () => {
         this.live.delete(id);
@@ -92,7 +102,7 @@ export class Ports {
     const pump = (): void => {
       if (pumping || queue.length === 0 || !this.live.has(id)) return;
       pumping = true;
-      this.scheduler.spawn(caller, `${label} event`, () => {
+      this.send(server, caller, `${label} event`, () => {
         pumping = false;
         const next = queue.shift();
         if (next !== undefined && this.live.has(id)) push(next);
@@ -110,7 +120,7 @@ export class Ports {
       fail: (error: CallError) => {
         if (!this.live.delete(id)) return;
         queue.length = 0;
-        this.scheduler.spawn(caller, `${label} ended ${error.code}`, () => end(error));
+        this.send(server, caller, `${label} ended ${error.code}`, () => end(error));
       },
       cancel: () => {
         this.live.delete(id);
