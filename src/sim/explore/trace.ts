@@ -1,6 +1,6 @@
 import type { LogEntry, StrategySpec } from '../kernel/index.js';
 import type { Failure, FailureKind } from '../harness/run.js';
-import { STEP_KINDS, type Scenario, type Step } from '../harness/scenario.js';
+import { STEP_KINDS, type Latencies, type LatencyProfile, type Scenario, type Step } from '../harness/scenario.js';
 
 export const TRACE_FORMAT = 'tapa-sim-trace';
 export const TRACE_VERSION = 1;
@@ -74,20 +74,40 @@ export function parseScenario(raw: unknown): Scenario {
     streams: integer(s['streams'], 'scenario.streams', 1, 64),
     maxTargets: integer(s['maxTargets'], 'scenario.maxTargets', 1, 1000),
     faultyProxy: boolean(s['faultyProxy'], 'scenario.faultyProxy'),
-    steps: array(s['steps'], 'scenario.steps').map((raw, i): Step => {
-      const st = object(raw, `scenario.steps[${i}]`);
-      const kind = st['kind'];
-      if (!STEP_KINDS.includes(kind as Step['kind']))
-        throw new TraceError(`scenario.steps[${i}].kind: unknown step ${JSON.stringify(kind)}`);
-      return {
-        at: integer(st['at'], `scenario.steps[${i}].at`, 0, 2 ** 40),
-        kind: kind as Step['kind'],
-        a: integer(st['a'], `scenario.steps[${i}].a`, 0, 2 ** 31),
-        b: integer(st['b'], `scenario.steps[${i}].b`, 0, 2 ** 31),
-        c: integer(st['c'], `scenario.steps[${i}].c`, 0, 2 ** 31),
-      };
-    }),
+    steps: array(s['steps'], 'scenario.steps').map((raw, i) => parseStep(raw, `scenario.steps[${i}]`, true)),
+    ...(s['latency'] === undefined ? {} : { latency: parseLatencies(s['latency']) }),
   };
+}
+
+function parseStep(raw: unknown, what: string, window: boolean): Step {
+  const st = object(raw, what);
+  const kind = st['kind'];
+  if (!STEP_KINDS.includes(kind as Step['kind'])) throw new TraceError(`${what}.kind: unknown step ${JSON.stringify(kind)}`);
+  const inside = st['inside'];
+  if (inside !== undefined && !window) throw new TraceError(`${what}.inside: a step inside a window holds no steps`);
+  return {
+    at: integer(st['at'], `${what}.at`, 0, 2 ** 40),
+    kind: kind as Step['kind'],
+    a: integer(st['a'], `${what}.a`, 0, 2 ** 31),
+    b: integer(st['b'], `${what}.b`, 0, 2 ** 31),
+    c: integer(st['c'], `${what}.c`, 0, 2 ** 31),
+    ...(inside === undefined ? {} : { inside: array(inside, `${what}.inside`).map((r, i) => parseStep(r, `${what}.inside[${i}]`, false)) }),
+  };
+}
+
+function parseLatencies(raw: unknown): Latencies {
+  const l = object(raw, 'scenario.latency');
+  const profile = (peer: keyof Latencies): LatencyProfile => {
+    const p = object(l[peer], `scenario.latency.${peer}`);
+    const field = (name: keyof LatencyProfile, max: number): number => integer(p[name], `scenario.latency.${peer}.${name}`, 0, max);
+    return {
+      minMs: field('minMs', 60_000),
+      spreadMs: field('spreadMs', 60_000),
+      tailPermille: field('tailPermille', 1000),
+      tailMs: field('tailMs', 60_000),
+    };
+  };
+  return { nsp: profile('nsp'), nsm: profile('nsm') };
 }
 
 function parseFailure(raw: unknown): Failure {
