@@ -1,4 +1,5 @@
 import type { CallError } from './events.js';
+import type { TargetCall } from './state.js';
 import type { MonitorScopeSelector, NetworkServiceRequest, Connection, NspFlow, NspStream, NspTarget, StreamStatus } from './wire.js';
 
 /** Where an effect belongs, for routing (the trench picks the NSP) and for log fields. */
@@ -19,11 +20,11 @@ export type TapaEffect =
   /** Send a Tap.Watch subscriber a new snapshot. */
   | { readonly kind: 'publish'; readonly watcher: number; readonly statuses: readonly StreamStatus[] }
   /** TargetRegistry.Register. */
-  | { readonly kind: 'register'; readonly op: number; readonly scope: Scope; readonly target: NspTarget; readonly deadlineMs: number }
+  | (TargetProtocol & { readonly kind: 'register'; readonly target: NspTarget })
   /** TargetRegistry.Unregister. */
-  | { readonly kind: 'unregister'; readonly op: number; readonly scope: Scope; readonly target: NspTarget; readonly deadlineMs: number }
+  | (TargetProtocol & { readonly kind: 'unregister'; readonly target: NspTarget })
   /** TargetRegistry.Watch with this filter; answer with its first message, then cancel it. */
-  | { readonly kind: 'getTargets'; readonly op: number; readonly scope: Scope; readonly filter: NspTarget; readonly deadlineMs: number }
+  | (TargetProtocol & { readonly kind: 'getTargets'; readonly filter: NspTarget })
   /** ConfigurationManager.WatchStream until cancelled; every message is an nspStreams event. */
   | { readonly kind: 'watchStreams'; readonly op: number; readonly scope: Scope; readonly filter: NspStream }
   /** ConfigurationManager.WatchFlow until cancelled; every message is an nspFlows event. */
@@ -54,3 +55,15 @@ export type TapaEffect =
   | { readonly kind: 'shutdownComplete'; readonly abandoned?: { readonly targets: number; readonly connections: number } };
 
 export type CallEffect = Extract<TapaEffect, { op: number }>;
+
+/**
+ * What the NSP calls of a stream's target share. `step` names the step of the target
+ * protocol the call is (target.ts): under load, the runner lets keep-alives of ENABLED
+ * targets through first, then withdrawals, then acquisitions, the furthest along first.
+ */
+interface TargetProtocol {
+  readonly op: number;
+  readonly scope: Scope;
+  readonly step: TargetCall;
+  readonly deadlineMs: number;
+}

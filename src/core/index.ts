@@ -1,5 +1,5 @@
 export { step } from './step.js';
-export { initialState, type TapaState } from './state.js';
+export { initialState, type TapaState, type TargetCall } from './state.js';
 export { defaultConfig, limits, type CoreConfig } from './config.js';
 export type { TapaEvent, CallError, GrpcCode } from './events.js';
 export type { TapaEffect, CallEffect, Scope } from './effects.js';

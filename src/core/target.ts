@@ -249,6 +249,7 @@ function send(
         {
           kind: 'getTargets',
           scope,
+          step: call,
           deadlineMs,
           filter: { ips: [], context: {}, status: 'ANY', type: 'DEFAULT', stream: nspStream(stream) },
         },
@@ -258,10 +259,10 @@ function send(
     case 'register':
     case 'enable':
     case 'refresh':
-      id = turn.call({ kind: 'register', scope, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      id = turn.call({ kind: 'register', scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
       break;
     case 'unregister':
-      id = turn.call({ kind: 'unregister', scope, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      id = turn.call({ kind: 'unregister', scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
       break;
     default:
       return assertNever(call);

@@ -1,59 +1,147 @@
+import type { CallError } from '../core/index.js';
 import type { Cancellable } from './transport.js';
 
 export interface GateEntry {
-  readonly start: (release: () => void) => Cancellable;
+  readonly start: (release: () => void, answered: (verdict: Verdict) => void) => Cancellable;
+  /** Lower goes first. */
+  readonly priority: number;
   call?: Cancellable;
   release?: () => void;
 }
 
 /**
- * At most `limit` calls in flight; the rest wait in arrival order. A sidecar with
- * thousands of streams would otherwise open thousands of HTTP/2 streams to one NSP at
- * once, and cancel as many (Meridio's get-targets is a Watch dropped after its first
- * message): an HTTP/2 peer may take such a burst of resets for a flood and close the
+ * What an answer of the NSP says about its load: `timely` (a success well within its
+ * deadline), `overloaded` (no answer in time, unavailable or out of resources), or
+ * nothing either way.
+ */
+export type Verdict = 'timely' | 'overloaded' | 'neutral';
+
+/** Refusals that mean "fewer calls at once, please"; any other error is about the call itself. */
+const OVERLOAD: ReadonlySet<CallError['code']> = new Set(['DEADLINE_EXCEEDED', 'UNAVAILABLE', 'RESOURCE_EXHAUSTED']);
+
+/**
+ * A success that took more than this share of its deadline waited at the NSP: it says
+ * the NSP keeps up, but not that it would keep up with more.
+ */
+const TIMELY_SHARE = 1 / 4;
+
+/**
+ * While calls of several priorities wait, one start in this many goes to the second
+ * priority: keep-alives go first, but when they alone would use up the NSP (a refresh
+ * period shorter than the NSP can serve), acquisitions still proceed and the refresh
+ * period stretches instead.
+ */
+const SHARE = 4;
+
+export function verdictOf(error: CallError | undefined, tookMs: number, deadlineMs: number): Verdict {
+  if (error) return OVERLOAD.has(error.code) ? 'overloaded' : 'neutral';
+  return tookMs <= deadlineMs * TIMELY_SHARE ? 'timely' : 'neutral';
+}
+
+/**
+ * At most `limit` calls in flight; the rest wait, by priority (see SHARE), then in arrival order. A
+ * sidecar with thousands of streams would otherwise open thousands of HTTP/2 streams to
+ * one NSP at once, and cancel as many (Meridio's get-targets is a Watch dropped after its
+ * first message): an HTTP/2 peer may take such a burst of resets for a flood and close the
  * whole connection, failing every call on it.
+ *
+ * The limit follows the NSP's answers, as TCP's congestion window follows acks (AIMD): a
+ * timely success adds one call per limit's worth of them, an overloaded answer halves
+ * it, once per round (answers to calls that started before the last cut do not cut
+ * again), between 1 and `max`. An NSP that slows down or refuses thus gets fewer calls
+ * at once instead of every call timing out together; the limit depends only on the
+ * sequence of answers, so a run replays.
  */
 export class Gate {
   private running = 0;
   private next = 0;
-  private readonly waiting = new Map<number, GateEntry>();
+  /** Calls started so far; numbers the rounds of the limit. */
+  private started = 0;
+  /** `started` when the limit was last cut: answers to calls started before it do not cut again. */
+  private cutAt = 0;
+  private window: number;
+  /** Starts while more than one priority had calls waiting; every SHARE-th goes to the second. */
+  private turns = 0;
+  /** Waiting calls by priority, each in arrival order. */
+  private readonly waiting: Map<number, GateEntry>[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(private readonly max: number) {
+    this.window = max;
+  }
+
+  /** Calls let through at once now. */
+  get limit(): number {
+    return Math.floor(this.window);
+  }
 
   /** Nothing in flight or waiting. */
   get idle(): boolean {
-    return this.running === 0 && this.waiting.size === 0;
+    return this.running === 0 && this.waiting.every((queue) => queue.size === 0);
   }
 
-  /** Starts the call now or later; `release` must be called once when it is over. */
-  enter(start: (release: () => void) => Cancellable): Cancellable {
+  /**
+   * Starts the call now or later; `release` must be called once when it is over, and
+   * `answered` may be, once, with what its answer says about the NSP's load.
+   */
+  enter(start: GateEntry['start'], priority = 0): Cancellable {
     const id = this.next++;
-    const entry: GateEntry = { start };
-    this.waiting.set(id, entry);
+    const entry: GateEntry = { start, priority };
+    (this.waiting[priority] ??= new Map()).set(id, entry);
     this.pump();
     return { cancel: () => this.cancel(id, entry) };
   }
 
   /** A call not started yet simply never will be; one in flight is stopped and gives back its place. */
   protected cancel(id: number, entry: GateEntry): void {
-    if (this.waiting.delete(id)) return;
+    if (this.waiting[entry.priority]?.delete(id)) return;
     entry.call?.cancel();
     entry.release?.();
   }
 
+  private judge(verdict: Verdict, round: number): void {
+    if (verdict === 'timely') this.window = Math.min(this.max, this.window + 1 / this.window);
+    else if (verdict === 'overloaded' && round >= this.cutAt) {
+      this.window = Math.max(1, this.window / 2);
+      this.cutAt = this.started;
+    }
+    this.pump();
+  }
+
   private pump(): void {
-    for (const [id, entry] of this.waiting) {
-      if (this.running >= this.limit) return;
-      this.waiting.delete(id);
+    while (this.running < this.limit) {
+      const queue = this.nextQueue();
+      if (!queue) return;
+      const [id, entry] = queue.entries().next().value!;
+      queue.delete(id);
       this.running++;
+      const round = this.started++;
       let released = false;
+      let judged = false;
       entry.release = () => {
         if (released) return;
         released = true;
         this.running--;
         this.pump();
       };
-      entry.call = entry.start(entry.release);
+      entry.call = entry.start(entry.release, (verdict) => {
+        if (judged) return;
+        judged = true;
+        this.judge(verdict, round);
+      });
     }
+  }
+
+  /**
+   * The waiting calls of the first priority, except that one start in SHARE goes to the
+   * next priority that has calls waiting: the first never starves the others completely.
+   */
+  private nextQueue(): Map<number, GateEntry> | undefined {
+    let first: Map<number, GateEntry> | undefined;
+    for (const queue of this.waiting) {
+      if (!queue || queue.size === 0) continue;
+      if (!first) first = queue;
+      else return ++this.turns % SHARE === 0 ? queue : first;
+    }
+    return first;
   }
 }

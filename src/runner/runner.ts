@@ -9,10 +9,11 @@ import {
   type TapaEffect,
   type TapaEvent,
   type TapaState,
+  type TargetCall,
 } from '../core/index.js';
 import type { Connection, StreamStatus, TapStream } from '../core/wire.js';
 import { Agenda } from './agenda.js';
-import { Gate } from './gate.js';
+import { Gate, verdictOf } from './gate.js';
 import { expiresInMs, restored, signed, withOwnSegment } from './nsm-path.js';
 import type { Cancellable, Headers, Outcome, StreamRpcs, Transport } from './transport.js';
 
@@ -55,6 +56,8 @@ export type Caller = { readonly kind: 'reply'; readonly reply: Reply } | { reado
 
 interface InFlight {
   handle: Cancellable;
+  /** A gated call that started: tells its gate what its end says about the NSP's load (once). */
+  judge?: (error?: CallError) => void;
   readonly scope: Scope;
   readonly rpc: CallEffect['kind'];
   /** For the message of a DEADLINE_EXCEEDED. */
@@ -62,6 +65,22 @@ interface InFlight {
 }
 
 const NOTHING: Cancellable = { cancel: () => {} };
+
+/**
+ * Order at the gate, first to last: keeping an ENABLED target (its traffic stops if it
+ * expires), withdrawing one, then acquiring, the furthest along first, so that under
+ * load acquisitions complete one by one at the rate the NSP sustains rather than all
+ * progressing together until their deadlines pass.
+ */
+const PRIORITY: Readonly<Record<TargetCall, number>> = {
+  confirm: 0,
+  refresh: 0,
+  unregister: 1,
+  enable: 2,
+  verify: 3,
+  register: 4,
+  lookup: 5,
+};
 const SILENT: Logger = { isLevelEnabled: () => false, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 type NsmEffect = Extract<TapaEffect, { kind: 'nsmRequest' | 'nsmClose' }>;
@@ -265,7 +284,7 @@ export class Runner {
         const { op, kind, scope, target } = effect;
         return this.gated(effect, (deadline, finished) =>
           this.transport.unary(kind, scope, target, { op, deadline }, (outcome) => {
-            finished();
+            finished(outcome.ok ? undefined : outcome.error);
             this.answered(op, outcome, () => ({ kind: 'done', op }));
           }),
         );
@@ -282,12 +301,14 @@ export class Runner {
             (targets) => {
               const call = this.settle(op);
               if (!call) return;
+              call.judge?.();
               call.handle.cancel();
               this.dispatch({ kind: 'nspTargets', op, targets });
             },
             (error) => {
-              finished();
-              this.ended(op, error ?? { code: 'UNAVAILABLE', message: 'the target watch ended before its first message' });
+              const cause = error ?? { code: 'UNAVAILABLE', message: 'the target watch ended before its first message' };
+              finished(cause);
+              this.ended(op, cause);
             },
           ),
         );
@@ -336,12 +357,14 @@ export class Runner {
   }
 
   /**
-   * A short NSP call of the target protocol, started when its trench's gate lets it. Its
-   * deadline runs from now, not from when it starts: the core's timing assumes so.
+   * A short NSP call of the target protocol, started when its trench's gate lets it, by
+   * the priority of its step. Its deadline runs from now, not from when it starts: the
+   * core's timing assumes so. How long it took once started, and how it ended, adapt the
+   * gate's limit.
    */
   private gated(
     effect: Extract<TapaEffect, { kind: 'register' | 'unregister' | 'getTargets' }>,
-    start: (deadline: number, finished: () => void) => Cancellable,
+    start: (deadline: number, finished: (error?: CallError) => void) => Cancellable,
   ): void {
     const call = this.begin(effect.op, effect.scope, effect.kind, effect.deadlineMs);
     const deadline = this.transport.now() + effect.deadlineMs;
@@ -350,7 +373,15 @@ export class Runner {
       gate = this.newGate(this.options.nspCallsInFlight);
       this.gates.set(effect.scope.trench, gate);
     }
-    call.handle = gate.enter((release) => start(deadline, release));
+    call.handle = gate.enter((release, answered) => {
+      const started = this.transport.now();
+      const judge = (error?: CallError): void => answered(verdictOf(error, this.transport.now() - started, effect.deadlineMs));
+      call.judge = judge;
+      return start(deadline, (error) => {
+        judge(error);
+        release();
+      });
+    }, PRIORITY[effect.step]);
   }
 
   /** A watch: every message becomes an event, until its end or a cancel. */
@@ -442,8 +473,9 @@ export class Runner {
   private expire(op: number): void {
     const call = this.settle(op);
     if (!call) return;
-    call.handle.cancel();
     const error: CallError = { code: 'DEADLINE_EXCEEDED', message: `${call.rpc}: no answer within ${call.deadlineMs} ms` };
+    call.judge?.(error);
+    call.handle.cancel();
     this.warn(call, op, error, `${call.rpc} failed`);
     this.dispatch({ kind: 'failed', op, error });
   }

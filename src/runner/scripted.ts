@@ -65,6 +65,15 @@ export class ScriptedTransport implements Transport {
     return true;
   }
 
+  /**
+   * Moves the clock to `at` (never back), for a script with things of its own to do then,
+   * and wakes the runner if its wake-up is due by then.
+   */
+  advanceTo(at: number): void {
+    this.clock = Math.max(this.clock, at);
+    if (this.alarm && this.alarm.at <= this.clock) this.advance();
+  }
+
   unary<K extends keyof UnaryRpcs>(
     rpc: K,
     scope: Scope,
