@@ -5,16 +5,18 @@ import { join } from 'node:path';
 import { command, exit } from '../../command.js';
 import { demo } from './demo.js';
 import { blockedSignature, parseProfile, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
-import { hunt, type StrategyName } from '../explore/hunt.js';
+import { bucketName } from '../explore/bucket.js';
+import { hunt, type HuntResult, type StrategyName } from '../explore/hunt.js';
 import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../explore/merge.js';
 import { MODELS, PUBLIC_MODELS } from '../models/index.js';
 import { replay } from '../explore/replay.js';
 import { hasTapaFrames, reproduce } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
 import { MAX_SHARDS, parseShard, shardFile, WHOLE, type Shard } from '../explore/shard.js';
-import { huntSummary } from '../explore/summary.js';
-import { parseTrace, TraceError, type Trace } from '../explore/trace.js';
+import { huntSummary, type HuntIdentity } from '../explore/summary.js';
+import { parseTrace, TraceError, type ModelSource, type Trace } from '../explore/trace.js';
 import type { Model } from '../harness/model.js';
+import { isModelPath, loadModelFile, ModelFileError } from './model-file.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -36,6 +38,8 @@ function shardArgument(text: string): Shard {
   return shard;
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 /** A deadlock report ends with the goroutine dump; without --dump only the cycle is shown. */
 function withoutDump(message: string): string {
   const at = message.indexOf(`\n${TRACES_SEPARATOR}`);
@@ -51,18 +55,92 @@ function drawBeside(file: string, trace: Trace, m: Model): string | undefined {
   return page;
 }
 
-function model(name: string) {
-  const m = MODELS.get(name);
-  if (!m) usage(`unknown model "${name}"; known: ${PUBLIC_MODELS.join(', ')}`);
-  return m;
+/** A model and, for a model file, where it came from. */
+interface ChosenModel {
+  readonly model: Model;
+  readonly source?: ModelSource;
 }
+
+const MODEL_HELP = `a model (${PUBLIC_MODELS.join(', ')}), or a model file: a path starting with . or / (docs/modelling.md)`;
+
+async function chooseModel(spec: string): Promise<ChosenModel> {
+  if (isModelPath(spec)) {
+    try {
+      return await loadModelFile(spec);
+    } catch (e) {
+      if (e instanceof ModelFileError) usage(e.message);
+      throw e;
+    }
+  }
+  const model = MODELS.get(spec);
+  if (!model) usage(`unknown model "${spec}"; known: ${PUBLIC_MODELS.join(', ')}, or a model file (./model.js)`);
+  return { model };
+}
+
+/**
+ * The model a trace runs on: `--model` when given, else the one it was recorded with; a
+ * model file from the path recorded in the trace, as given to the hunt (relative to the
+ * directory it ran in). A file whose content changed since is used all the same, with a
+ * warning: the replay's log check tells whether it still runs the same.
+ */
+async function modelOfTrace(trace: Trace, file: string, override: string | undefined): Promise<ChosenModel> {
+  const chosen = await chooseModel(override ?? trace.modelSource?.path ?? trace.model);
+  const recorded = trace.modelSource?.sha256;
+  if (recorded !== undefined && chosen.source !== undefined && chosen.source.sha256 !== recorded) {
+    process.stderr.write(
+      `tapa-sim: warning: ${chosen.source.path} is not the model file ${file} was recorded with (its SHA-256 differs)\n`,
+    );
+  }
+  return chosen;
+}
+
+function readTrace(file: string): Trace {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    usage(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return parseTrace(text, [...MODELS.keys()]);
+  } catch (e) {
+    if (e instanceof TraceError) usage(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The lines of an ignore file: one signature a line; empty lines and lines starting with # are left out. */
+function readIgnoreFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    usage(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/**
+ * Where a bucket's trace goes: counterexample.json for a hunt that stops at its first
+ * failure, bucket-<hash of the signature>.json for one that keeps going, so that every
+ * shard and the merge name a bucket alike; a shard's files carry its index.
+ */
+function traceFile(dir: string, maxFailures: number | null, signature: string, shard?: Shard): string {
+  const base = maxFailures === 1 ? 'counterexample' : bucketName(signature);
+  return join(dir, shard ? shardFile(base, shard) : `${base}.json`);
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 const program = command('tapa-sim', 'Deterministic simulation of the TAPA: hunt for deadlocks and liveness bugs, replay traces');
 
 program
   .command('hunt')
-  .description('explore scenarios and schedules; shrink and write the first failure found')
-  .requiredOption('--model <name>', `model to run (${PUBLIC_MODELS.join(', ')})`)
+  .description('explore scenarios and schedules; shrink and write the first failure found (or one per signature: --keep-going)')
+  .requiredOption('--model <name|path>', MODEL_HELP)
   .addOption(
     new Option(
       '--strategy <name>',
@@ -76,7 +154,15 @@ program
   .option('--depth <d>', 'PCT depth (priority change points + 1), for --strategy pct', integer(1, 100), 3)
   .option('--shard <I/N>', 'explore only shard I of N: the run indices k with k mod N = I (see below)', shardArgument)
   .option('--time-limit <sec>', 'stop exploring after this many seconds of wall time', integer(1, 86_400))
-  .option('--out <dir>', 'where to write counterexample.json (with --shard: summary-I-of-N.json, counterexample-I-of-N.json)', '.')
+  .option('--keep-going', 'go on over the whole run plan after a failure; keep one counterexample per failure signature')
+  .option('--max-failures <n>', 'keep going, but stop once failures of N signatures are found', integer(1, 10_000_000))
+  .option('--ignore <signature>', 'pass over failures with this signature, as a known bug (repeatable)', collect, [])
+  .option('--ignore-file <file>', 'pass over the signatures in FILE: one a line, lines starting with # left out')
+  .option(
+    '--out <dir>',
+    'where to write counterexample.json, or bucket-HASH.json per signature (with --shard: summary-I-of-N.json, ...-I-of-N.json)',
+    '.',
+  )
   .option('--lockdep', 'also report lock-order cycles (potential deadlocks) from runs that did not deadlock')
   .option('--json', 'end with one line of JSON')
   .addHelpText(
@@ -87,10 +173,15 @@ run whether the hunt is sharded or not. --shard I/N explores the run indices k <
 k mod N = I: the N shards of a hunt explore exactly its runs, each once, and the lowest failing
 run index over the shards is the run the unsharded hunt finds. A shard writes
 DIR/summary-I-of-N.json, and DIR/counterexample-I-of-N.json when it finds one, so that shards
-can share a directory; \`tapa-sim merge\` puts them back together.`,
+can share a directory; \`tapa-sim merge\` puts them back together.
+
+Keeping going: every failure has a signature (the deadlock's cycle, the blocked goroutines of a
+hang, the rule an invariant broke...). --keep-going buckets failures by signature and keeps, per
+bucket, its smallest run (fewest steps, then choices, then the lowest run index), shrunk; each
+is written to DIR/bucket-HASH.json. Merged shards give the buckets of one process.`,
   )
   .action(
-    (o: {
+    async (o: {
       model: string;
       strategy: StrategyName;
       runs: number;
@@ -98,11 +189,17 @@ can share a directory; \`tapa-sim merge\` puts them back together.`,
       depth: number;
       shard?: Shard;
       timeLimit?: number;
+      keepGoing?: boolean;
+      maxFailures?: number;
+      ignore: string[];
+      ignoreFile?: string;
       out: string;
       json?: boolean;
       lockdep?: boolean;
     }) => {
-      const m = model(o.model);
+      const { model: m, source } = await chooseModel(o.model);
+      const ignore = [...new Set([...o.ignore, ...(o.ignoreFile === undefined ? [] : readIgnoreFile(o.ignoreFile))])].sort();
+      const maxFailures = o.maxFailures ?? (o.keepGoing ? null : 1);
       const started = Date.now();
       const limit = o.timeLimit === undefined ? Infinity : started + o.timeLimit * 1000;
       const tty = process.stderr.isTTY === true;
@@ -112,6 +209,9 @@ can share a directory; \`tapa-sim merge\` puts them back together.`,
         runs: o.runs,
         seed: o.seed,
         depth: o.depth,
+        maxFailures: maxFailures ?? Infinity,
+        ignore: new Set(ignore),
+        ...(source ? { note: { modelSource: source } } : {}),
         ...(o.lockdep ? { lockdep: true } : {}),
         ...(o.shard ? { shard: o.shard } : {}),
         stop: () => Date.now() > limit,
@@ -121,39 +221,51 @@ can share a directory; \`tapa-sim merge\` puts them back together.`,
       });
       if (tty) process.stderr.write('\r\x1b[K');
       const elapsedMs = Date.now() - started;
+      const identity: HuntIdentity = {
+        model: m.name,
+        strategy: o.strategy,
+        seed: o.seed,
+        depth: o.depth,
+        lockdep: o.lockdep === true,
+        planned: o.runs,
+        maxFailures,
+        ignore,
+        modelHash: source?.sha256 ?? null,
+      };
+      const written = new Map<string, string>();
+      const pages = new Map<string, string>();
+      if (result.buckets.length > 0) mkdirSync(o.out, { recursive: true });
+      for (const b of result.buckets) {
+        const file = traceFile(o.out, maxFailures, b.signature, o.shard);
+        writeFileSync(file, `${JSON.stringify(b.trace, null, 1)}\n`);
+        written.set(b.signature, file);
+        const page = drawBeside(file, b.trace, m);
+        if (page) pages.set(b.signature, page);
+      }
       const summary: Record<string, unknown> = {
-        ...huntSummary(
-          { model: m.name, strategy: o.strategy, seed: o.seed, depth: o.depth, lockdep: o.lockdep === true, planned: o.runs },
-          o.shard ?? WHOLE,
-          result,
-        ),
+        ...huntSummary(identity, o.shard ?? WHOLE, result, written),
         schedules: result.runs,
         elapsedMs,
       };
-      const label = `${m.name} (${o.strategy}, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''})`;
+      const label = `hunt ${m.name} (${o.strategy}, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''})`;
       const rate = result.runs / Math.max(elapsedMs / 1000, 0.001);
-      if (!result.found || !result.trace) {
-        out(`hunt ${label}: ${result.runs} runs in ${(elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(0)} schedules/s): nothing found`);
+      const passedOver = result.ignored > 0 ? `, ${result.ignored} failing runs of ignored signatures passed over` : '';
+      if (maxFailures !== 1) {
+        reportBuckets(label, result, written, pages, elapsedMs, passedOver);
+      } else if (!result.trace) {
+        out(`${label}: ${result.runs} runs in ${seconds(elapsedMs)} (${rate.toFixed(0)} schedules/s): nothing found${passedOver}`);
       } else {
         const t = result.trace;
-        mkdirSync(o.out, { recursive: true });
-        const file = join(o.out, o.shard ? shardFile('counterexample', o.shard) : 'counterexample.json');
-        writeFileSync(file, `${JSON.stringify(t, null, 1)}\n`);
-        const page = drawBeside(file, t, m);
-        Object.assign(summary, {
-          steps: t.scenario.steps.length,
-          choices: t.choices.length,
-          counterexample: file,
-          message: t.failure?.message,
-        });
-        out(
-          `hunt ${label}: found ${result.kind} in run ${result.run} (${result.runs} runs explored) after ${(elapsedMs / 1000).toFixed(1)} s`,
-        );
+        const file = written.get(result.buckets[0]!.signature)!;
+        Object.assign(summary, { steps: t.scenario.steps.length, choices: t.choices.length, message: t.failure?.message });
+        out(`${label}: found ${result.kind} in run ${result.run} (${result.runs} runs explored) after ${seconds(elapsedMs)}${passedOver}`);
         out(`  ${t.failure?.message ?? ''}`);
         out(
           `  shrunk from ${result.original?.steps} steps / ${result.original?.choices} choices to ${t.scenario.steps.length} steps / ${t.choices.length} choices`,
         );
+        out(`  signature: ${t.failure?.signature ?? ''}`);
         out(`  counterexample: ${file}`);
+        const page = pages.get(result.buckets[0]!.signature);
         if (page) out(`  as a picture: ${page}`);
         out(`  replay it: tapa-sim replay ${file}`);
       }
@@ -166,30 +278,45 @@ can share a directory; \`tapa-sim merge\` puts them back together.`,
     },
   );
 
+/** A hunt that kept going: one paragraph per signature. */
+function reportBuckets(
+  label: string,
+  result: HuntResult,
+  written: ReadonlyMap<string, string>,
+  pages: ReadonlyMap<string, string>,
+  elapsedMs: number,
+  passedOver: string,
+): void {
+  const failing = result.buckets.reduce((n, b) => n + b.count, 0);
+  const found = result.buckets.length === 0 ? 'nothing found' : `${result.buckets.length} signatures in ${failing} failing runs`;
+  out(`${label}: ${result.runs} runs in ${seconds(elapsedMs)}: ${found}${passedOver}`);
+  for (const b of result.buckets) {
+    const t = b.trace;
+    out(
+      `  ${b.kind} x ${b.count} (first in run ${b.firstRun}); run ${b.run} kept, shrunk from ${b.original.steps} steps / ${b.original.choices} choices to ${t.scenario.steps.length} / ${t.choices.length}`,
+    );
+    out(`    signature: ${b.signature}`);
+    out(`    counterexample: ${written.get(b.signature)}${pages.has(b.signature) ? ` (picture: ${pages.get(b.signature)})` : ''}`);
+  }
+  if (result.buckets.length > 0)
+    out(`  replay one: tapa-sim replay ${written.get(result.buckets[0]!.signature)}; hunt past one: --ignore SIGNATURE`);
+}
+
 program
   .command('replay <file>')
   .description('re-run a trace and check that it runs as recorded')
-  .option('--model <name>', "run the trace's scenario on another model")
+  .option(
+    '--model <name|path>',
+    "run the trace's scenario on another model; for a trace of a model file, the file (default: its recorded path)",
+  )
   .option('--dump', 'after a deadlock, print the goroutine dump (pprof traces form) too')
   .option(
     '--html <file>',
     'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle',
   )
-  .action((file: string, o: { model?: string; dump?: boolean; html?: string }) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      usage(`${file}: cannot read: ${(e as Error).message}`);
-    }
-    let trace;
-    try {
-      trace = parseTrace(text, [...MODELS.keys()]);
-    } catch (e) {
-      if (e instanceof TraceError) usage(`${file}: ${e.message}`);
-      throw e;
-    }
-    const m = model(o.model ?? trace.model);
+  .action(async (file: string, o: { model?: string; dump?: boolean; html?: string }) => {
+    const trace = readTrace(file);
+    const { model: m } = await modelOfTrace(trace, file, o.model);
     const drawn = o.html === undefined ? undefined : drawTrace(trace, m);
     const outcome = drawn?.outcome ?? replay(trace, m);
     if (drawn && 'html' in drawn && o.html !== undefined) {
@@ -217,47 +344,60 @@ program
 program
   .command('merge <dir...>')
   .description(
-    'put the shards of a hunt back together (hunt --shard I/N --out DIR): every shard once, all of one hunt; keep the failure of lowest run index, the one the unsharded hunt finds',
+    'put the shards of a hunt back together (hunt --shard I/N --out DIR): every shard once, all of one hunt; keep what one process keeps (the failure of lowest run index, or with --keep-going one run per signature)',
   )
-  .option('--out <dir>', 'where to write counterexample.json', '.')
+  .option('--out <dir>', 'where to write counterexample.json (with --keep-going: bucket-HASH.json per signature)', '.')
+  .option('--model <name|path>', 'the model file the shards ran, to draw the counterexamples (default: the path recorded in them)')
   .option('--json', 'end with one line of JSON')
-  .action((dirs: string[], o: { out: string; json?: boolean }) => {
+  .action(async (dirs: string[], o: { out: string; model?: string; json?: boolean }) => {
     let merged: MergedHunt;
-    let trace: string | undefined;
+    let texts: string[];
     try {
       merged = merge(readShards(dirs));
-      trace = merged.first && counterexampleText(merged.first);
+      texts = merged.buckets.map(counterexampleText);
     } catch (e) {
       if (e instanceof MergeError) usage(e.message);
       throw e;
     }
-    const { first, ...whole } = merged;
-    const summary: Record<string, unknown> = { ...whole, found: first !== undefined, kind: first?.summary.kind ?? null };
+    const { buckets, ...whole } = merged;
     const label = `merge ${whole.model} (${whole.strategy}, seed ${whole.seed}): ${whole.shards} shards, ${whole.runs} of ${whole.planned} runs explored`;
-    if (!first || trace === undefined) {
-      out(`${label}: nothing found`);
-    } else {
+    const summary: Record<string, unknown> = { ...whole, found: buckets.length > 0, kind: buckets[0]?.kind ?? null };
+    const files: Record<string, unknown>[] = [];
+    if (buckets.length === 0) out(`${label}: nothing found`);
+    else if (whole.maxFailures !== 1)
+      out(`${label}: ${buckets.length} signatures in ${buckets.reduce((n, b) => n + b.count, 0)} failing runs`);
+    for (const [i, b] of buckets.entries()) {
       mkdirSync(o.out, { recursive: true });
-      const file = join(o.out, 'counterexample.json');
-      writeFileSync(file, trace);
+      const file = traceFile(o.out, whole.maxFailures, b.signature);
+      writeFileSync(file, texts[i]!);
       // merge checked the trace already; parsing it again cannot fail.
-      const page = drawBeside(file, parseTrace(trace, [...MODELS.keys()]), model(whole.model));
-      Object.assign(summary, { run: first.run, runSeed: first.summary.runSeed, shard: first.summary.shard, counterexample: file });
-      out(`${label}: found ${first.summary.kind} in run ${first.run} (shard ${first.summary.shard.index}/${whole.shards})`);
-      out(`  counterexample: ${file}`);
-      if (page) out(`  as a picture: ${page}`);
-      out(`  replay it: tapa-sim replay ${file}`);
+      const trace = parseTrace(texts[i]!, [...MODELS.keys()]);
+      const page = drawBeside(file, trace, (await modelOfTrace(trace, file, o.model)).model);
+      const { signature, kind, count, firstRun, run, runSeed, original, summary: from } = b;
+      files.push({ signature, kind, count, firstRun, run, runSeed, original, shard: from.shard, counterexample: file });
+      if (whole.maxFailures === 1) {
+        Object.assign(summary, { run, runSeed, shard: from.shard, counterexample: file });
+        out(`${label}: found ${kind} in run ${run} (shard ${from.shard.index}/${whole.shards})`);
+        out(`  counterexample: ${file}`);
+        if (page) out(`  as a picture: ${page}`);
+        out(`  replay it: tapa-sim replay ${file}`);
+      } else {
+        out(`  ${kind} x ${count} (first in run ${firstRun}); run ${run} kept (shard ${from.shard.index}/${whole.shards})`);
+        out(`    signature: ${signature}`);
+        out(`    counterexample: ${file}${page ? ` (picture: ${page})` : ''}`);
+      }
     }
+    if (whole.maxFailures !== 1) summary['buckets'] = files;
     if (whole.stopped.length > 0) out(`  shards ${whole.stopped.join(', ')} stopped at their time limit: some runs were not explored`);
     if (o.json) out(JSON.stringify(summary));
-    process.exit(first ? 1 : 0);
+    process.exit(buckets.length > 0 ? 1 : 0);
   });
 
 program
   .command('reproduce')
   .description("search a model for a run whose goroutine dump blocks where a bug report's profile does; write it as a trace")
   .requiredOption('--from-pprof <file>', 'goroutine profile: `go tool pprof -traces` output or a debug=2 dump')
-  .requiredOption('--model <name>', `model to search (${PUBLIC_MODELS.join(', ')})`)
+  .requiredOption('--model <name|path>', MODEL_HELP)
   .option('--seed <s>', 'seed of the search; the same seed tries the same runs', integer(0, 2 ** 32 - 1), 1)
   .option('--time-limit <sec>', 'give up after this many seconds of wall time', integer(1, 86_400), 60)
   .option(
@@ -267,8 +407,8 @@ program
   )
   .option('--out <dir>', 'where to write reproduction.json', '.')
   .option('--json', 'end with one line of JSON')
-  .action((o: { fromPprof: string; model: string; seed: number; timeLimit: number; runs?: number; out: string; json?: boolean }) => {
-    const m = model(o.model);
+  .action(async (o: { fromPprof: string; model: string; seed: number; timeLimit: number; runs?: number; out: string; json?: boolean }) => {
+    const { model: m, source } = await chooseModel(o.model);
     let text: string;
     try {
       text = readFileSync(o.fromPprof, 'utf8');
@@ -291,6 +431,7 @@ program
       model: m,
       seed: o.seed,
       timeLimitMs: o.timeLimit * 1000,
+      ...(source ? { note: { modelSource: source } } : {}),
       ...(o.runs === undefined ? {} : { maxRuns: o.runs }),
     });
     const elapsedMs = Date.now() - started;
@@ -336,4 +477,4 @@ program
   .description('walk the TAPA core through open, an NSM IP change and shutdown')
   .action(() => demo(out));
 
-program.parse();
+await program.parseAsync();

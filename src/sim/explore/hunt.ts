@@ -3,9 +3,10 @@ import type { StrategySpec } from '../kernel/index.js';
 import type { Model } from '../harness/model.js';
 import { runScenario, type FailureKind, type RunOptions, type RunResult } from '../harness/run.js';
 import { scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
+import { smaller, type Size } from './bucket.js';
 import { portfolioEntry } from './portfolio.js';
 import { shardRuns, WHOLE, type Shard } from './shard.js';
-import { TRACE_FORMAT, TRACE_VERSION, type Trace } from './trace.js';
+import { TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceNote } from './trace.js';
 
 export type StrategyName = 'fifo' | 'random' | 'pct' | 'choices' | 'portfolio';
 
@@ -20,22 +21,50 @@ export interface HuntOptions {
   readonly lockdep?: boolean;
   /** Explore only this shard's runs (absent: all of them). */
   readonly shard?: Shard;
+  /**
+   * Stop once failures of this many signatures are found: 1 (the default) stops at the
+   * first failure, Infinity goes on over the whole run plan (`--keep-going`).
+   */
+  readonly maxFailures?: number;
+  /** Failures with these signatures are passed over, as if their runs had passed: known bugs. */
+  readonly ignore?: ReadonlySet<string>;
+  /** Written into every trace (where the model came from). */
+  readonly note?: TraceNote;
   /** Asked before every run; true stops the hunt (a wall-clock limit lives with the caller). */
   readonly stop?: () => boolean;
   readonly progress?: (run: number) => void;
+}
+
+/** The failures of one signature, and the counterexample kept for them. */
+export interface Bucket {
+  readonly signature: string;
+  readonly kind: FailureKind;
+  /** Failing runs explored with this signature. */
+  readonly count: number;
+  /** The lowest index among them. */
+  readonly firstRun: number;
+  /** The run kept (the smallest, `smaller`), and its size before shrinking. */
+  readonly run: number;
+  readonly original: Size;
+  /** The kept run, shrunk, ready to be written as a trace. */
+  readonly trace: Trace;
 }
 
 export interface HuntResult {
   /** Runs explored. */
   readonly runs: number;
   readonly found: boolean;
-  /** The index of the failing run in the whole hunt, the same whatever the sharding. */
+  /** Of the bucket found first: the index of its kept run in the whole hunt, the same whatever the sharding. */
   readonly run?: number;
   readonly kind?: FailureKind;
-  /** The shrunk counterexample, ready to be written as a trace. */
+  /** Of the bucket found first: the shrunk counterexample. */
   readonly trace?: Trace;
-  /** Size before and after shrinking. */
-  readonly original?: { readonly steps: number; readonly choices: number };
+  /** Of the bucket found first: the size before shrinking. */
+  readonly original?: Size;
+  /** Failing runs passed over for an ignored signature. */
+  readonly ignored: number;
+  /** One per signature found, in the order they were first found. */
+  readonly buckets: readonly Bucket[];
 }
 
 /** The seed of run `i` of a hunt: distinct runs, reproducible from the hunt's seed. */
@@ -72,39 +101,87 @@ function schedule(strategy: StrategyName, depth: number | undefined, seed: numbe
   }
 }
 
+/** A bucket while the hunt goes on: its kept run, not yet shrunk. */
+interface Candidate extends Size {
+  readonly kind: FailureKind;
+  count: number;
+  readonly firstRun: number;
+  run: number;
+  steps: number;
+  choices: number;
+  seed: number;
+  scenario: Scenario;
+  schedule: number[];
+  strategy: StrategySpec;
+}
+
 /**
- * Explores runs until one fails, then shrinks it. A run is found with any strategy, but
- * is shrunk as a (scenario, choice list) pair: the recorded choices replay it exactly
- * under the `choices` strategy, and fast-check shrinks both towards fewer steps and the
- * plain first-ready order.
+ * Explores runs, buckets their failures by signature, and shrinks one run per bucket. A
+ * run is found with any strategy, but is shrunk as a (scenario, choice list) pair: the
+ * recorded choices replay it exactly under the `choices` strategy, and fast-check shrinks
+ * both towards fewer steps and the plain first-ready order, keeping the signature.
+ *
+ * Which run a bucket shrinks: the smallest before shrinking (`smaller`), once, after the
+ * exploration. Keeping the smallest *shrunk* run would mean shrinking every failing run
+ * that might beat the current one, and the result would depend on which runs a process
+ * saw first: a shard that meets a run first shrinks it, one process that met a smaller
+ * run earlier does not. The smallest unshrunk run is a minimum over runs, the same for
+ * one process and for the union of its shards, and shrinking is a function of the run,
+ * so `merge` of shards gives the very counterexamples of one process; and each process
+ * shrinks once per bucket.
  */
 export function hunt(options: HuntOptions): HuntResult {
+  const maxFailures = options.maxFailures ?? 1;
+  const extra = options.lockdep ? { lockdep: true } : {};
+  const found = new Map<string, Candidate>();
   let explored = 0;
+  let ignored = 0;
   for (const i of shardRuns(options.runs, options.shard ?? WHOLE)) {
-    if (options.stop?.()) break;
+    if (found.size >= maxFailures || options.stop?.()) break;
     options.progress?.(i);
     explored++;
     const seed = runSeed(options.seed, i);
     const { scenario, strategy } = plan(options, seed);
-    const extra = options.lockdep ? { lockdep: true } : {};
     const result = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
-    if (result.failure) {
-      const kind = result.failure.kind;
-      const trace = shrink(options.model, scenario, [...result.choices], seed, (r) => r.failure?.kind === kind, {
-        ...(options.scenarios ? { scenarios: options.scenarios } : {}),
-        extra,
-      });
-      return {
-        runs: explored,
-        found: true,
-        run: i,
-        kind: result.failure.kind,
-        trace,
-        original: { steps: scenario.steps.length, choices: result.choices.length },
-      };
+    const failure = result.failure;
+    if (!failure) continue;
+    if (options.ignore?.has(failure.signature)) {
+      ignored++;
+      continue;
+    }
+    const run = {
+      run: i,
+      steps: scenario.steps.length,
+      choices: result.choices.length,
+      seed,
+      scenario,
+      schedule: [...result.choices],
+      strategy,
+    };
+    const bucket = found.get(failure.signature);
+    if (!bucket) found.set(failure.signature, { kind: failure.kind, count: 1, firstRun: i, ...run });
+    else {
+      bucket.count++;
+      if (smaller(run, bucket)) Object.assign(bucket, run);
     }
   }
-  return { runs: explored, found: false };
+  const buckets = [...found].map(([signature, c]): Bucket => {
+    const trace = shrink(options.model, c.scenario, c.schedule, c.seed, (r) => r.failure?.signature === signature, {
+      ...(options.scenarios ? { scenarios: options.scenarios } : {}),
+      extra,
+      note: { ...options.note, foundBy: c.strategy },
+    });
+    const { kind, count, firstRun, run, steps, choices } = c;
+    return { signature, kind, count, firstRun, run, original: { steps, choices }, trace };
+  });
+  const [first] = buckets;
+  return {
+    runs: explored,
+    found: first !== undefined,
+    ...(first ? { run: first.run, kind: first.kind, trace: first.trace, original: first.original } : {}),
+    ignored,
+    buckets,
+  };
 }
 
 /** Runs a shrink may try; past it, the smallest failure so far is the counterexample. */
@@ -127,21 +204,22 @@ export function shrink(
   choices: number[],
   seed: number,
   still: (result: RunResult) => boolean,
-  options: { scenarios?: ScenarioOptions; extra?: Partial<RunOptions>; budget?: number } = {},
+  options: { scenarios?: ScenarioOptions; extra?: Partial<RunOptions>; budget?: number; note?: TraceNote } = {},
 ): Trace {
   const extra = options.extra ?? {};
+  const note = options.note ?? {};
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = options.budget ?? SHRINK_BUDGET;
   const keeps = (s: Scenario, c: number[]): boolean =>
     budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }));
   const start = choices.length > SHRINK_MAX_CHOICES ? cutFromEnd(choices, (c) => keeps(scenario, c)) : choices;
-  if (start.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices: start }, seed, extra);
+  if (start.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices: start }, seed, extra, note);
   const check = fc.check(
     fc.property(scenarioArb(options.scenarios), fc.array(fc.nat()), (s, c) => !keeps(s, c)),
     { examples: [[scenario, start]], numRuns: 1, seed },
   );
   const [s, c] = (check.failed && check.counterexample ? check.counterexample : [scenario, start]) as [Scenario, number[]];
-  return record(model, s, { kind: 'choices', choices: c }, seed, extra);
+  return record(model, s, { kind: 'choices', choices: c }, seed, extra, note);
 }
 
 /**
@@ -158,7 +236,14 @@ function cutFromEnd(choices: number[], fails: (c: number[]) => boolean): number[
 }
 
 /** Runs once and writes the run down as a trace. */
-export function record(model: Model, scenario: Scenario, strategy: StrategySpec, seed: number, extra: Partial<RunOptions> = {}): Trace {
+export function record(
+  model: Model,
+  scenario: Scenario,
+  strategy: StrategySpec,
+  seed: number,
+  extra: Partial<RunOptions> = {},
+  note: TraceNote = {},
+): Trace {
   const result = runScenario(scenario, { model, strategy, seed, ...extra });
   return {
     format: TRACE_FORMAT,
@@ -171,6 +256,8 @@ export function record(model: Model, scenario: Scenario, strategy: StrategySpec,
     failure: result.failure ?? null,
     ...(extra.lingerMs === undefined ? {} : { lingerMs: extra.lingerMs }),
     ...(extra.lockdep ? { lockdep: true } : {}),
+    ...(note.foundBy ? { foundBy: note.foundBy } : {}),
+    ...(note.modelSource ? { modelSource: note.modelSource } : {}),
     log: [...result.log],
   };
 }

@@ -4,7 +4,7 @@ import { shrink } from './hunt.js';
 import type { Model } from '../harness/model.js';
 import { runScenario, type RunResult } from '../harness/run.js';
 import type { Scenario, Step } from '../harness/scenario.js';
-import type { Trace } from './trace.js';
+import type { Trace, TraceNote } from './trace.js';
 
 /** How long the world runs on after a deadlock before its dump is taken: a report's dump is minutes old. */
 export const REPRODUCE_LINGER_MS = 120_000;
@@ -21,6 +21,8 @@ export interface ReproduceOptions {
   readonly maxRuns?: number;
   /** Asked before every run; true stops the search. */
   readonly stop?: () => boolean;
+  /** Written into the trace (where the model came from). */
+  readonly note?: TraceNote;
 }
 
 export type ReproduceResult =
@@ -184,6 +186,7 @@ export function reproduce(options: ReproduceOptions): ReproduceResult {
         const trace = shrink(options.model, scenario, [...result.choices], runSeed, same, {
           extra: { lingerMs: REPRODUCE_LINGER_MS },
           budget: REPRODUCE_SHRINK_BUDGET,
+          note: { ...options.note, foundBy: strategy },
         });
         return { found: true, trace, tries, elapsedMs: Date.now() - started };
       }

@@ -1,7 +1,8 @@
-import { runSeed, type HuntResult } from './hunt.js';
+import { runSeed, type Bucket } from './hunt.js';
 import type { FailureKind } from '../harness/run.js';
 import { MAX_SHARDS, nthRun, shardSize, type Shard } from './shard.js';
-import { boolean, FAILURE_KINDS, integer, object, string, TraceError } from './trace.js';
+import { array, boolean, FAILURE_KINDS, integer, object, string, TraceError } from './trace.js';
+import type { Size } from './bucket.js';
 
 /** What makes two shards parts of the same hunt: the command line apart from `--shard`. */
 export interface HuntIdentity {
@@ -12,6 +13,12 @@ export interface HuntIdentity {
   readonly lockdep: boolean;
   /** The hunt's `--runs`, over all its shards. */
   readonly planned: number;
+  /** Signatures to stop at: 1 by default, null with `--keep-going`. */
+  readonly maxFailures: number | null;
+  /** The signatures passed over (`--ignore`), sorted. */
+  readonly ignore: readonly string[];
+  /** Of a model loaded from a file: the SHA-256 of its content, so that shards ran the same model. */
+  readonly modelHash: string | null;
 }
 
 /** Run indices first, first + step, ..., last. */
@@ -19,6 +26,13 @@ export interface Coverage {
   readonly first: number;
   readonly step: number;
   readonly last: number;
+}
+
+/** A bucket as a summary records it: where its trace was written instead of the trace. */
+export interface BucketSummary extends Omit<Bucket, 'trace'> {
+  readonly runSeed: number;
+  /** The trace's path as written; `merge` looks for it next to the summary. */
+  readonly counterexample: string;
 }
 
 /**
@@ -32,24 +46,43 @@ export interface HuntSummary extends HuntIdentity {
   /** Null when no run was explored (a shard of a hunt with fewer runs than shards). */
   readonly covered: Coverage | null;
   readonly found: boolean;
+  /** Of the bucket found first. */
   readonly kind: FailureKind | null;
-  /** Of a failure: the failing run's index in the whole hunt, and its seed. */
+  /** Failing runs passed over for an ignored signature. */
+  readonly ignored: number;
+  /** Of a hunt that stops at its first failure: the failing run's index in the whole hunt, its seed, its trace. */
   readonly run?: number;
   readonly runSeed?: number;
-  /** Of a failure: the trace's path as written; `merge` looks for it next to the summary. */
   readonly counterexample?: string;
+  /** One per signature, in the order they were first found. */
+  readonly buckets: readonly BucketSummary[];
 }
 
-export function huntSummary(hunt: HuntIdentity, shard: Shard, result: HuntResult, counterexample?: string): HuntSummary {
+/** What a summary needs of a hunt's result. */
+export interface HuntFacts {
+  readonly runs: number;
+  readonly ignored: number;
+  readonly buckets: readonly Omit<Bucket, 'trace'>[];
+}
+
+/** `written`: the path of each bucket's trace, by signature. */
+export function huntSummary(hunt: HuntIdentity, shard: Shard, result: HuntFacts, written: ReadonlyMap<string, string>): HuntSummary {
+  const buckets = result.buckets.map(({ signature, kind, count, firstRun, run, original }): BucketSummary => {
+    const counterexample = written.get(signature);
+    if (counterexample === undefined) throw new Error(`huntSummary: no trace written for ${signature}`);
+    return { signature, kind, count, firstRun, run, original, runSeed: runSeed(hunt.seed, run), counterexample };
+  });
+  const [first] = buckets;
   return {
     ...hunt,
     shard,
     runs: result.runs,
     covered: coverage(shard, result.runs),
-    found: result.found,
-    kind: result.kind ?? null,
-    ...(result.run === undefined ? {} : { run: result.run, runSeed: runSeed(hunt.seed, result.run) }),
-    ...(counterexample === undefined ? {} : { counterexample }),
+    found: first !== undefined,
+    kind: first?.kind ?? null,
+    ignored: result.ignored,
+    ...(first && hunt.maxFailures === 1 ? { run: first.run, runSeed: first.runSeed, counterexample: first.counterexample } : {}),
+    buckets,
   };
 }
 
@@ -76,19 +109,52 @@ export function parseSummary(text: string): HuntSummary {
     depth: integer(s['depth'], 'depth', 1, 100),
     lockdep: boolean(s['lockdep'], 'lockdep'),
     planned: integer(s['planned'], 'planned', 1, 10_000_000),
+    maxFailures: s['maxFailures'] === null ? null : integer(s['maxFailures'], 'maxFailures', 1, 10_000_000),
+    ignore: array(s['ignore'], 'ignore').map((x, i) => string(x, `ignore[${i}]`)),
+    modelHash: s['modelHash'] === null ? null : string(s['modelHash'], 'modelHash'),
   };
   const runs = integer(s['runs'], 'runs', 0, shardSize(hunt.planned, shard));
-  if (!boolean(s['found'], 'found')) return huntSummary(hunt, shard, { runs, found: false });
-  const kind = s['kind'];
-  if (!FAILURE_KINDS.includes(kind as FailureKind)) throw new TraceError(`kind: unknown ${JSON.stringify(kind)}`);
-  if (runs === 0) throw new TraceError('found: true, but no run was explored');
-  // A hunt stops at its first failure: the failing run is the last one explored.
-  const last = nthRun(shard, runs - 1);
-  if (s['run'] !== last) throw new TraceError(`run: expected ${last}, the last run explored`);
+  const last = runs === 0 ? -1 : nthRun(shard, runs - 1);
+  const buckets = array(s['buckets'], 'buckets').map((raw, i) => parseBucket(raw, `buckets[${i}]`, hunt.seed, shard, last));
+  if (buckets.length > (hunt.maxFailures ?? Infinity))
+    throw new TraceError(`buckets: ${buckets.length}, more than maxFailures ${hunt.maxFailures}`);
+  // A hunt that stops at its first failure stops at its one failing run: the last one explored.
+  if (hunt.maxFailures === 1 && buckets[0] && buckets[0].run !== last)
+    throw new TraceError(`buckets[0].run: expected ${last}, the last run explored`);
   return huntSummary(
     hunt,
     shard,
-    { runs, found: true, kind: kind as FailureKind, run: last },
-    string(s['counterexample'], 'counterexample'),
+    { runs, ignored: integer(s['ignored'], 'ignored', 0, runs), buckets },
+    new Map(buckets.map((b) => [b.signature, b.counterexample])),
   );
+}
+
+function parseBucket(raw: unknown, what: string, seed: number, shard: Shard, last: number): BucketSummary {
+  const b = object(raw, what);
+  const kind = b['kind'];
+  if (!FAILURE_KINDS.includes(kind as FailureKind)) throw new TraceError(`${what}.kind: unknown ${JSON.stringify(kind)}`);
+  const inShard = (key: string): number => {
+    const run = integer(b[key], `${what}.${key}`, 0, Math.max(last, 0));
+    if (run > last || run % shard.count !== shard.index) throw new TraceError(`${what}.${key}: ${run} is not a run this shard explored`);
+    return run;
+  };
+  const run = inShard('run');
+  if (b['runSeed'] !== runSeed(seed, run)) throw new TraceError(`${what}.runSeed: not the seed of run ${run}`);
+  const original = object(b['original'], `${what}.original`);
+  const size: Size = {
+    steps: integer(original['steps'], `${what}.original.steps`, 0, 2 ** 31),
+    choices: integer(original['choices'], `${what}.original.choices`, 0, 2 ** 31),
+  };
+  const firstRun = inShard('firstRun');
+  if (firstRun > run) throw new TraceError(`${what}.firstRun: ${firstRun}, after the run kept (${run})`);
+  return {
+    signature: string(b['signature'], `${what}.signature`),
+    kind: kind as FailureKind,
+    count: integer(b['count'], `${what}.count`, 1, 10_000_000),
+    firstRun,
+    run,
+    original: size,
+    runSeed: runSeed(seed, run),
+    counterexample: string(b['counterexample'], `${what}.counterexample`),
+  };
 }

@@ -21,8 +21,21 @@ export interface Trace {
   readonly lingerMs?: number;
   /** The run also checked lock order (`hunt --lockdep`). */
   readonly lockdep?: boolean;
+  /** The concrete strategy of the run a hunt found, before shrinking (the portfolio's pick). */
+  readonly foundBy?: StrategySpec;
+  /** Of a model loaded from a file (`--model ./model.js`): where it came from. */
+  readonly modelSource?: ModelSource;
   readonly log: readonly LogEntry[];
 }
+
+/** A model file: the path as given on the command line, and the SHA-256 of its content. */
+export interface ModelSource {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+/** What a trace says beyond the run itself: how the run was found, where its model came from. */
+export type TraceNote = Pick<Trace, 'foundBy' | 'modelSource'>;
 
 export class TraceError extends Error {}
 
@@ -41,7 +54,9 @@ export function parseTrace(text: string, knownModels: readonly string[]): Trace 
   if (t['version'] !== TRACE_VERSION)
     throw new TraceError(`unknown trace version ${JSON.stringify(t['version'])}; this tapa-sim reads version ${TRACE_VERSION}`);
   const model = string(t['model'], 'model');
-  if (!knownModels.includes(model)) throw new TraceError(`unknown model "${model}"; known: ${knownModels.join(', ')}`);
+  const modelSource = t['modelSource'] === undefined ? undefined : parseModelSource(t['modelSource']);
+  // A model from a file is checked once it is loaded: its name is the file's business.
+  if (!modelSource && !knownModels.includes(model)) throw new TraceError(`unknown model "${model}"; known: ${knownModels.join(', ')}`);
   const failure = t['failure'] === null ? null : parseFailure(t['failure']);
   return {
     format: TRACE_FORMAT,
@@ -54,6 +69,8 @@ export function parseTrace(text: string, knownModels: readonly string[]): Trace 
     failure,
     ...(t['lingerMs'] === undefined ? {} : { lingerMs: integer(t['lingerMs'], 'lingerMs', 0, 2 ** 40) }),
     ...(t['lockdep'] === undefined ? {} : { lockdep: boolean(t['lockdep'], 'lockdep') }),
+    ...(t['foundBy'] === undefined ? {} : { foundBy: object(t['foundBy'], 'foundBy') as unknown as StrategySpec }),
+    ...(modelSource ? { modelSource } : {}),
     log: array(t['log'], 'log').map((e, i) => {
       const o = object(e, `log[${i}]`);
       return {
@@ -110,6 +127,13 @@ function parseLatencies(raw: unknown): Latencies {
   return { nsp: profile('nsp'), nsm: profile('nsm') };
 }
 
+function parseModelSource(raw: unknown): ModelSource {
+  const m = object(raw, 'modelSource');
+  const sha256 = string(m['sha256'], 'modelSource.sha256');
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TraceError('modelSource.sha256: expected 64 hex digits');
+  return { path: string(m['path'], 'modelSource.path'), sha256 };
+}
+
 function parseFailure(raw: unknown): Failure {
   const f = object(raw, 'failure');
   const kind = f['kind'];
@@ -128,7 +152,7 @@ export function object(v: unknown, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function array(v: unknown, what: string): unknown[] {
+export function array(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) throw new TraceError(`${what}: expected an array`);
   return v;
 }
