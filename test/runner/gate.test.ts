@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Gate } from '../../src/runner/gate.js';
+import { Gate, verdictOf, type Verdict } from '../../src/runner/gate.js';
 
 interface Tracked {
   started: boolean;
@@ -81,5 +81,84 @@ describe('runner: Gate, the bound on NSP calls in flight', () => {
     expect(started).to.deep.equal(['a', 'b']);
     b.cancel();
     expect(started).to.deep.equal(['a', 'b', 'c']);
+  });
+});
+
+describe('runner: Gate priorities and its adaptive limit', () => {
+  /** Enters a call that records its start and keeps its release and verdict hooks. */
+  function tracker(gate: Gate) {
+    const started: string[] = [];
+    const hooks = new Map<string, { release: () => void; answered: (v: Verdict) => void }>();
+    const enter = (name: string, priority = 0) =>
+      gate.enter((release, answered) => {
+        started.push(name);
+        hooks.set(name, { release, answered });
+        return { cancel: () => {} };
+      }, priority);
+    const finish = (name: string, verdict: Verdict) => {
+      hooks.get(name)!.answered(verdict);
+      hooks.get(name)!.release();
+    };
+    return { started, enter, finish };
+  }
+
+  it('lower priorities first, arrival order within one; one start in four goes to the next priority waiting', () => {
+    const gate = new Gate(1);
+    const t = tracker(gate);
+    t.enter('busy');
+    for (let i = 0; i < 6; i++) t.enter(`keep-${i}`, 0);
+    t.enter('acquire-0', 5);
+    t.enter('acquire-1', 5);
+    for (let i = 0; ; i++) {
+      const last = t.started.at(-1)!;
+      if (t.started.length === 9) break;
+      t.finish(last, 'neutral');
+      expect(i).to.be.below(10);
+    }
+    expect(t.started).to.deep.equal(['busy', 'keep-0', 'keep-1', 'keep-2', 'acquire-0', 'keep-3', 'keep-4', 'keep-5', 'acquire-1']);
+  });
+
+  it('an overloaded answer halves the limit once per round; timely answers add one per limit of them; between 1 and max', () => {
+    const gate = new Gate(8);
+    const t = tracker(gate);
+    for (let i = 0; i < 8; i++) t.enter(`a${i}`);
+    expect(gate.limit).to.equal(8);
+    // Three answers of the same round: one cut.
+    t.finish('a0', 'overloaded');
+    t.finish('a1', 'overloaded');
+    t.finish('a2', 'overloaded');
+    expect(gate.limit).to.equal(4);
+    // A call started after the cut cuts again.
+    t.enter('b0');
+    t.finish('a3', 'neutral');
+    t.finish('a4', 'neutral');
+    t.finish('a5', 'neutral');
+    t.finish('a6', 'neutral');
+    t.finish('a7', 'neutral');
+    expect(t.started).to.include('b0');
+    t.finish('b0', 'overloaded');
+    expect(gate.limit).to.equal(2);
+    for (let i = 0; i < 10; i++) {
+      t.enter(`c${i}`);
+      t.finish(`c${i}`, 'overloaded');
+    }
+    expect(gate.limit, 'never below 1').to.equal(1);
+    // From 1: 1 + 1/1 = 2, then 2.5, 2.9, 3.23...: one more per limit's worth of timely answers.
+    const limits: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      t.enter(`d${i}`);
+      t.finish(`d${i}`, 'timely');
+      limits.push(gate.limit);
+    }
+    expect(limits.slice(0, 4)).to.deep.equal([2, 2, 2, 3]);
+    expect(limits.at(-1), 'never above max').to.equal(8);
+  });
+
+  it('verdicts: a success within a quarter of its deadline is timely; DEADLINE_EXCEEDED, UNAVAILABLE and RESOURCE_EXHAUSTED are overload', () => {
+    expect(verdictOf(undefined, 100, 1_000)).to.equal('timely');
+    expect(verdictOf(undefined, 300, 1_000)).to.equal('neutral');
+    for (const code of ['DEADLINE_EXCEEDED', 'UNAVAILABLE', 'RESOURCE_EXHAUSTED'] as const)
+      expect(verdictOf({ code, message: '' }, 1, 1_000)).to.equal('overloaded');
+    expect(verdictOf({ code: 'INVALID_ARGUMENT', message: '' }, 1, 1_000)).to.equal('neutral');
   });
 });
