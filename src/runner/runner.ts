@@ -114,8 +114,6 @@ export class Runner {
   private handled = 0;
   private reported = false;
   private readonly log: Logger;
-  /** Every call is logged at debug level; the fields are built only then. */
-  private readonly traced: boolean;
   private readonly wakeUp = (): void => this.wake();
 
   constructor(
@@ -124,7 +122,6 @@ export class Runner {
   ) {
     this.state = initialState(options.seed, options.config);
     this.log = options.log ?? SILENT;
-    this.traced = this.log.isLevelEnabled('debug');
   }
 
   /** Tap.Open. The core answers every Tap call in the step that receives it, so `reply` is called before this returns. */
@@ -451,7 +448,8 @@ export class Runner {
     const call: InFlight = { handle: NOTHING, scope, rpc, deadlineMs };
     this.calls.set(op, call);
     if (deadlineMs !== undefined) this.agenda.add('deadline', op, this.transport.now() + deadlineMs);
-    if (this.traced) this.log.debug({ ...scope, effect: rpc, op }, rpc);
+    // Asked at each call, not once: SIGUSR2 turns debug lines on while the sidecar runs.
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ ...scope, effect: rpc, op }, rpc);
     return call;
   }
 
