@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it takes SIGUSR1 and SIGUSR2 from Node before anything else loads (the module says why).
+import { changeLevelOnSignals } from '../grpc/log-level-signals.js';
 import * as grpc from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +67,7 @@ program
     }
     const cfg = config(env);
     const log = createLogger(cfg.logLevel);
+    changeLevelOnSignals(log, cfg.logLevel);
     const identity = await security(cfg, log, o.plaintext === true || o.embedded === true);
     const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) => fail(err.message, 1));
     let stopping = false;

@@ -142,12 +142,13 @@ describe('the health socket and grpc_health_probe', function () {
       // Checked once per as many events as the state is large: within the open's next few.
       await eventually(() => expect(lines).to.have.length.above(0));
       const broken = lines.map(
-        (l) => JSON.parse(l) as { level: string; msg: string; violations: string[]; event: { kind: string }; state: { trenches: object } },
+        (l) =>
+          JSON.parse(l) as { severity: string; extra_data: { violations: string[]; event: { kind: string }; state: { trenches: object } } },
       );
       expect(broken).to.have.length(1);
-      expect(broken[0]).to.include({ level: 'error' });
-      expect(broken[0]!.violations.join()).to.contain('trench ghost has no conduits');
-      expect(broken[0]!.state.trenches).to.have.property('ghost');
+      expect(broken[0]).to.include({ severity: 'error' });
+      expect(broken[0]!.extra_data.violations.join()).to.contain('trench ghost has no conduits');
+      expect(broken[0]!.extra_data.state.trenches).to.have.property('ghost');
       for (const service of ['', 'Liveness']) expect(await check(r.healthSocket, service), service).to.equal('NOT_SERVING');
       expect(await check(r.healthSocket, 'Readiness')).to.equal('SERVING');
     } finally {

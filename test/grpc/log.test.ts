@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 
 import { LOG_LEVELS, type LogLevel } from '../../src/grpc/config.js';
-import { createLogger, scoped } from '../../src/grpc/log.js';
+import { changeLevel, createLogger, goTimestamp, scoped } from '../../src/grpc/log.js';
 
 /** A pino destination that keeps each written line; pino writes to it synchronously. */
 function memory(): { lines: string[]; records: () => Record<string, unknown>[]; write: (line: string) => void } {
@@ -15,23 +15,60 @@ function memory(): { lines: string[]; records: () => Record<string, unknown>[]; 
   };
 }
 
+// 2024-05-06T07:08:09.120Z
+const AT = Date.UTC(2024, 4, 6, 7, 8, 9, 120);
+
 describe('grpc/log', () => {
-  it('writes one JSON object per line with service, ISO time, level name and message', () => {
+  it("golden line: the Go TAPA's zap fields, in its order, with the line's fields in extra_data", () => {
     const out = memory();
-    const log = createLogger('DEBUG', out);
-    log.info({ vips: ['20.0.0.1/32'] }, 'vips set');
-    expect(out.lines).to.have.length(1);
-    const line = out.lines[0] ?? '';
-    expect(line.endsWith('\n')).to.equal(true);
-    expect(line.slice(0, -1)).to.not.include('\n');
-    const record = out.records()[0] ?? {};
-    expect(record).to.include({ level: 'info', service: 'tapa', msg: 'vips set' });
-    expect(record['vips']).to.deep.equal(['20.0.0.1/32']);
-    expect(record).to.not.have.property('pid');
-    expect(record).to.not.have.property('hostname');
-    const time = record['time'];
-    expect(time).to.be.a('string');
-    expect(new Date(time as string).toISOString()).to.equal(time);
+    const log = createLogger('DEBUG', out, () => AT);
+    log.info({ vips: ['20.0.0.1/32'], err: new Error('refused') }, 'vips set');
+    const timestamp = goTimestamp(AT, -new Date(AT).getTimezoneOffset());
+    expect(out.lines).to.deep.equal([
+      `{"severity":"info","timestamp":"${timestamp}","service_id":"Meridio-tapa","message":"vips set","version":"1.0.0","extra_data":{"vips":["20.0.0.1/32"],"err":"refused"}}\n`,
+    ]);
+  });
+
+  it("timestamps in Go's layout 2006-01-02T15:04:05.999-07:00: trailing zeros of the milliseconds trimmed, a numeric zone", () => {
+    expect(goTimestamp(AT, 0)).to.equal('2024-05-06T07:08:09.12+00:00');
+    expect(goTimestamp(AT + 3, 0)).to.equal('2024-05-06T07:08:09.123+00:00');
+    expect(goTimestamp(AT - 120, 0)).to.equal('2024-05-06T07:08:09+00:00');
+    expect(goTimestamp(AT - 20, 120)).to.equal('2024-05-06T09:08:09.1+02:00');
+    expect(goTimestamp(AT, -420)).to.equal('2024-05-06T00:08:09.12-07:00');
+    expect(goTimestamp(AT, 330)).to.equal('2024-05-06T12:38:09.12+05:30');
+    expect(goTimestamp(Date.UTC(2024, 0, 1, 0, 30), -60)).to.equal('2023-12-31T23:30:00-01:00');
+  });
+
+  it('severity names as Go writes them: trace lines are debug, warn is warning, fatal is critical', () => {
+    const out = memory();
+    const log = createLogger('TRACE', out, () => AT);
+    log.trace('t');
+    log.debug('d');
+    log.info('i');
+    log.warn('w');
+    log.error('e');
+    log.fatal('f');
+    expect(out.records().map((r) => [r['severity'], r['message']])).to.deep.equal([
+      ['debug', 't'],
+      ['debug', 'd'],
+      ['info', 'i'],
+      ['warning', 'w'],
+      ['error', 'e'],
+      ['critical', 'f'],
+    ]);
+  });
+
+  it('a line without fields has an empty extra_data; an Error alone gives the message and an error field', () => {
+    const out = memory();
+    const log = createLogger('INFO', out);
+    log.info('plain %s', 'text');
+    log.error(new Error('boom'));
+    const [plain, error] = out.records();
+    expect(plain).to.include({ message: 'plain text' });
+    expect(plain?.['extra_data']).to.deep.equal({});
+    expect(error).to.include({ severity: 'error', message: 'boom' });
+    expect(error?.['extra_data']).to.deep.equal({ error: 'boom' });
+    for (const record of out.records()) expect(record).to.not.have.any.keys('pid', 'hostname', 'msg', 'level', 'time');
   });
 
   const order: LogLevel[] = [...LOG_LEVELS];
@@ -39,18 +76,32 @@ describe('grpc/log', () => {
     it(`at ${level}, logs ${level} and above and suppresses the levels below`, () => {
       const out = memory();
       const log = createLogger(level, out);
-      log.trace('t');
-      log.debug('d');
-      log.info('i');
-      log.warn('w');
-      log.error('e');
-      const want = order.slice(order.indexOf(level)).map((l) => l.toLowerCase());
-      expect(out.records().map((r) => r['level'])).to.deep.equal(want);
+      log.trace('TRACE');
+      log.debug('DEBUG');
+      log.info('INFO');
+      log.warn('WARN');
+      log.error('ERROR');
+      expect(out.records().map((r) => r['message'])).to.deep.equal(order.slice(order.indexOf(level)));
       expect(log.level).to.equal(level.toLowerCase());
     });
   }
 
-  it('scoped loggers carry trench, conduit and stream on every line', () => {
+  it('changeLevel: the new level holds, and the change is said in a line seen whichever way it goes', () => {
+    const out = memory();
+    const log = createLogger('ERROR', out);
+    changeLevel(log, 'TRACE');
+    log.trace('now seen');
+    changeLevel(log, 'ERROR');
+    log.warn('hidden again');
+    changeLevel(log, 'ERROR');
+    expect(out.records().map((r) => [r['message'], r['extra_data']])).to.deep.equal([
+      ['log level changed to TRACE', { from: 'ERROR', to: 'TRACE' }],
+      ['now seen', {}],
+      ['log level changed to ERROR', { from: 'TRACE', to: 'ERROR' }],
+    ]);
+  });
+
+  it('scoped loggers carry trench, conduit and stream in extra_data on every line', () => {
     const out = memory();
     const log = createLogger('INFO', out);
     scoped(log, { trench: 'trench-a' }).info('trench');
@@ -58,15 +109,11 @@ describe('grpc/log', () => {
     const stream = scoped(log, { trench: 'trench-a', conduit: 'conduit-a', stream: 'stream-a' });
     stream.error({ err: new Error('refused') }, 'open failed');
     stream.debug('suppressed');
-    const [trench, conduit, opened, ...rest] = out.records();
-    expect(rest).to.deep.equal([]);
-    expect(trench).to.include({ level: 'info', service: 'tapa', trench: 'trench-a', msg: 'trench' });
-    expect(trench).to.not.have.property('conduit');
-    expect(trench).to.not.have.property('stream');
-    expect(conduit).to.include({ level: 'warn', trench: 'trench-a', conduit: 'conduit-a', msg: 'conduit' });
-    expect(conduit).to.not.have.property('stream');
-    expect(opened).to.include({ level: 'error', trench: 'trench-a', conduit: 'conduit-a', stream: 'stream-a' });
-    expect((opened?.['err'] as { message?: unknown } | undefined)?.message).to.equal('refused');
+    expect(out.records().map((r) => [r['message'], r['extra_data']])).to.deep.equal([
+      ['trench', { trench: 'trench-a' }],
+      ['conduit', { trench: 'trench-a', conduit: 'conduit-a' }],
+      ['open failed', { trench: 'trench-a', conduit: 'conduit-a', stream: 'stream-a', err: 'refused' }],
+    ]);
   });
 
   it('a scoped logger keeps its parent level', () => {
@@ -74,6 +121,6 @@ describe('grpc/log', () => {
     const stream = scoped(createLogger('WARN', out), { trench: 't', conduit: 'c', stream: 's' });
     stream.info('below');
     stream.warn('at');
-    expect(out.records().map((r) => r['msg'])).to.deep.equal(['at']);
+    expect(out.records().map((r) => r['message'])).to.deep.equal(['at']);
   });
 });

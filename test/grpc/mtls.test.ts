@@ -117,13 +117,9 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     try {
       await s.r.call('open', stream('stream-a1'));
       await eventually(() => expect(s.lines.join('')).to.match(/refused our certificate \(spiffe:\/\/other.org\/meridio\/tapa/));
-      const line = JSON.parse(s.lines.find((l) => l.includes('refused our certificate'))!) as {
-        level: string;
-        target: string;
-        msg: string;
-      };
-      expect(line.level).to.equal('warn');
-      expect(line.msg).to.match(/^cannot connect to .* with mTLS: /);
+      const line = JSON.parse(s.lines.find((l) => l.includes('refused our certificate'))!) as { severity: string; message: string };
+      expect(line.severity).to.equal('warning');
+      expect(line.message).to.match(/^cannot connect to .* with mTLS: /);
       expect(s.r.world.nsp.allTargets()).to.deep.equal([]);
     } finally {
       await s.stop();

@@ -39,7 +39,7 @@ export type TraceNote = Pick<Trace, 'foundBy' | 'modelSource'>;
 
 export class TraceError extends Error {}
 
-export const FAILURE_KINDS: readonly FailureKind[] = ['invariant', 'hang', 'convergence', 'deadlock', 'potential-deadlock'];
+export const FAILURE_KINDS: readonly FailureKind[] = ['invariant', 'hang', 'stall', 'convergence', 'deadlock', 'potential-deadlock'];
 
 /** Reads a trace, with one clear message for whatever is wrong with it. */
 export function parseTrace(text: string, knownModels: readonly string[]): Trace {

@@ -19,6 +19,8 @@ export type GoroutineState =
 export interface Held {
   readonly mutex: { readonly name: string };
   readonly stack: readonly string[];
+  /** Virtual ms when it was taken. */
+  readonly since: number;
 }
 
 /** Key of the task that runs the op (or starts, or resumes); select cases use their index. */
@@ -57,6 +59,10 @@ export class Goroutine {
   parked = false;
   /** @internal When it last parked (a runtime counter), to name the goroutine that closed a cycle. */
   parkSeq = 0;
+  /** @internal When it last parked, in virtual ms. */
+  parkedAt = 0;
+  /** @internal When its latest retry delays (a sleep, a `time.After`) ended, in virtual ms, oldest first; the stall detector's. */
+  readonly delays: number[] = [];
   /** @internal */ frozen = false;
   /** @internal */ ended: 'exited' | 'panicked' | undefined;
   /** @internal Locks held, in acquisition order. */

@@ -71,3 +71,4 @@ export {
   blockedSignature,
 } from './pprof.js';
 export { stackSignature, deadlockSignature, syncBlockedSignature, lockOrderSignature } from './signature.js';
+export { STALL_ROUNDS, formatStall, stallSignature, type Stall, type StallHolder } from './stall.js';

@@ -9,6 +9,7 @@ import type { RuntimeObserver } from './observer.js';
 import { describeCase, describeOp, isOp, opOf, type Go, type Op } from './op.js';
 import { blockingFrame } from './park.js';
 import { formatTraces, groupStacks } from './pprof.js';
+import { findStall, STALL_ROUNDS, type Stall } from './stall.js';
 import { findDeadlock, memberOf, waitOf, type Deadlock } from './waitfor.js';
 import { WaitGroup } from './waitgroup.js';
 
@@ -44,10 +45,14 @@ export class Runtime {
   readonly observer: RuntimeObserver | undefined;
   private readonly gs: Goroutine[] = [];
   private readonly found: Deadlock[] = [];
+  private stalled: Stall | undefined;
+  /** `time.After` channels: receiving from one ends a retry delay. */
+  private readonly timers = new WeakSet<Chan<unknown>>();
   private readonly order = new LockOrder();
   /** WaitGroups with unclaimed debts, by adder, most recent last: the next spawn claims from the last. */
   private readonly recentAdds = new Map<Goroutine | null, WaitGroup[]>();
   private bg: Context | undefined;
+  private exited = false;
   private seq = 0;
   private objects = 0;
   private inStep = false;
@@ -80,6 +85,11 @@ export class Runtime {
     return this.found;
   }
 
+  /** The first stall found (see stall.ts), if any; it is looked for whenever a lock holder ends a retry delay. */
+  get stall(): Stall | undefined {
+    return this.stalled;
+  }
+
   /**
    * Go's `go fn(args...)`. `name` is the function as a Go dump names it
    * (`conduit.(*streamManager).Stop.func1`); it is the goroutine's outermost frame, and
@@ -92,9 +102,24 @@ export class Runtime {
     const g = new Goroutine(this.gs.length + 1, name, parent, fn(...args));
     g.opSeq = ++this.seq;
     this.gs.push(g);
+    if (this.exited) g.ended = 'exited';
     this.claimDebt(parent ?? null, g);
     this.changed();
     return g;
+  }
+
+  /**
+   * The process exits (`os.Exit`, or main returning): every goroutine ends where it is,
+   * none runs again, and any spawned later never starts.
+   */
+  exit(): void {
+    this.exited = true;
+    for (const g of this.gs) {
+      if (g.ended !== undefined) continue;
+      for (const id of g.tasks.values()) this.scheduler.cancel(id);
+      g.tasks.clear();
+      g.ended = 'exited';
+    }
   }
 
   /** A `sync.Mutex`; `name` is its lock class (`conduit.mu`). */
@@ -142,6 +167,7 @@ export class Runtime {
   after(ms: number): Chan<number> {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`after: bad duration ${ms}`);
     const ch = this.chan<number>(`time.After#${++this.objects}`, 1);
+    this.timers.add(ch);
     this.scheduler.after(ms, ch.name, 'fire', () => this.runTimer(() => ch.sendNow(this.now, undefined)));
     return ch;
   }
@@ -243,10 +269,13 @@ export class Runtime {
     this.inStep = true;
     setRunning(g);
     try {
+      const op = opOf(g);
       const value = this.perform(g, key);
+      const delayed = typeof op === 'object' && this.endsDelay(op, value);
       g.op = undefined;
       g.parked = false;
       this.resume(g, value);
+      if (delayed) this.delayed(g);
     } finally {
       setRunning(undefined);
       this.inStep = false;
@@ -269,7 +298,7 @@ export class Runtime {
         if (m.locked) throw new Error(`Runtime: ${g.actor} ran lock ${m.name}, held by ${m.holder?.actor}`);
         m.locked = true;
         m.holder = g;
-        const held: Held = { mutex: m, stack: g.stackAt(MUTEX_LOCK) };
+        const held: Held = { mutex: m, stack: g.stackAt(MUTEX_LOCK), since: this.now };
         g.held.push(held);
         this.observer?.acquired(g, m);
         return undefined;
@@ -378,7 +407,10 @@ export class Runtime {
           }
           const parked = keys.length === 0;
           const parking = parked && !g.parked;
-          if (parking) g.parkSeq = ++this.seq;
+          if (parking) {
+            g.parkSeq = ++this.seq;
+            g.parkedAt = this.now;
+          }
           g.parked = parked;
           if (parking && this.observer) this.observePark(g, this.observer);
           anyParked ||= parked;
@@ -423,6 +455,21 @@ export class Runtime {
     const woken = g.completed !== undefined ? ' (woken)' : '';
     if (op.kind === 'chan' && op.select && key !== RUN) return `select case ${key}: ${describeCase(op.cases[key]!)}`;
     return `${describeOp(op)}${woken}`;
+  }
+
+  /** A sleep, or a receive that a `time.After` channel completed (`value` is what `perform` returned). */
+  private endsDelay(op: Op, value: unknown): boolean {
+    if (op.kind === 'sleep') return true;
+    if (op.kind !== 'chan') return false;
+    const index = op.select ? (value as { index: number }).index : 0;
+    const c = op.cases[index];
+    return c?.kind === 'recv' && this.timers.has(c.ch);
+  }
+
+  private delayed(g: Goroutine): void {
+    g.delays.push(this.now);
+    if (g.delays.length > STALL_ROUNDS) g.delays.shift();
+    this.stalled ??= findStall(this.gs, g, this.now);
   }
 
   private detect(): void {

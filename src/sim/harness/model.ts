@@ -47,5 +47,11 @@ export interface Model {
    * keeps Go's liveness quirks on purpose): runs of them never fail for not converging.
    */
   readonly converges?: boolean;
+  /**
+   * The longest a Tap call may legitimately wait on this model's own timeouts (Go's
+   * MERIDIO_TIMEOUT, a Stop's timeout, ...), in virtual ms; the hang bound is derived from
+   * it (run.ts, `hangBound`). Default: DEFAULTS.longestWaitMs.
+   */
+  readonly longestWaitMs?: number;
   create(env: Environment, spec: TapaSpec): TapaUnderTest;
 }

@@ -5,17 +5,20 @@ import {
   deadlockSignature,
   formatDeadlock,
   formatLockOrderCycle,
+  formatStall,
   lockOrderSignature,
+  stallSignature,
   syncBlockedSignature,
+  type Runtime,
   type RuntimeObserver,
 } from '../goroutine/index.js';
 import { createStrategy, Divergence, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from '../kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
 import { Application } from '../world/application.js';
-import { quietAt, tapaName, timeline, type Scenario } from './scenario.js';
+import { quietAt, tapaName, timeline, windowMs, type Scenario } from './scenario.js';
 import { textSignature } from './signature.js';
 
-export type FailureKind = 'invariant' | 'hang' | 'convergence' | 'deadlock' | 'potential-deadlock';
+export type FailureKind = 'invariant' | 'hang' | 'stall' | 'convergence' | 'deadlock' | 'potential-deadlock';
 
 export interface Failure {
   readonly kind: FailureKind;
@@ -31,7 +34,7 @@ export interface RunOptions {
   readonly strategy: StrategySpec;
   /** Seeds the TAPAs' own generators. */
   readonly seed: number;
-  /** A Tap call must be answered within this much virtual time. */
+  /** A Tap call must be answered within this much virtual time; default: `hangBound`. */
   readonly hangMs?: number;
   /** After the last step and fault, the world must converge within this much virtual time. */
   readonly convergenceMs?: number;
@@ -59,7 +62,24 @@ export interface RunResult {
   readonly time: number;
 }
 
-export const DEFAULTS = { hangMs: 10_000, convergenceMs: 90_000, maxSteps: 50_000, maxLatencyMs: 1_000 } as const;
+export const DEFAULTS = {
+  /** A model's longest legitimate wait when it declares none: Go TAPA's MERIDIO_TIMEOUT. */
+  longestWaitMs: 15_000,
+  convergenceMs: 90_000,
+  maxSteps: 50_000,
+  maxLatencyMs: 1_000,
+} as const;
+
+/**
+ * How long a Tap call may go unanswered before it is a hang: twice the model's longest
+ * legitimate wait (a call can queue behind one that waits that long), plus the
+ * scenario's longest fault window (a call may wait for the NSP or NSM to come back).
+ * A fixed bound was both too short for ordinary calls made of several slow RPCs and too
+ * long for a stall that clears by itself; stalls have their own detector (stall.ts).
+ */
+export function hangBound(model: Model, scenario: Scenario): number {
+  return 2 * (model.longestWaitMs ?? DEFAULTS.longestWaitMs) + scenario.steps.reduce((w, s) => Math.max(w, windowMs(s)), 0);
+}
 
 /**
  * Runs one scenario under one schedule: the safety phase checks every step; once the
@@ -97,7 +117,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     );
   }
   const quiet = quietAt(scenario);
-  const hangMs = options.hangMs ?? DEFAULTS.hangMs;
+  const hangMs = options.hangMs ?? hangBound(options.model, scenario);
   const deadline = quiet + (options.convergenceMs ?? DEFAULTS.convergenceMs);
   const byName = new Map(tapas.map((t) => [t.name, t]));
   const world = new WorldChecker(env, tapas);
@@ -123,6 +143,10 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     const rt = tapa.runtime!;
     const d = rt.deadlock!;
     return failed('deadlock', `${formatDeadlock(d)}\n${rt.dump()}`, deadlockSignature(d), time);
+  };
+  const stall = (rt: Runtime): Failure => {
+    const s = rt.stall!;
+    return failed('stall', `${formatStall(s)}\n${rt.dump()}`, stallSignature(s));
   };
   const hang = (call: string): Failure => {
     const rt = byName.get(call.split('#')[0]!)?.runtime;
@@ -164,6 +188,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       deadlocked = { time: now, tapa };
       continue;
     }
+    if (tapa?.runtime?.stall) return done(stall(tapa.runtime));
     // Only a TAPA's own steps change its state, and only the NSP's change the registry.
     if (tapa || task.actor === NSP) {
       const broken = [...(tapa ? tapa.invariants().map((v) => `${tapa.name}: ${v}`) : []), ...world.violations(tapa)];
@@ -178,8 +203,10 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       atRest = [...notConverged(env, tapas), ...app.staleWatches(env)];
       if (atRest.length === 0) return done(undefined);
     }
-    if (now > deadline && options.model.converges === false) return done(undefined);
-    if (now > deadline) {
+    if (now > deadline && options.model.converges === false) {
+      // Judged on deadlocks, stalls and hangs only: nothing to converge, but an unanswered call's hang bound still counts.
+      if (asked.size === 0) return done(undefined);
+    } else if (now > deadline) {
       const because = atRest.join('; ');
       return done(
         failed('convergence', `not converged ${deadline - quiet} ms after the last step: ${because}`, textSignature(scenario, because)),

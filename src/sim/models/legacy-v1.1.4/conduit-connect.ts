@@ -10,12 +10,12 @@ import { retryDo } from './retry.js';
  * cc.ctxMu for its whole body (§3.2, §3.6).
  */
 export class ConduitConnect {
-  private readonly ctxMu: Mutex;
+  protected readonly ctxMu: Mutex;
   private readonly tcfg: TrenchConfiguration;
   private cancelOpen: (() => void) | undefined;
 
   constructor(
-    private readonly p: Proc,
+    protected readonly p: Proc,
     readonly conduit: Conduit,
   ) {
     this.ctxMu = p.rt.mutex('cc.ctxMu');
@@ -31,28 +31,40 @@ export class ConduitConnect {
     return yield* frame('trench.(*conduitConnect).disconnect', this.disconnectBody(ctx));
   }
 
-  private *connect(): Go<void> {
-    const { rt } = this.p;
+  /** G-connect's body; v1.1.4 retries with cc.ctxMu released, so a disconnect can cancel the retries. */
+  protected *connect(): Go<void> {
     yield* this.ctxMu.lock();
+    const ctx = this.openContext();
+    this.ctxMu.unlock();
+    yield* this.retryConnect(ctx);
+    yield* this.ctxMu.lock();
+    yield* this.watchIfOpen(ctx);
+    this.ctxMu.unlock();
+  }
+
+  /** Under cc.ctxMu: the context a disconnect cancels. */
+  protected openContext(): Context {
+    const { rt } = this.p;
     const { ctx, cancel } = rt.withCancel(rt.background());
     this.cancelOpen = cancel;
-    this.ctxMu.unlock();
-    const { conduit } = this;
-    yield* retryDo(
-      rt,
-      ctx,
-      'trench.(*conduitConnect).connect.func1',
-      function* () {
-        const attempt = rt.withTimeout(ctx, TIMEOUT);
-        const err = yield* conduit.connect(attempt.ctx);
-        attempt.cancel();
-        return err;
-      },
-      { delayMs: CONNECT_RETRY_DELAY },
-    );
-    yield* this.ctxMu.lock();
+    return ctx;
+  }
+
+  protected *retryConnect(ctx: Context): Go<void> {
+    yield* retryDo(this.p.rt, ctx, 'trench.(*conduitConnect).connect.func1', () => this.attempt(ctx), { delayMs: CONNECT_RETRY_DELAY });
+  }
+
+  /** One Conduit.Connect of at most MERIDIO_TIMEOUT. */
+  protected *attempt(ctx: Context): Go<string | undefined> {
+    const attempt = this.p.rt.withTimeout(ctx, TIMEOUT);
+    const err = yield* this.conduit.connect(attempt.ctx);
+    attempt.cancel();
+    return err;
+  }
+
+  /** Under cc.ctxMu: the VIP watcher starts unless a disconnect came first. */
+  protected *watchIfOpen(ctx: Context): Go<void> {
     if (ctx.err() === undefined) yield* this.tcfg.watch();
-    this.ctxMu.unlock();
   }
 
   private *disconnectBody(ctx: Context): Go<string | undefined> {

@@ -1,7 +1,9 @@
 import type { StreamStatus, TapStream } from '../../../core/wire.js';
 import { Runtime, type Go } from '../../goroutine/index.js';
-import type { Model, TapaUnderTest } from '../../harness/model.js';
-import { go, newProc } from './process.js';
+import type { Model, TapaSpec, TapaUnderTest } from '../../harness/model.js';
+import type { Environment } from '../../world/environment.js';
+import { ConduitConnect } from './conduit-connect.js';
+import { go, newProc, NSP_ENTRY_TIMEOUT, type Version } from './process.js';
 import { Registry } from './registry.js';
 import { Tap, validate } from './tap.js';
 
@@ -18,47 +20,77 @@ import { Tap, validate } from './tap.js';
  * purpose, so it reports no invariants and no divergences (the core's rules are not
  * its rules), and claims every NSP target it might hold.
  */
-export const legacyModel: Model = {
-  name: 'legacy-v1.1.4',
-  converges: false,
-  create(env, spec): TapaUnderTest {
-    const rt = new Runtime(env.scheduler, spec.goroutines ? { observer: spec.goroutines } : {});
-    const p = newProc(rt, env, spec);
-    const registry = new Registry(p);
-    const tap = new Tap(p, registry);
-    return {
-      name: spec.name,
-      open(request: number, stream: TapStream): void {
-        go(p, 'v1._Tap_Open_Handler', function* (): Go<void> {
-          const err = yield* tap.open(stream);
-          if (err === undefined) spec.reply(request);
-          else spec.reply(request, { code: 'UNKNOWN', message: err });
-        });
-      },
-      close(request: number, stream: TapStream): void {
-        // Like Go: validate, spawn G-close, answer at once.
-        go(p, 'v1._Tap_Close_Handler', function* (): Go<void> {
-          const err = validate(stream) ?? tap.close(stream);
-          if (err === undefined) spec.reply(request);
-          else spec.reply(request, { code: 'UNKNOWN', message: err });
-        });
-      },
-      watch(_watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void {
-        // The client never cancels a Watch in a scenario, so the handler loops forever.
-        go(p, 'v1._Tap_Watch_Handler', function* (): Go<void> {
-          const w = yield* registry.watch(filter);
-          for (;;) {
-            const r = yield* w.ch.recv();
-            if (!r.ok) return;
-            message(r.value);
-          }
-        });
-      },
-      shutdown: (done) => done(),
-      invariants: () => [],
-      divergences: () => [],
-      holds: () => true,
-      runtime: rt,
-    };
-  },
-};
+export const legacyModel: Model = legacyModelOf('legacy-v1.1.4', { conduitConnect: (p, conduit) => new ConduitConnect(p, conduit) });
+
+/**
+ * The v1.1.4 model with some pieces of another version; `name` is the model's name. Its
+ * longest legitimate wait is the monitor's Stop under conduit.mu (2 × NSPEntryTimeout).
+ */
+export function legacyModelOf(name: string, version: Version): Model {
+  return {
+    name,
+    converges: false,
+    longestWaitMs: 2 * NSP_ENTRY_TIMEOUT,
+    create: (env, spec) => create(env, spec, version),
+  };
+}
+
+function create(env: Environment, spec: TapaSpec, version: Version): TapaUnderTest {
+  const rt = new Runtime(env.scheduler, spec.goroutines ? { observer: spec.goroutines } : {});
+  const p = newProc(rt, env, spec, version);
+  const registry = new Registry(p);
+  const tap = new Tap(p, registry);
+  // Tap calls not answered yet: the server's Stop at shutdown fails them.
+  const pending = new Set<number>();
+  const reply = (request: number, err: string | undefined): void => {
+    if (!pending.delete(request)) return;
+    if (err === undefined) spec.reply(request);
+    else spec.reply(request, { code: 'UNKNOWN', message: err });
+  };
+  return {
+    name: spec.name,
+    open(request: number, stream: TapStream): void {
+      pending.add(request);
+      go(p, 'v1._Tap_Open_Handler', function* (): Go<void> {
+        reply(request, yield* tap.open(stream));
+      });
+    },
+    close(request: number, stream: TapStream): void {
+      pending.add(request);
+      // Like Go: validate, spawn G-close, answer at once.
+      go(p, 'v1._Tap_Close_Handler', function* (): Go<void> {
+        reply(request, validate(stream) ?? tap.close(stream));
+      });
+    },
+    watch(_watcher: number, filter: TapStream | undefined, message: (statuses: readonly StreamStatus[]) => void): void {
+      // The client never cancels a Watch in a scenario, so the handler loops forever.
+      go(p, 'v1._Tap_Watch_Handler', function* (): Go<void> {
+        const w = yield* registry.watch(filter);
+        for (;;) {
+          const r = yield* w.ch.recv();
+          if (!r.ok) return;
+          message(r.value);
+        }
+      });
+    },
+    shutdown(done: () => void): void {
+      // §4.3: main's deferred calls after the signal. Tap.Delete first, without tap.mu, while
+      // the Tap server still serves; then the server's Stop fails the calls still running;
+      // the rest (NSM client Delete, cancelling the NSM context) gives nothing back to the
+      // world, and the process exits.
+      go(p, 'main.main', function* (): Go<void> {
+        yield* tap.delete(rt.background());
+        for (const request of [...pending]) {
+          pending.delete(request);
+          spec.reply(request, { code: 'UNAVAILABLE', message: 'the TAPA is stopping' });
+        }
+        rt.exit();
+        done();
+      });
+    },
+    invariants: () => [],
+    divergences: () => [],
+    holds: () => true,
+    runtime: rt,
+  };
+}

@@ -3,17 +3,29 @@ import type { NspStream, TapStream } from '../../../core/wire.js';
 import type { Go, Goroutine, Runtime } from '../../goroutine/index.js';
 import type { Environment } from '../../world/environment.js';
 import type { TapaSpec } from '../../harness/model.js';
+import type { Conduit } from './conduit.js';
+import type { ConduitConnect } from './conduit-connect.js';
 
-/** What every object of one legacy TAPA process shares: its goroutine runtime and the world. */
+/**
+ * The pieces in which another Go TAPA version differs from v1.1.4, so that a model of
+ * it (a test fixture of an older version, say) replaces those and reuses the rest.
+ */
+export interface Version {
+  /** trench.conduitConnect: G-connect's retries and the disconnect that stops them. */
+  readonly conduitConnect: (p: Proc, conduit: Conduit) => ConduitConnect;
+}
+
+/** What every object of one legacy TAPA process shares: its goroutine runtime, the world, its version's pieces. */
 export interface Proc {
   readonly rt: Runtime;
   readonly env: Environment;
   readonly spec: TapaSpec;
   readonly rng: RngState;
+  readonly version: Version;
 }
 
-export function newProc(rt: Runtime, env: Environment, spec: TapaSpec): Proc {
-  return { rt, env, spec, rng: createRng(spec.seed) };
+export function newProc(rt: Runtime, env: Environment, spec: TapaSpec, version: Version): Proc {
+  return { rt, env, spec, rng: createRng(spec.seed), version };
 }
 
 /**

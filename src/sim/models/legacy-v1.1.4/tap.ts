@@ -1,5 +1,5 @@
 import type { TapStream } from '../../../core/wire.js';
-import { frame, type Go, type Mutex } from '../../goroutine/index.js';
+import { frame, type Context, type Go, type Mutex } from '../../goroutine/index.js';
 import { go, TIMEOUT, type Proc } from './process.js';
 import type { Registry } from './registry.js';
 import { Trench } from './trench.js';
@@ -36,6 +36,12 @@ export class Tap {
     if (invalid !== undefined) return invalid;
     go(this.p, 'tap.(*Tap).Close.func1', () => this.closeBody(s));
     return undefined;
+  }
+
+  /** §4.3: SIGTERM's Tap.Delete. QUIRKS kept: it takes no tap.mu and leaves currentTrench set. */
+  *delete(ctx: Context): Go<void> {
+    const trench = this.currentTrench;
+    if (trench !== undefined) yield* frame('tap.(*Tap).Delete', trench.delete(ctx));
   }
 
   private *openBody(s: TapStream): Go<string | undefined> {

@@ -1,7 +1,7 @@
 import type { TapStream } from '../../../core/wire.js';
 import { frame, type Context, type Go, type Mutex } from '../../goroutine/index.js';
 import { Conduit } from './conduit.js';
-import { ConduitConnect } from './conduit-connect.js';
+import type { ConduitConnect } from './conduit-connect.js';
 import { go, TIMEOUT, type Proc } from './process.js';
 import type { Registry } from './registry.js';
 
@@ -65,7 +65,7 @@ export class Trench {
     yield* this.mu.lock();
     let cc = this.conduits.find((x) => x.conduit.equals(c));
     if (cc === undefined) {
-      cc = new ConduitConnect(this.p, new Conduit(this.p, c, this.registry));
+      cc = this.p.version.conduitConnect(this.p, new Conduit(this.p, c, this.registry));
       cc.start();
       this.conduits.push(cc);
     }

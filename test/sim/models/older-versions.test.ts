@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { TRACES_SEPARATOR } from '../../../src/sim/goroutine/index.js';
+import { DEFAULTS, runScenario } from '../../../src/sim/harness/run.js';
+import type { Latencies, Scenario, Step } from '../../../src/sim/harness/scenario.js';
+import { MODELS } from '../../../src/sim/models/index.js';
+import { heldRetryModel } from './held-retry.js';
+import { noDelayRetryModel } from './no-delay-retry.js';
+
+// Models of older Go TAPAs, written as a Meridio developer would: v1.1.4's pieces, with
+// the one piece that differed replaced.
+
+const NETWORK: Latencies = {
+  nsp: { minMs: 1, spreadMs: 4, tailPermille: 20, tailMs: 500 },
+  nsm: { minMs: 1, spreadMs: 4, tailPermille: 20, tailMs: 500 },
+};
+
+/** NSM fails every Request for 9 s while the application opens a stream, closes it, and opens it again twice. */
+const NSM_DOWN: readonly Step[] = [
+  { at: 0, kind: 'nsmErrors', a: 0, b: 0, c: 8 },
+  { at: 100, kind: 'open', a: 0, b: 0, c: 0 },
+  { at: 1_500, kind: 'close', a: 0, b: 0, c: 0 },
+  { at: 2_500, kind: 'open', a: 0, b: 0, c: 0 },
+  { at: 3_000, kind: 'open', a: 0, b: 0, c: 0 },
+];
+
+const world = (steps: readonly Step[], latency?: Latencies): Scenario => ({
+  tapas: 1,
+  conduits: 2,
+  streams: 2,
+  maxTargets: 4,
+  faultyProxy: false,
+  steps,
+  ...(latency ? { latency } : {}),
+});
+
+describe('sim: models of older Go TAPAs (test fixtures on the modelling API)', function () {
+  this.timeout(300_000);
+
+  it('a no-delay retry loop against a failing NSM moves the clock (each Request takes its time) and the run ends with a verdict', () => {
+    const r = runScenario(world(NSM_DOWN, NETWORK), { model: noDelayRetryModel, strategy: { kind: 'random', seed: 1 }, seed: 1 });
+    expect(r.failure?.message ?? 'passed').to.not.contain('still busy');
+    expect(r.log.length).to.be.below(DEFAULTS.maxSteps);
+    // The loop ran through the whole 9 s window, one Request after another.
+    const requests = r.log.filter((e) => e.actor === 'nsm' && e.label.includes('NSM Request')).map((e) => e.time);
+    expect(requests.length).to.be.above(100);
+    expect(requests.at(-1)! - requests[0]!).to.be.above(8_000);
+    // Without latency the same loop spins at one instant until the step budget runs out.
+    const spun = runScenario(world(NSM_DOWN), { model: noDelayRetryModel, strategy: { kind: 'random', seed: 1 }, seed: 1 });
+    expect(spun.failure?.message).to.contain('still busy');
+  });
+
+  it('a lock held across a failing retry loop is a stall, reported with the waiter, the holder and a goroutine dump', () => {
+    const signatures = new Set<string>();
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = runScenario(world(NSM_DOWN, NETWORK), { model: heldRetryModel, strategy: { kind: 'random', seed }, seed });
+      expect(r.failure?.kind, `seed ${seed}`).to.equal('stall');
+      const message = r.failure!.message;
+      expect(message).to.match(/has waited \d+ ms for cc\.ctxMu/);
+      expect(message).to.match(/cc\.ctxMu is held by target-1\/trench\.\(\*conduitConnect\)\.connect#\d+, which keeps retrying/);
+      expect(message).to.contain(TRACES_SEPARATOR);
+      expect(message.slice(message.indexOf(TRACES_SEPARATOR))).to.contain('trench.(*conduitConnect).disconnect');
+      // Found by the time NSM recovers (9 s in) and the holder's next retry succeeds: the stall would clear by itself.
+      expect(r.failure!.time).to.be.below(9_000 + 2_000);
+      signatures.add(r.failure!.signature);
+    }
+    expect([...signatures]).to.deep.equal([
+      'stall: sync.(*Mutex).Lock < trench.(*conduitConnect).disconnect < trench.(*Trench).RemoveConduit < tap.(*Tap).Close.func1' +
+        ' held by sync.(*Mutex).Lock < trench.(*conduitConnect).connect',
+    ]);
+  });
+
+  it('v1.1.4 retries outside the lock: the same run is no stall', () => {
+    const r = runScenario(world(NSM_DOWN, NETWORK), {
+      model: MODELS.get('legacy-v1.1.4')!,
+      strategy: { kind: 'random', seed: 1 },
+      seed: 1,
+    });
+    expect(r.failure).to.equal(undefined);
+  });
+
+  it('an ordinary slow multi-RPC Close (every message up to 1 s late) is neither a stall nor a hang', () => {
+    const slow: Latencies = {
+      nsp: { minMs: 100, spreadMs: 400, tailPermille: 500, tailMs: 1_000 },
+      nsm: { minMs: 100, spreadMs: 400, tailPermille: 500, tailMs: 1_000 },
+    };
+    const steps: Step[] = [
+      { at: 0, kind: 'openAll', a: 0, b: 0, c: 0 },
+      { at: 10_000, kind: 'closeAll', a: 0, b: 0, c: 0 },
+      { at: 10_500, kind: 'open', a: 0, b: 1, c: 1 },
+      { at: 11_000, kind: 'close', a: 0, b: 1, c: 1 },
+      { at: 11_500, kind: 'openAll', a: 0, b: 0, c: 0 },
+    ];
+    for (const model of [MODELS.get('legacy-v1.1.4')!, heldRetryModel]) {
+      for (let seed = 1; seed <= 3; seed++) {
+        const r = runScenario(world(steps, slow), { model, strategy: { kind: 'random', seed }, seed });
+        expect(r.failure, `${model.name} seed ${seed}: ${r.failure?.message}`).to.equal(undefined);
+      }
+    }
+  });
+});
