@@ -69,7 +69,9 @@ program
     const log = createLogger(cfg.logLevel);
     changeLevelOnSignals(log, cfg.logLevel);
     const identity = await security(cfg, log, o.plaintext === true || o.embedded === true);
-    const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) => fail(err.message, 1));
+    const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) =>
+      fail(err.message, err instanceof ConfigError ? 2 : 1),
+    );
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, service, type ServingStatus } from 'grpc-health-check';
-import { rmSync } from 'node:fs';
 import type { Method } from './calls.js';
-import { serveOn } from './unix-socket.js';
+import type { SocketPath } from './socket-path.js';
+import { serveOn, type UnixSocket } from './unix-socket.js';
 
 export interface HealthCheckRequest {
   readonly service: string;
@@ -41,10 +41,11 @@ export class Health {
   private readonly server = new grpc.Server();
   /** The core broke an invariant: Liveness fails for good, so that the kubelet restarts us. */
   private faulty = false;
+  private served: UnixSocket | undefined;
 
   /** `busyFor`: how long the event being handled has taken so far, in ms. */
   constructor(
-    private readonly socket: string | undefined,
+    private readonly socket: SocketPath | undefined,
     busyFor: () => number,
   ) {
     this.statuses.addToServer(this.server);
@@ -59,7 +60,7 @@ export class Health {
 
   /** The Tap socket serves: the probes may now pass. */
   async serving(): Promise<void> {
-    if (this.socket !== undefined) await serveOn(this.server, this.socket);
+    if (this.socket !== undefined) this.served = await serveOn(this.server, this.socket);
     this.set(['Startup', 'Readiness'], 'SERVING');
   }
 
@@ -76,8 +77,8 @@ export class Health {
   }
 
   close(): void {
+    this.served?.close();
     this.server.forceShutdown();
-    if (this.socket !== undefined) rmSync(this.socket, { force: true });
   }
 
   private set(services: readonly string[], status: ServingStatus): void {

@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { chmodSync, rmSync } from 'node:fs';
 import { randomInt, randomUUID } from 'node:crypto';
 import { Runner } from '../runner/runner.js';
 import { snapshot } from '../runner/snapshot.js';
@@ -36,7 +35,8 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
     },
     log,
   );
-  const health = new Health(config.healthSocket, () => runner.busyFor());
+  const healthSocket = config.healthSocket === undefined ? undefined : { variable: 'MERIDIO_HEALTH_SOCKET', path: config.healthSocket };
+  const health = new Health(healthSocket, () => runner.busyFor());
   const runner: Runner = new Runner(transport, {
     // Identifiers are drawn from a seeded generator inside the core; in production the
     // seed itself is random, so that pods do not all draw the same sequence.
@@ -63,9 +63,13 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
     tapServer(runner, () => accepting),
   );
   health.addTo(server);
-  await serveOn(server, config.socket);
-  chmodSync(config.socket, config.socketMode);
-  await health.serving();
+  const tap = await serveOn(server, { variable: 'MERIDIO_SOCKET', path: config.socket, mode: config.socketMode });
+  await health.serving().catch((err: unknown) => {
+    // The start fails: the Tap socket goes too rather than staying behind, unanswered.
+    tap.close();
+    server.forceShutdown();
+    throw err;
+  });
   log.info({ socket: config.socket, health: config.healthSocket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
 
   return {
@@ -84,7 +88,7 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
       health.close();
       runner.dispose();
       transport.close();
-      rmSync(config.socket, { force: true });
+      tap.close();
       log.info({ outcome }, 'stopped');
       return outcome;
     },

@@ -1,15 +1,80 @@
 import * as grpc from '@grpc/grpc-js';
-import { rmSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { ConfigError } from './config.js';
+import { claim, isSocket, type SocketPath } from './socket-path.js';
+
+export interface UnixSocket {
+  /** Stops accepting connections; removes the socket file only if the path still names the one created here. */
+  close(): void;
+}
 
 /**
- * Serves `server` on a unix socket at `path`. A socket file left by a previous run (a killed
- * container restarted in the same pod keeps its emptyDir) would make the bind fail, so it goes first.
+ * Serves `server` on a new unix socket at `socket.path`, born with `socket.mode`; throws a
+ * ConfigError naming the variable if the path is not one the sidecar may take (see claim).
+ *
+ * Why this way, as measured on Node 20 with grpc-js 1.14:
+ * - a chmod after the bind follows a symlink that anyone who can write the directory swaps in, and
+ *   leaves the socket with the wrong mode meanwhile, so the file is created with its mode: the umask
+ *   is set for the bind only;
+ * - grpc-js' bindAsync creates the file some ticks after the call, so a umask around it would also
+ *   apply to whatever else runs in between; net.Server.listen binds before it returns, so the umask
+ *   window is that one call, and the file is looked at right after it, which also checks that;
+ * - a bind in a private directory then link(2) into place would need that directory beside the
+ *   socket, where the application may rename it away and where a kill -9 leaves it, and a temporary
+ *   path that may not fit in 108 bytes;
+ * - libuv unlinks the path a listener bound when it closes, whatever is there by then, so the
+ *   listener is closed only while the path still names our socket.
  */
-export async function serveOn(server: grpc.Server, path: string): Promise<void> {
-  rmSync(path, { force: true });
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) =>
-      err ? reject(new Error(`cannot serve on ${path}: ${err.message}`)) : resolve(),
-    ),
-  );
+export async function serveOn(server: grpc.Server, socket: SocketPath): Promise<UnixSocket> {
+  await claim(socket);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  let open = true;
+  const listener = createServer((connection) => (open ? injector.injectConnection(connection) : connection.destroy()));
+  const created = await listen(listener, socket);
+  return {
+    close: () => {
+      if (!open) return;
+      open = false;
+      if (isSocket(socket.path, created)) listener.close();
+      // Someone else's file is at the path now. The socket cannot be reached any more; it goes when the process ends.
+      else listener.unref();
+    },
+  };
+}
+
+/** Binds and returns the file the bind created, or throws a ConfigError. */
+async function listen(listener: Server, socket: SocketPath): Promise<Stats> {
+  const umask = socket.mode === undefined ? undefined : process.umask(0o777 & ~socket.mode);
+  try {
+    listener.listen(socket.path);
+  } finally {
+    if (umask !== undefined) process.umask(umask);
+  }
+  const created = lstatSync(socket.path, { throwIfNoEntry: false });
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException): void => reject(new ConfigError(socket.variable, socket.path, bindFailure(err)));
+    listener.once('error', failed);
+    listener.once('listening', () => {
+      listener.off('error', failed);
+      resolve();
+    });
+  });
+  if (created?.isSocket() !== true || (socket.mode !== undefined && (created.mode & 0o777) !== socket.mode)) {
+    // Removed or replaced within the bind, or not created by it: either way what is there now may not be ours to unlink.
+    listener.unref();
+    throw new ConfigError(socket.variable, socket.path, 'a path that nothing else changes while the sidecar creates its socket there');
+  }
+  return created;
+}
+
+function bindFailure(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'a free path, but something was put there while the sidecar started (left as it is)';
+    case 'EACCES':
+      return 'a path in a directory the sidecar may write (EACCES)';
+    default:
+      return `a path where a unix socket can be created (${err.code ?? err.message})`;
+  }
 }

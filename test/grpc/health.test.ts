@@ -121,12 +121,13 @@ describe('the health socket and grpc_health_probe', function () {
     const socket = join(mkdtempSync(join(tmpdir(), 'tapa-health-')), 'health.sock');
     const server = new grpc.Server();
     new HealthImplementation({ Liveness: 'NOT_SERVING' }).addToServer(server);
-    await serveOn(server, socket);
+    const served = await serveOn(server, { variable: 'MERIDIO_HEALTH_SOCKET', path: socket });
     try {
       const { code, stderr } = await probe(chart(socket, 'Liveness'));
       expect(code).to.equal(4);
       expect(stderr).to.equal('service unhealthy (responded with "NOT_SERVING")\n');
     } finally {
+      served.close();
       server.forceShutdown();
     }
   });
