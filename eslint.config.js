@@ -7,7 +7,17 @@ import tseslint from 'typescript-eslint';
 export default defineConfig(
   {
     // Generated or produced files: src/wire is ts-proto's output (`npm run proto`).
-    ignores: ['dist/', 'src/wire/', 'node_modules/', '.stryker-tmp/', 'reports/', 'hunt-out/', 'out/'],
+    ignores: [
+      'dist/',
+      'src/wire/',
+      'node_modules/',
+      'test/fixtures/*/dist/',
+      'test/fixtures/*/node_modules/',
+      '.stryker-tmp/',
+      'reports/',
+      'hunt-out/',
+      'out/',
+    ],
   },
   js.configs.recommended,
   {

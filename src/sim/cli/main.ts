@@ -133,6 +133,8 @@ function traceFile(dir: string, maxFailures: number | null, signature: string, s
   return join(dir, shard ? shardFile(base, shard) : `${base}.json`);
 }
 
+const signatures = (n: number): string => `${n} signature${n === 1 ? '' : 's'}`;
+
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 const program = command('tapa-sim', 'Deterministic simulation of the TAPA: hunt for deadlocks and liveness bugs, replay traces');
@@ -288,7 +290,7 @@ function reportBuckets(
   passedOver: string,
 ): void {
   const failing = result.buckets.reduce((n, b) => n + b.count, 0);
-  const found = result.buckets.length === 0 ? 'nothing found' : `${result.buckets.length} signatures in ${failing} failing runs`;
+  const found = result.buckets.length === 0 ? 'nothing found' : `${signatures(result.buckets.length)} in ${failing} failing runs`;
   out(`${label}: ${result.runs} runs in ${seconds(elapsedMs)}: ${found}${passedOver}`);
   for (const b of result.buckets) {
     const t = b.trace;
@@ -365,7 +367,7 @@ program
     const files: Record<string, unknown>[] = [];
     if (buckets.length === 0) out(`${label}: nothing found`);
     else if (whole.maxFailures !== 1)
-      out(`${label}: ${buckets.length} signatures in ${buckets.reduce((n, b) => n + b.count, 0)} failing runs`);
+      out(`${label}: ${signatures(buckets.length)} in ${buckets.reduce((n, b) => n + b.count, 0)} failing runs`);
     for (const [i, b] of buckets.entries()) {
       mkdirSync(o.out, { recursive: true });
       const file = traceFile(o.out, whole.maxFailures, b.signature);
