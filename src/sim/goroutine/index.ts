@@ -32,7 +32,8 @@
  *   goroutines in a way that matters (a lock, a channel, an RPC modelled as `sleep`).
  * - Give every instance of one Go field the same mutex name: lockdep works on classes.
  * - Declare channel partners (`ch.addSender(g)`) for channels that can stall a cycle;
- *   WaitGroup debtors follow the rule in waitgroup.ts, or `wg.owe(g)`.
+ *   WaitGroup debtors follow the rule in waitgroup.ts: `wg.add(n)` before `rt.go`, or
+ *   `wg.add(1, { by: 'caller' })` inside the goroutine that will call Done.
  */
 export { Runtime, type RuntimeOptions } from './runtime.js';
 export type { RuntimeObserver } from './observer.js';

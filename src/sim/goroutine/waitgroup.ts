@@ -26,6 +26,8 @@ interface WaitGroupRuntime {
  *   *unclaimed* debts;
  * - each goroutine P spawns next claims one unclaimed debt of the WaitGroup P added to
  *   most recently, until none is left;
+ * - `add(n, { by: 'caller' })` makes the caller owe the n Dones itself, for the idiom
+ *   `go func() { wg.Add(1); defer wg.Done(); ... }()`;
  * - `owe(g)` claims one unclaimed debt for g explicitly, for goroutines spawned by
  *   someone else or before the add;
  * - `done()` pays the caller's own debt; a caller without one pays an unclaimed debt,
@@ -62,11 +64,18 @@ export class WaitGroup {
     return [...this.owed.keys()].sort((a, b) => a.id - b.id);
   }
 
-  /** `wg.Add(n)`; a negative n pays like n calls of `done`. The counter going below zero is a ModelError. */
-  add(n: number): void {
+  /**
+   * `wg.Add(n)`; a negative n pays like n calls of `done`. The counter going below zero
+   * is a ModelError. Who owes the Dones (see the class comment): the next goroutines the
+   * caller spawns, or with `by: 'caller'` the calling goroutine itself.
+   */
+  add(n: number, owed: { readonly by: 'next-spawns' | 'caller' } = { by: 'next-spawns' }): void {
     if (!Number.isSafeInteger(n)) throw new RangeError(`WaitGroup ${this.name}: bad delta ${n}`);
     const g = currentGoroutine();
-    if (n > 0) {
+    if (n > 0 && owed.by === 'caller') {
+      if (g === undefined) throw new ModelError(`WaitGroup ${this.name}: add by the caller outside any goroutine`);
+      this.owed.set(g, (this.owed.get(g) ?? 0) + n);
+    } else if (n > 0) {
       const adder = g ?? null;
       this.unclaimed.set(adder, (this.unclaimed.get(adder) ?? 0) + n);
       this.rt.noteAdd(this, adder);

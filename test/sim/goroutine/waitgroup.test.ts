@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ModelError, sleep, type Go } from '../../../src/sim/goroutine/index.js';
+import { deadlockSignature, ModelError, sleep, type Go, type Runtime } from '../../../src/sim/goroutine/index.js';
 import { fifoRuntime, runIdle } from './steered.js';
 
 describe('sim/goroutine WaitGroup', () => {
@@ -121,5 +121,54 @@ describe('sim/goroutine WaitGroup', () => {
     wg.add(1);
     runIdle(rt);
     expect(done).to.deep.equal(['waiter']);
+  });
+
+  describe('who owes the Done, without currentGoroutine()', () => {
+    /**
+     * `mu.Lock(); <spawn a worker>; wg.Wait()` while the worker wants mu before its Done:
+     * Go hangs forever. `add` is where each idiom declares the worker the debtor.
+     */
+    const waitUnderLock = (idiom: 'add-then-go' | 'add-inside' | 'add-inside-undeclared'): Runtime => {
+      const rt = fifoRuntime();
+      const mu = rt.mutex('s.mu');
+      const wg = rt.waitGroup('s.wg');
+      const worker = function* (): Go {
+        if (idiom !== 'add-then-go') wg.add(1, idiom === 'add-inside' ? { by: 'caller' } : undefined);
+        yield* mu.lock();
+        mu.unlock();
+        wg.done();
+      };
+      rt.go('s.(*S).Stop', function* () {
+        yield* mu.lock();
+        if (idiom === 'add-then-go') wg.add(1);
+        rt.go('s.(*S).Stop.func1', worker);
+        yield* sleep(1); // the worker runs its first step (its Add) before the Wait, as Go's Add-inside idiom needs
+        yield* wg.wait();
+        mu.unlock();
+      });
+      rt.scheduler.run({ maxSteps: 100, until: () => rt.deadlock !== undefined });
+      return rt;
+    };
+
+    for (const idiom of ['add-then-go', 'add-inside'] as const) {
+      it(`${idiom === 'add-then-go' ? 'wg.add(1) then go: the spawned goroutine' : "wg.add(1, { by: 'caller' }) inside the goroutine: the caller"} owes it, so a Wait under the lock its debtor wants is a deadlock`, () => {
+        const d = waitUnderLock(idiom).deadlock!;
+        expect(d.cycle.map((m) => `${m.goroutine} ${m.waitsFor.op} ${m.waitsFor.object}`)).to.have.members([
+          's.(*S).Stop#1 wait s.wg',
+          's.(*S).Stop.func1#2 lock s.mu',
+        ]);
+        expect(deadlockSignature(d)).to.equal('sync.(*Mutex).Lock < s.(*S).Stop.func1 | sync.(*WaitGroup).Wait < s.(*S).Stop');
+      });
+    }
+
+    it('an Add inside the goroutine without saying who owes it has no known debtor: nothing to report, hence `by`', () => {
+      const rt = waitUnderLock('add-inside-undeclared');
+      expect(rt.deadlock).to.equal(undefined);
+      expect(rt.goroutines.map((g) => g.state)).to.deep.equal(['blocked', 'blocked']);
+    });
+
+    it("wg.add(n, { by: 'caller' }) outside any goroutine is a model error", () => {
+      expect(() => fifoRuntime().waitGroup('wg').add(1, { by: 'caller' })).to.throw(ModelError, /outside any goroutine/);
+    });
   });
 });
