@@ -34,9 +34,28 @@ export interface NsmCall {
 
 /**
  * The simulator's NSM model served over real gRPC (embedded mode and integration
- * tests). `checkTokens`: refuse calls without a valid client token (mTLS only).
+ * tests). `checkTokens`: refuse calls without a valid client token (mTLS only). Like
+ * NSMgr, it closes a connection whose path token runs out without a refresh.
  */
 export function addNsmServices(server: grpc.Server, nsm: NsmModel, options: { checkTokens: boolean; record(call: NsmCall): void }): void {
+  const expiries = new Map<string, NodeJS.Timeout>();
+  const expireLater = (id: string): void => {
+    clearTimeout(expiries.get(id));
+    expiries.delete(id);
+    const at = nsm.expiresAt(id);
+    if (at === undefined) return;
+    const timer = setTimeout(
+      () => {
+        expiries.delete(id);
+        // A timer may fire a little before the clock reads its time; it looks again then.
+        if (!nsm.expire(id, Date.now()) && nsm.connection(id)) expireLater(id);
+      },
+      Math.max(0, at - Date.now()),
+    );
+    // A pending expiry must not keep a stopping process alive.
+    timer.unref();
+    expiries.set(id, timer);
+  };
   const guard = async (
     call: Call,
     method: NsmCall['method'],
@@ -54,6 +73,7 @@ export function addNsmServices(server: grpc.Server, nsm: NsmModel, options: { ch
       if (refused) return callback(refused, null);
       try {
         const answer = nsm.request(call.request);
+        expireLater(answer.id);
         // NSMgr hands the client's own path segments back (its own would follow): the
         // client finds its segment, and the expiry of its token, where it put them.
         const path = call.request.connection?.path;

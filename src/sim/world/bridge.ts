@@ -16,15 +16,18 @@ export class BridgeExhausted extends RangeError {
 
 /**
  * The bridge of one proxy network service: 172.16.<n>.0/24 and fd00:<n>::/64 (n in hex,
- * so the group's value is n), gateways .1 and ::1. Host addresses are never handed out
- * twice, so a pod whose IPs change really gets new IPs, and a stale target is told apart
- * from a fresh one by its addresses alone.
+ * so the group's value is n), gateways .1 and ::1. A host address is handed out again
+ * only once every other one has been, and only after its connection let it go, so a pod
+ * whose IPs change really gets new IPs, and a stale target is told apart from a fresh
+ * one by its addresses alone in any run that does not go round the subnet.
  */
 export class Bridge {
   /** The gateways as NSM reports them in extra_prefixes. */
   readonly gateways: readonly string[];
   private readonly subnets: readonly Prefix[];
   private nextHost = FIRST_HOST;
+  /** Host numbers given back, the longest free first. */
+  private readonly free: number[] = [];
 
   constructor(readonly index: number) {
     if (!Number.isInteger(index) || index < 0 || index >= MAX_BRIDGES) {
@@ -36,8 +39,20 @@ export class Bridge {
 
   /** A fresh pair [IPv4/24, IPv6/64]. */
   allocate(): string[] {
-    if (this.nextHost > LAST_HOST) throw new BridgeExhausted(`bridge ${this.subnets[0]!.text} has handed out every host address`);
-    return this.host(this.nextHost++);
+    if (this.nextHost <= LAST_HOST) return this.host(this.nextHost++);
+    const reused = this.free.shift();
+    if (reused === undefined) throw new BridgeExhausted(`bridge ${this.subnets[0]!.text}: every host address is in use`);
+    return this.host(reused);
+  }
+
+  /** A pair from `allocate` is no longer any connection's (closed, expired, or healed onto new ones). */
+  release(pair: readonly string[]): void {
+    const [v4 = ''] = pair;
+    const n = Number(/\.(\d+)\/24$/.exec(v4)?.[1]);
+    if (!this.holds(v4) || !(n >= FIRST_HOST && n < this.nextHost)) {
+      throw new RangeError(`bridge ${this.subnets[0]!.text}: ${pair.join(',')} is not one it handed out`);
+    }
+    this.free.push(n);
   }
 
   /**

@@ -100,7 +100,23 @@ export class Environment {
   }
 
   request(caller: string, label: string, request: NetworkServiceRequest, done: (o: Outcome<Connection>) => void): void {
-    this.ports.call(NSM, caller, label, () => this.nsm.request(request), done);
+    this.ports.call(
+      NSM,
+      caller,
+      label,
+      () => {
+        const connection = this.nsm.request(request);
+        const at = this.nsm.expiresAt(connection.id);
+        // Every Request re-arms: the timer of an older token finds the connection refreshed.
+        if (at !== undefined) {
+          this.scheduler.at(Math.max(at, this.scheduler.now), NSM, `expire ${connection.id}`, () =>
+            this.nsm.expire(connection.id, this.scheduler.now),
+          );
+        }
+        return connection;
+      },
+      done,
+    );
   }
 
   close(caller: string, label: string, connection: Connection, done: (o: Outcome<void>) => void): void {

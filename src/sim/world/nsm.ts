@@ -94,8 +94,10 @@ export class NsmModel {
   heal(id: string): boolean {
     const held = this.held.get(id);
     if (!held) return false;
-    const local = this.allocate(id, this.bridge(held.connection.networkService));
+    const bridge = this.bridge(held.connection.networkService);
+    const local = this.allocate(id, bridge);
     const others = sources(held.connection).filter((a) => !held.local.includes(a));
+    bridge.release(held.local);
     held.local = local;
     held.connection = withSources({ ...held.connection, state: 'UP' }, [...local, ...others]);
     this.emit('UPDATE', held.connection);
@@ -126,6 +128,26 @@ export class NsmModel {
     );
     this.emit('UPDATE', held.connection);
     return true;
+  }
+
+  /**
+   * When the connection's path runs out (ms since the epoch): the earliest expiry of a
+   * token on it, as the client last sent it; undefined when none carries one.
+   */
+  expiresAt(id: string): number | undefined {
+    const segments = this.held.get(id)?.connection.path?.pathSegments ?? [];
+    const times = segments.flatMap((s) => (s.expires === undefined ? [] : [Date.parse(s.expires)])).filter((t) => !Number.isNaN(t));
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
+  /**
+   * NSMgr closes a connection whose path token ran out by `now` without a refresh (its
+   * client died or stopped refreshing), and the monitor reports it deleted. False when
+   * the connection is gone or was refreshed since.
+   */
+  expire(id: string, now: number): boolean {
+    const at = this.expiresAt(id);
+    return at !== undefined && at <= now && this.forget(id);
   }
 
   /** UPDATE and DELETE events, each about one connection, as a monitor reports them. */
@@ -163,6 +185,8 @@ export class NsmModel {
   private create(request: NetworkServiceRequest, asked: Connection, previous: Held | undefined): Held {
     const bridge = this.bridge(asked.networkService);
     const local = this.allocate(asked.id, bridge);
+    // A reselect moves the connection to new addresses.
+    if (previous) this.bridge(previous.connection.networkService).release(previous.local);
     const ipContext: IPContext = {
       ...emptyIpContext(),
       srcIpAddrs: [...local],
@@ -194,7 +218,8 @@ export class NsmModel {
    */
   private update(held: Held, asked: Connection): Held {
     const ip = asked.context?.ipContext;
-    if (!ip) return held;
+    // A refresh that changes nothing else still brings a new token, and its expiry.
+    if (!ip) return { ...held, connection: { ...held.connection, path: pathOf(asked) } };
     const bridge = this.bridge(held.connection.networkService);
     const echoed = formatPrefixes(ip.srcIpAddrs).filter((a) => !held.local.includes(a) && !bridge.holds(a));
     const connection = { ...withSources(held.connection, [...held.local, ...echoed]), path: pathOf(asked) };
@@ -209,6 +234,7 @@ export class NsmModel {
     const held = this.held.get(id);
     if (!held) return false;
     this.held.delete(id);
+    this.bridge(held.connection.networkService).release(held.local);
     this.emit('DELETE', held.connection);
     return true;
   }

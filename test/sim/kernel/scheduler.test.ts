@@ -278,6 +278,84 @@ describe('sim/kernel Scheduler', () => {
     });
   });
 
+  describe('messages in flight', () => {
+    it('delivers a message once its latency has passed, moving the clock to it when nothing else is ready', () => {
+      const s = new Scheduler(new FifoStrategy());
+      const m = s.deliver(7, 'nsp', 'request', noop);
+      expect(s.ready()).to.deep.equal([]);
+      expect(s.quiescent).to.equal(false);
+      expect(s.pending).to.equal(1);
+      expect(s.step()?.id).to.equal(m);
+      expect(s.now).to.equal(7);
+      expect(s.run({ maxSteps: 10 })).to.equal('idle');
+    });
+
+    it('with no delay is spawn', () => {
+      const s = new Scheduler(new FifoStrategy());
+      const m = s.deliver(0, 'nsp', 'request', noop);
+      expect(ids(s.ready())).to.deep.equal([m]);
+      expect(() => s.deliver(-1, 'nsp', 'bad', noop)).to.throw(RangeError);
+      expect(() => s.deliver(Infinity, 'nsp', 'bad', noop)).to.throw(RangeError);
+    });
+
+    it('keeps a retry loop against a failing server from spinning at one instant', () => {
+      const s = new Scheduler(new FifoStrategy());
+      let tries = 0;
+      const attempt = (): void =>
+        void s.deliver(2, 'nsm', 'Request', () => s.deliver(3, 'tapa-1', 'Request -> UNAVAILABLE', () => tries++ < 99 && attempt()));
+      attempt();
+      s.run({ maxSteps: 1_000 });
+      expect(s.now).to.equal(100 * 5);
+    });
+
+    it('lists arrived messages in the order they arrived, so the strategy may still reorder them', () => {
+      const strategy = new Steered();
+      const s = new Scheduler(strategy);
+      const slow = s.deliver(9, 'tapa-1', 'slow answer', noop);
+      const fast = s.deliver(4, 'tapa-2', 'fast answer', noop);
+      s.at(9, 'nsp', 'tick', noop);
+      s.step();
+      expect(s.now).to.equal(4);
+      expect(s.log.map((e) => e.label)).to.deep.equal(['fast answer']);
+      s.spawn('app', 'open', noop);
+      // Firing the timer passes nothing: 'slow answer' arrives with it, after 'open'.
+      strategy.pick = 1;
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['open', 'tick']);
+      s.step();
+      expect(s.now).to.equal(9);
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['open', 'slow answer']);
+      expect(ids(s.ready())).to.include(slow).and.not.include(fast);
+    });
+
+    it('lets a timer pass a message in flight by no more than maxLatencyMs, counted from its arrival', () => {
+      const strategy = new Steered();
+      const s = new Scheduler(strategy, { maxLatencyMs: 100 });
+      s.spawn('app', 'waiting', noop);
+      s.deliver(50, 'nsp', 'in flight', noop);
+      s.at(80, 'nsp', 'tick 80', noop);
+      s.at(150, 'nsp', 'tick 150', noop);
+      s.at(151, 'nsp', 'tick 151', noop);
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['waiting', 'tick 80']);
+      strategy.pick = 1;
+      s.step();
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['waiting', 'in flight']);
+      strategy.pick = 0;
+      s.step();
+      // The message waits since it arrived at 50: 150 is within its bound, 151 is not.
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['in flight', 'tick 150']);
+    });
+
+    it('cancels a message in flight', () => {
+      const s = new Scheduler(new FifoStrategy());
+      const m = s.deliver(5, 'nsp', 'request', noop);
+      expect(s.cancel(m)).to.equal(true);
+      expect(s.cancel(m)).to.equal(false);
+      expect(s.quiescent).to.equal(true);
+      expect(s.run({ maxSteps: 10 })).to.equal('idle');
+      expect(s.now).to.equal(0);
+    });
+  });
+
   describe('against a naive model of the pool', () => {
     type Op = { kind: 'spawn' } | { kind: 'timer'; delay: number } | { kind: 'cancel'; back: number } | { kind: 'step'; pick: number };
     const opArb: fc.Arbitrary<Op> = fc.oneof(

@@ -80,4 +80,20 @@ describe('sim/kernel TimerQueue', () => {
       { numRuns: 60 },
     );
   });
+
+  it('takes every entry due by a time, in (due, id) order, and only those', () => {
+    const q = new TimerQueue();
+    for (const [id, due] of [
+      [4, 9],
+      [1, 3],
+      [3, 3],
+      [2, 12],
+    ] as const)
+      q.add(timer(id, due));
+    q.delete(3);
+    expect(q.takeUntil(9).map((t) => t.id)).to.deep.equal([1, 4]);
+    expect(q.size).to.equal(1);
+    expect(q.takeUntil(11)).to.deep.equal([]);
+    expect(q.minDue()).to.equal(12);
+  });
 });

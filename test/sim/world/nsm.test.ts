@@ -306,14 +306,6 @@ describe('sim/world nsm: monitor and faults', () => {
     nsm.addressesOf(A.id).length = 0;
     expect(nsm.addressesOf(A.id)).to.have.length(6);
   });
-
-  it('a bridge with every host address handed out refuses more, by name', () => {
-    const nsm = new NsmModel();
-    nsm.request(initial(A));
-    for (let i = 3; i <= 254; i++) nsm.heal(A.id);
-    expect(src(nsm.connection(A.id))).to.deep.equal(['172.16.0.254/24', 'fd00::fe/64']);
-    expect(() => nsm.heal(A.id)).to.throw(RangeError, /every host address/);
-  });
 });
 
 type NsmOp =
@@ -381,5 +373,63 @@ describe('sim/world nsm: properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('sim/world nsm: expiry and addresses given back', () => {
+  const withToken = (identity: { id: string; networkService: string }, expires: number): NetworkServiceRequest =>
+    initial(identity, {
+      path: {
+        index: 0,
+        pathSegments: [{ name: 'tapa', id: identity.id, token: 't', expires: new Date(expires).toISOString(), metrics: {} }],
+      },
+    });
+
+  it('closes a connection whose path token ran out without a refresh, and the monitor reports it deleted', () => {
+    const nsm = new NsmModel();
+    const events = recording(nsm);
+    nsm.request(withToken(A, 9_000));
+    nsm.request(initial(B));
+    expect(nsm.expiresAt(A.id)).to.equal(9_000);
+    expect(nsm.expiresAt(B.id)).to.equal(undefined);
+    expect(nsm.expire(A.id, 8_999)).to.equal(false);
+    // A refresh moves the expiry: the timer of the old token finds nothing to do.
+    nsm.request(withToken(A, 18_000));
+    expect(nsm.expire(A.id, 9_000)).to.equal(false);
+    expect(nsm.expire(A.id, 18_000)).to.equal(true);
+    expect(nsm.connection(A.id)).to.equal(undefined);
+    expect(events.at(-1)).to.include({ type: 'DELETE' });
+    expect(Object.keys(events.at(-1)!.connections)).to.deep.equal([A.id]);
+    expect(nsm.expire(A.id, 99_000)).to.equal(false);
+    expect(nsm.expire(B.id, 99_000)).to.equal(false);
+  });
+
+  it('hands out fresh addresses first, then those of closed connections, so Requests never run out', () => {
+    const nsm = new NsmModel();
+    const first = src(nsm.request(initial(A)));
+    nsm.close(nsm.connection(A.id)!);
+    const seen = new Set<string>();
+    for (let i = 0; i < 1_000; i++) {
+      const c = nsm.request(initial(B));
+      seen.add(src(c)[0]!);
+      if (i === 252) expect(src(c)).to.deep.equal(first);
+      nsm.close(c);
+    }
+    expect(seen.size).to.equal(253);
+  });
+
+  it('gives back the addresses a heal or a reselect moved a connection away from, and refuses when every address is in use', () => {
+    const nsm = new NsmModel();
+    nsm.request(initial(A));
+    for (let i = 0; i < 252; i++) nsm.heal(A.id);
+    const held = src(nsm.connection(A.id));
+    expect(held[0]).to.equal('172.16.0.254/24');
+    nsm.heal(A.id);
+    expect(src(nsm.connection(A.id))[0]).to.equal('172.16.0.2/24');
+    const ids = Array.from({ length: 252 }, (_, i) => connectionIdentity(`tapa-${i}`, 'red', 'trench-a', 'conduit-a'));
+    for (const id of ids) nsm.request(initial(id));
+    expect(() => nsm.request(initial(B))).to.throw(RangeError, /every host address is in use/);
+    nsm.drop(ids[0]!.id);
+    expect(src(nsm.request(initial(B)))).to.have.length(2);
   });
 });
