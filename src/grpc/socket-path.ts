@@ -51,11 +51,15 @@ export async function claim(socket: SocketPath): Promise<void> {
   if (!found.isSocket()) refuse(`${FREE}, found ${kind(found)} (left as it is)`);
   const answer = await knock(socket.path);
   if (answer === 'gone') return;
-  if (answer === 'answered') refuse(`${FREE}, found a unix socket that a process answers on, another sidecar? (left as it is)`);
+  if (answer === 'answered') refuse(`${FREE}, found a unix socket that a process answers on, such as another sidecar (left as it is)`);
   if (answer !== 'refused') refuse(`${FREE}, found a unix socket that cannot be tried (${answer.error}, left as it is)`);
   // Between the knock and here another process may have put its own file at the path.
   if (!isSocket(socket.path, found)) refuse(`${FREE}, but the stale socket there was replaced while being checked`);
-  unlinkSync(socket.path);
+  try {
+    unlinkSync(socket.path);
+  } catch (err) {
+    refuse(`${FREE}, found a stale unix socket that the sidecar may not remove (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }
 
 /** A stat that fails for another reason than a missing file (EACCES, ENOTDIR, ELOOP) is refused with its code. */

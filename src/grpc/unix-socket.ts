@@ -60,12 +60,23 @@ async function listen(listener: Server, socket: SocketPath): Promise<Stats> {
       resolve();
     });
   });
-  if (created?.isSocket() !== true || (socket.mode !== undefined && (created.mode & 0o777) !== socket.mode)) {
-    // Removed or replaced within the bind, or not created by it: either way what is there now may not be ours to unlink.
-    listener.unref();
-    throw new ConfigError(socket.variable, socket.path, 'a path that nothing else changes while the sidecar creates its socket there');
-  }
+  if (created?.isSocket() !== true) abandon(listener, socket, 'a path that nothing else changes while the socket is created');
+  const wrong = wrongMode(created, socket.mode);
+  if (wrong !== undefined) abandon(listener, socket, wrong);
   return created;
+}
+
+/** What is at the path may not be ours, so the listener is not closed: that would unlink it. */
+function abandon(listener: Server, socket: SocketPath, expected: string): never {
+  listener.unref();
+  throw new ConfigError(socket.variable, socket.path, expected);
+}
+
+function wrongMode(created: Stats, mode: number | undefined): string | undefined {
+  const got = created.mode & 0o777;
+  if (mode === undefined || got === mode) return undefined;
+  // The umask does not apply where the directory has a default ACL.
+  return `a socket created with mode ${mode.toString(8).padStart(4, '0')}, but it got ${got.toString(8).padStart(4, '0')}: a default ACL on the directory?`;
 }
 
 function bindFailure(err: NodeJS.ErrnoException): string {

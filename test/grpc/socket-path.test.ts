@@ -219,8 +219,8 @@ describe('the Tap and health socket paths', function () {
     const chmods: string[] = [];
     const original = { ...fs };
     const spied = ['chmod', 'chmodSync', 'fchmod', 'fchmodSync', 'lchmod', 'lchmodSync'] as const;
-    const writable = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const promises = fs.promises as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const writable = fs as unknown as Record<string, unknown>;
+    const promises = fs.promises as unknown as Record<string, unknown>;
     const promisesChmod = fs.promises.chmod;
     for (const name of spied) writable[name] = (...args: unknown[]) => void chmods.push(`${name} ${String(args[0])}`);
     promises['chmod'] = (...args: unknown[]) => void chmods.push(`promises.chmod ${String(args[0])}`);
