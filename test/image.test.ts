@@ -38,10 +38,11 @@ function runtimePackages(file: string): string[] {
 }
 
 describe('the container image (deploy/Dockerfile)', () => {
-  it('is multi-stage from node:20-slim and runs as a non-root user', () => {
+  it('is multi-stage, runs from node:20-slim as a non-root user, and compiles only in the build stage', () => {
     const froms = instructions.filter((l) => l.startsWith('FROM '));
     expect(froms.length).to.be.at.least(2);
-    expect(froms.every((l) => /^FROM node:20-slim\b/.test(l))).to.equal(true);
+    expect(froms[0]).to.match(/^FROM node:20 AS build$/);
+    expect(froms.slice(1).every((l) => /^FROM node:20-slim\b/.test(l))).to.equal(true);
     const user = instructions.filter((l) => l.startsWith('USER ')).at(-1);
     expect(user).to.match(/^USER [1-9][0-9]*(:[1-9][0-9]*)?$/);
   });
@@ -70,6 +71,15 @@ describe('the container image (deploy/Dockerfile)', () => {
     expect(instructions).to.include('COPY --from=build /src/dist ./dist');
     expect(pkg.bin['tapa-health-probe']).to.equal('dist/grpc/probe.js');
     expect(existsSync(join(ROOT, 'src/grpc/probe.ts'))).to.equal(true);
+  });
+
+  it('ships the unixfd addon where src/grpc/fd/native.ts loads it from dist/', () => {
+    const loader = readFileSync(join(ROOT, 'src/grpc/fd/native.ts'), 'utf8');
+    const addon = /const ADDON = '([^']+)'/.exec(loader)?.[1];
+    expect(addon).to.be.a('string');
+    const inImage = join('/app/dist/grpc/fd', addon!);
+    expect(instructions).to.include(`COPY --from=build /src/native/build/Release/unixfd.node .${inImage.slice('/app'.length)}`);
+    expect(pkg.scripts.prepare).to.match(/build:native/);
   });
 
   it('copies only files that exist in the repository', () => {
