@@ -5,6 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command, exit } from '../command.js';
+import { version } from '../version.js';
+import { debugReport } from './debug-report.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
 import { serverStream, unary } from '../grpc/calls.js';
 import { ConfigError, loadConfig, type Config } from '../grpc/config.js';
@@ -26,7 +28,14 @@ function config(env: NodeJS.ProcessEnv): Config {
   }
 }
 
-const program = command('tapa', "Meridio's Target Access Point Ambassador: a drop-in for the Go TAPA sidecar");
+const program = command('tapa', "Meridio's Target Access Point Ambassador: a drop-in for the Go TAPA sidecar").option(
+  '--debug',
+  'print the debug information (network interfaces, routes, neighbours, system, environment) as one JSON line and quit',
+);
+program.on('option:debug', () => {
+  process.stdout.write(`${debugReport(version())}\n`);
+  process.exit(0);
+});
 
 /**
  * mTLS unless told otherwise, like the Go TAPA, which cannot start without the SPIFFE
@@ -146,4 +155,6 @@ program
     );
   });
 
-program.parse();
+// Go's flag package takes -debug, -help and -version with one dash; operators' scripts do.
+const GO_FLAGS = new Set(['-debug', '-help', '-version']);
+program.parse(process.argv.map((arg, i) => (i >= 2 && GO_FLAGS.has(arg) ? `-${arg}` : arg)));
