@@ -56,18 +56,19 @@ describe('tapa-sim command line', function () {
     const root = mkdtempSync(join(tmpdir(), 'tapa-shards-'));
     const args = ['hunt', '--model', 'broken:keeps-old-target', '--runs', '50', '--seed', '1', '--json'];
     const whole = sim([...args, '--out', join(root, 'whole')]);
-    sim([...args, '--shard', '0/2', '--out', join(root, 'shard-0')]);
-    const second = sim([...args, '--shard', '1/2', '--out', join(root, 'shard-1')]);
-    expect(second.status, second.stderr).to.equal(1);
-    expect(lastJson(second.stdout)).to.deep.include({
+    const shards = [0, 1].map((i) => sim([...args, '--shard', `${i}/2`, '--out', join(root, `shard-${i}`)]));
+    const run = lastJson(whole.stdout)['run'] as number;
+    const holder = shards[run % 2]!;
+    expect(holder.status, holder.stderr).to.equal(1);
+    expect(lastJson(holder.stdout)).to.deep.include({
       found: true,
-      run: 5,
-      shard: { index: 1, count: 2 },
-      covered: { first: 1, step: 2, last: 5 },
+      run,
+      shard: { index: run % 2, count: 2 },
+      covered: { first: run % 2, step: 2, last: run },
     });
     const merged = sim(['merge', join(root, 'shard-0'), join(root, 'shard-1'), '--out', join(root, 'merged'), '--json']);
     expect(merged.status, merged.stderr).to.equal(1);
-    expect(lastJson(merged.stdout)).to.include({ shards: 2, found: true, run: 5, runSeed: lastJson(whole.stdout)['runSeed'] });
+    expect(lastJson(merged.stdout)).to.include({ shards: 2, found: true, run, runSeed: lastJson(whole.stdout)['runSeed'] });
     expect(readFileSync(join(root, 'merged', 'counterexample.json'), 'utf8')).to.equal(
       readFileSync(join(root, 'whole', 'counterexample.json'), 'utf8'),
     );
@@ -137,6 +138,57 @@ describe('tapa-sim command line', function () {
     expect(r.status, r.stdout + r.stderr).to.equal(2);
     expect(r.stderr.trimEnd().split('\n')).to.have.length(1);
     expect(r.stderr).to.contain(`replay diverged at step ${cut}: the recording ran out after ${cut} choices`);
+  });
+
+  it('hunt --keep-going on legacy-v1.1.4 reports the #578 bucket with one counterexample per bucket; shards merge to the same buckets; --ignore-file hunts past it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tapa-keep-going-'));
+    const args = ['hunt', '--model', 'legacy-v1.1.4', '--keep-going', '--runs', '200', '--seed', '1', '--json'];
+    const whole = sim([...args, '--out', join(root, 'whole')]);
+    expect(whole.status, whole.stderr).to.equal(1);
+    const buckets = lastJson(whole.stdout)['buckets'] as { signature: string; kind: string; count: number; counterexample: string }[];
+    const cycle = ['conduit.(*Conduit).GetIPs', 'conduit.(*streamManager).Stop', 'stream.(*Stream).Close'];
+    const b578 = buckets.find((b) => b.kind === 'deadlock' && cycle.every((f) => b.signature.includes(f)));
+    expect(b578, whole.stdout).to.not.equal(undefined);
+    expect(new Set(buckets.map((b) => b.counterexample)).size).to.equal(buckets.length);
+    const r = sim(['replay', b578!.counterexample]);
+    expect(r.status, r.stderr).to.equal(1);
+    expect(r.stdout).to.contain('deadlock');
+
+    for (const shard of ['0/3', '1/3', '2/3']) sim([...args, '--shard', shard, '--out', join(root, 'shards')]);
+    const merged = sim(['merge', join(root, 'shards'), '--out', join(root, 'merged'), '--json']);
+    expect(merged.status, merged.stderr).to.equal(1);
+    const fields = (b: Record<string, unknown>) => ({
+      signature: b['signature'],
+      count: b['count'],
+      firstRun: b['firstRun'],
+      run: b['run'],
+    });
+    const mergedBuckets = lastJson(merged.stdout)['buckets'] as Record<string, unknown>[];
+    expect(mergedBuckets.map(fields)).to.deep.equal((buckets as unknown as Record<string, unknown>[]).map(fields));
+    for (const b of buckets) {
+      const name = b.counterexample.slice(b.counterexample.lastIndexOf('/') + 1);
+      expect(readFileSync(join(root, 'merged', name), 'utf8'), name).to.equal(readFileSync(b.counterexample, 'utf8'));
+    }
+
+    const known = join(root, 'known-signatures');
+    writeFileSync(known, `# Meridio #578, fixed upstream\n${b578!.signature}\n\n`);
+    const past = sim([
+      'hunt',
+      '--model',
+      'legacy-v1.1.4',
+      '--runs',
+      '300',
+      '--seed',
+      '1',
+      '--ignore-file',
+      known,
+      '--out',
+      join(root, 'past'),
+      '--json',
+    ]);
+    const summary = lastJson(past.stdout);
+    expect(summary['ignored']).to.equal(b578!.count);
+    expect((summary['buckets'] as { signature: string }[]).map((b) => b.signature)).to.not.include(b578!.signature);
   });
 
   it("replay --html draws the run as a page and keeps replay's exit codes; hunt --out writes counterexample.html next to the trace", () => {
