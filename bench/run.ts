@@ -3,6 +3,7 @@ import { runnerEventsPerSecond } from './runner.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
 import { openLatency, openMany } from './sidecar-figures.js';
+import { enabledFraction } from './overload.js';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { simThroughput } from './sim.js';
 import { hunt } from '../dist/sim/explore/hunt.js';
@@ -165,3 +166,6 @@ if (!quick) {
     note: 'below 1: the production flags use less memory',
   });
 }
+
+// Overload: 10,000 streams with a refresh every 10 s against the embedded NSP.
+line(quick ? await enabledFraction(100, 20_000) : await enabledFraction(1_000, 60_000));

@@ -32,8 +32,13 @@ export class SidecarUnderTest {
     });
   }
 
-  /** `nodeFlags`: how Node runs the sidecar; production's by default. */
-  static async start(conduits: number, streams: number, nodeFlags: readonly string[] = SIDECAR_NODE_FLAGS): Promise<SidecarUnderTest> {
+  /** `nodeFlags`: how Node runs the sidecar; production's by default. `env`: MERIDIO_* settings besides the bench's own. */
+  static async start(
+    conduits: number,
+    streams: number,
+    nodeFlags: readonly string[] = SIDECAR_NODE_FLAGS,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<SidecarUnderTest> {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-bench-'));
     const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], {
       execArgv: TSX,
@@ -66,6 +71,7 @@ export class SidecarUnderTest {
         MERIDIO_NSP_ADDRESS: ready.nspAddress,
         MERIDIO_NSM_SOCKET: ready.nsmAddress,
         MERIDIO_LOG_LEVEL: 'ERROR',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
