@@ -1,6 +1,3 @@
-#!/usr/bin/env node
-// First: it takes SIGUSR1 and SIGUSR2 from Node before anything else loads (the module says why).
-import { changeLevelOnSignals } from '../grpc/log-level-signals.js';
 import * as grpc from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +7,7 @@ import { debugReport } from './debug-report.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
 import { serverStream, unary } from '../grpc/calls.js';
 import { ConfigError, loadConfig, type Config } from '../grpc/config.js';
-import { createLogger, type Logger } from '../grpc/log.js';
+import { changeLevelOnSignals, createLogger, type Logger } from '../grpc/log.js';
 import { plaintext, spiffeSecurity, type Security } from '../grpc/security.js';
 import { startSidecar } from '../grpc/sidecar.js';
 import { X509Source } from '../grpc/spiffe/source.js';

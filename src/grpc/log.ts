@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { format } from 'node:util';
 import type { LogLevel } from './config.js';
+import { onLevelSignals, type LevelSignal } from './log-level-signals.js';
 
 /**
  * The sidecar's structured log: one JSON object per line on stdout, in the Go TAPA's format
@@ -102,6 +103,17 @@ export function changeLevel(log: Logger, level: LogLevel): void {
   if (!moreVerbose) line();
   log.level = to;
   if (moreVerbose) line();
+}
+
+/** The Go TAPA's meanings of the two signals: the configured level again, or TRACE. */
+const LEVEL_ON: Readonly<Record<LevelSignal, LogLevel | 'configured'>> = { SIGUSR1: 'configured', SIGUSR2: 'TRACE' };
+
+/** From now on SIGUSR1 sets `log` back to `configured` and SIGUSR2 sets it to TRACE, as in the Go TAPA. */
+export function changeLevelOnSignals(log: Logger, configured: LogLevel): void {
+  onLevelSignals((signal) => {
+    const wanted = LEVEL_ON[signal];
+    changeLevel(log, wanted === 'configured' ? configured : wanted);
+  });
 }
 
 /** Where in the tap an effect or error happened; every line the sidecar logs about a trench carries it. */
