@@ -4,7 +4,7 @@ import { replay } from '../../../src/sim/explore/replay.js';
 import { parseTrace } from '../../../src/sim/explore/trace.js';
 import { MODELS } from '../../../src/sim/models/index.js';
 import { runScenario } from '../../../src/sim/harness/run.js';
-import { reporterScenario } from '../../../src/sim/harness/scenario.js';
+import { reporterScenario, type Scenario } from '../../../src/sim/harness/scenario.js';
 import { blockedSignature, parseTraces, TRACES_SEPARATOR } from '../../../src/sim/goroutine/index.js';
 
 const legacy = MODELS.get('legacy-v1.1.4')!;
@@ -81,5 +81,35 @@ describe('sim/models legacy-v1.1.4 (lock-level model of the Go TAPA)', () => {
   it('the core does not fail on the same scenario and schedule seed', () => {
     const r = runScenario(scenario, { model: MODELS.get('core')!, strategy: { kind: 'pct', seed, depth: 3 }, seed });
     expect(r.failure).to.equal(undefined);
+  });
+
+  it("shuts down as Go's SIGTERM does: Tap.Delete unregisters every stream and closes every NSM connection, then the process exits", () => {
+    const scenario: Scenario = {
+      tapas: 1,
+      conduits: 2,
+      streams: 2,
+      maxTargets: 4,
+      faultyProxy: false,
+      steps: [
+        { at: 0, kind: 'openAll', a: 0, b: 0, c: 0 },
+        { at: 20_000, kind: 'shutdown', a: 0, b: 0, c: 0 },
+      ],
+    };
+    const r = runScenario(scenario, { model: legacy, strategy: { kind: 'random', seed: 1 }, seed: 1 });
+    expect(r.failure).to.equal(undefined);
+    const after = r.log.filter((e) => e.time >= 20_000);
+    const calls = after.filter((e) => e.actor === 'nsp' || e.actor === 'nsm').map((e) => e.label.split(' ').slice(1, 4).join(' '));
+    expect(calls.filter((c) => c.startsWith('unregister')).sort()).to.deep.equal([
+      'unregister stream-a1 172.16.0.2/24,fd00::2/64',
+      'unregister stream-a2 172.16.0.2/24,fd00::2/64',
+      'unregister stream-b1 172.16.1.2/24,fd00:1::2/64',
+      'unregister stream-b2 172.16.1.2/24,fd00:1::2/64',
+    ]);
+    expect(calls.filter((c) => c.startsWith('NSM Close')).sort()).to.deep.equal([
+      'NSM Close load-balancer-a1',
+      'NSM Close load-balancer-b1',
+    ]);
+    // main returns last: no goroutine of the TAPA runs after it.
+    expect(r.log.filter((e) => e.actor.startsWith('target-1/')).at(-1)!.actor).to.match(/^target-1\/main\.main#\d+$/);
   });
 });
