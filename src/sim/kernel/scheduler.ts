@@ -45,6 +45,7 @@ export interface RunOptions {
 }
 
 const NO_TIMERS: readonly TimerTask[] = [];
+const NO_ARRIVALS: readonly ImmediateTask[] = [];
 
 /**
  * Runs the simulated world one task at a time. Which task runs is the strategy's
@@ -154,8 +155,9 @@ export class Scheduler {
    */
   ready(): readonly Task[] {
     const timers = this.readyTimers();
-    if (timers.length === 0) return [...this.immediate.values()];
-    return [...this.immediate.values(), ...timers];
+    const arrivals = this.readyArrivals();
+    if (timers.length === 0 && arrivals.length === 0) return [...this.immediate.values()];
+    return [...this.immediate.values(), ...arrivals, ...timers];
   }
 
   /**
@@ -175,6 +177,20 @@ export class Scheduler {
     const oldest = this.immediate.values().next().value?.readyAt ?? Infinity;
     if (this.timers.minDue() > Math.min(oldest, this.inFlight.minDue()) + this.maxLatencyMs) return NO_TIMERS;
     return this.timers.earliest();
+  }
+
+  /**
+   * The next messages to arrive, offered beside the ready tasks under the same rule as
+   * timers: picking one lets time pass to its arrival while other work is still ready, so
+   * that a message can land in the middle of the handling of another, as on a real
+   * network. Only if no timer is due before it, or the clock would have to go back.
+   */
+  private readyArrivals(): readonly ImmediateTask[] {
+    if (this.inFlight.size === 0 || this.immediate.size === 0) return NO_ARRIVALS;
+    const next = this.inFlight.minDue();
+    const oldest = this.immediate.values().next().value!.readyAt;
+    if (next > this.timers.minDue() || next > oldest + this.maxLatencyMs) return NO_ARRIVALS;
+    return this.inFlight.earliest().map((m) => m.task);
   }
 
   /**
@@ -207,6 +223,10 @@ export class Scheduler {
     const task = ready[index];
     if (!Number.isInteger(index) || task === undefined) {
       throw new RangeError(`strategy ${this.strategy.name} chose ${index} of ${ready.length} ready tasks`);
+    }
+    if (task.kind === 'immediate' && task.readyAt > this.clock) {
+      this.clock = task.readyAt;
+      this.arrive();
     }
     // A ready task that is not pending would run twice, or run after being cancelled.
     const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.immediate.delete(task.id);

@@ -318,13 +318,34 @@ describe('sim/kernel Scheduler', () => {
       expect(s.now).to.equal(4);
       expect(s.log.map((e) => e.label)).to.deep.equal(['fast answer']);
       s.spawn('app', 'open', noop);
-      // Firing the timer passes nothing: 'slow answer' arrives with it, after 'open'.
-      strategy.pick = 1;
-      expect(s.ready().map((t) => t.label)).to.deep.equal(['open', 'tick']);
+      // 'slow answer' may be let in now; firing the timer instead lets it arrive with it, after 'open'.
+      strategy.pick = 2;
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['open', 'slow answer', 'tick']);
       s.step();
       expect(s.now).to.equal(9);
       expect(s.ready().map((t) => t.label)).to.deep.equal(['open', 'slow answer']);
       expect(ids(s.ready())).to.include(slow).and.not.include(fast);
+    });
+
+    it("offers the next arrival beside ready work, so a message can land in the middle of another one's handling", () => {
+      const strategy = new Steered();
+      const s = new Scheduler(strategy, { maxLatencyMs: 100 });
+      s.spawn('tapa-1', 'handling, part 1', () => s.spawn('tapa-1', 'handling, part 2', noop));
+      s.deliver(3, 'tapa-1', 'monitor event', noop);
+      s.deliver(300, 'tapa-1', 'late answer', noop);
+      s.at(2, 'tapa-1', 'timer', noop);
+      // The timer is due first: the arrival would turn the clock back past it.
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['handling, part 1', 'timer']);
+      strategy.pick = 1;
+      s.step();
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['handling, part 1', 'monitor event']);
+      strategy.pick = 0;
+      s.step();
+      strategy.pick = 1;
+      expect(s.step()?.label).to.equal('monitor event');
+      expect(s.now).to.equal(3);
+      // 'late answer' is past the bound of the work still waiting.
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['handling, part 2']);
     });
 
     it('lets a timer pass a message in flight by no more than maxLatencyMs, counted from its arrival', () => {
@@ -335,8 +356,8 @@ describe('sim/kernel Scheduler', () => {
       s.at(80, 'nsp', 'tick 80', noop);
       s.at(150, 'nsp', 'tick 150', noop);
       s.at(151, 'nsp', 'tick 151', noop);
-      expect(s.ready().map((t) => t.label)).to.deep.equal(['waiting', 'tick 80']);
-      strategy.pick = 1;
+      expect(s.ready().map((t) => t.label)).to.deep.equal(['waiting', 'in flight', 'tick 80']);
+      strategy.pick = 2;
       s.step();
       expect(s.ready().map((t) => t.label)).to.deep.equal(['waiting', 'in flight']);
       strategy.pick = 0;
