@@ -147,7 +147,8 @@ export class Scheduler {
 
   /**
    * The tasks the strategy may choose from now: messages and actions first, in the order
-   * they became ready (id order when no message is delayed), then the ready timers. Index 0, the plain order that fifo and exhausted choice lists
+   * they became ready (id order when no message is delayed), then the next messages to
+   * arrive, then the ready timers. Index 0, the plain order that fifo and exhausted choice lists
    * follow, thus delivers every message before the clock moves (zero latency); other
    * strategies still explore late delivery within the latency bound. Interleaving by id
    * instead made the plain order fire old timers ahead of new messages, which put
