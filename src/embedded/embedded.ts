@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import { rmSync } from 'node:fs';
-import { SERVER_OPTIONS } from '../grpc/server-options.js';
+import { newServer } from '../grpc/server-options.js';
 import { NsmModel } from '../sim/world/nsm.js';
 import { NspModel, type ConduitConfig } from '../sim/world/nsp.js';
 import { addNsmServices, type NsmCall } from './nsm.js';
@@ -84,7 +84,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
     if (serial) clientSerials.push({ method: method.path, serial });
     return new grpc.ServerInterceptingCall(call);
   };
-  const server = (): grpc.Server => new grpc.Server({ ...SERVER_OPTIONS, interceptors: [recordPeer] });
+  const server = (): grpc.Server => newServer({ interceptors: [recordPeer] });
   let nspServer = server();
   let expiry = addNspServices(nspServer, nsp);
   const nsmServer = server();

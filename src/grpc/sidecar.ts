@@ -1,4 +1,3 @@
-import * as grpc from '@grpc/grpc-js';
 import { randomInt, randomUUID } from 'node:crypto';
 import { Runner } from '../runner/runner.js';
 import { snapshot } from '../runner/snapshot.js';
@@ -6,7 +5,7 @@ import { nspAddressOf, type Config } from './config.js';
 import { Health } from './health.js';
 import type { Logger } from './log.js';
 import { plaintext, type Security } from './security.js';
-import { SERVER_OPTIONS } from './server-options.js';
+import { newServer } from './server-options.js';
 import { CheckedTapService, tapServer } from './tap-server.js';
 import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
@@ -57,7 +56,7 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
       health.broken();
     },
   });
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const server = newServer();
   server.addService(
     CheckedTapService,
     tapServer(runner, () => accepting),
