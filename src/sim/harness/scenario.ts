@@ -77,7 +77,7 @@ export interface Step {
 /** Fault windows last at most this long. */
 export const MAX_WINDOW_MS = 10_000;
 
-export const WINDOW_KINDS: readonly StepKind[] = ['nspOutage', 'nsmErrors'];
+const WINDOW_KINDS: readonly StepKind[] = ['nspOutage', 'nsmErrors'];
 
 export function windowMs(step: Step): number {
   return WINDOW_KINDS.includes(step.kind) ? Math.min(MAX_WINDOW_MS, 1_000 * (1 + step.c)) : 0;
@@ -114,10 +114,11 @@ export interface ScenarioOptions {
 export const APP_STEPS: readonly StepKind[] = ['open', 'close', 'openAll', 'closeAll', 'watch', 'shutdown'];
 
 /** Steps a window holds at most. */
-export const MAX_INSIDE = 6;
+const MAX_INSIDE = 6;
 
 const DEFAULT_HORIZON_MS = 120_000;
-const step0 = (kind: fc.Arbitrary<StepKind>, maxAt: number) =>
+/** A step without steps inside it. */
+const plainStep = (kind: fc.Arbitrary<StepKind>, maxAt: number): fc.Arbitrary<Step> =>
   fc.record({ at: fc.integer({ min: 0, max: maxAt }), kind, a: fc.nat(9), b: fc.nat(9), c: fc.nat(9) });
 
 /** The bounds of every latency profile the generator draws; shrinking heads for all zeros. */
@@ -129,7 +130,7 @@ const profileArb: fc.Arbitrary<LatencyProfile> = fc.record({
 });
 
 /**
- * A typical network: 1 to 5 ms mostly, a few percent of messages hundreds of ms late,
+ * A typical network: 1 to 6 ms mostly, up to 5 % of messages hundreds of ms late,
  * drawn within profileArb's bounds.
  */
 const drawnProfileArb: fc.Arbitrary<LatencyProfile> = fc.record({
@@ -143,7 +144,7 @@ function kindsOf(options: ScenarioOptions): readonly StepKind[] {
   return options.kinds ?? (options.faults === false ? APP_STEPS : STEP_KINDS);
 }
 
-/** Opens are the common case; without them there is nothing to break. Shutdown ends a TAPA's part in the run. */
+/** Opens are the common case; without them there is nothing to break. */
 function baseWeight(kind: StepKind): number {
   return kind === 'open' || kind === 'openAll' ? 4 : 1;
 }
@@ -155,7 +156,7 @@ function baseWeight(kind: StepKind): number {
 function shapeArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
   const kinds = kindsOf(options);
   const kind = fc.constantFrom(...kinds);
-  const inner = step0(kind, MAX_WINDOW_MS);
+  const inner = plainStep(kind, MAX_WINDOW_MS);
   const step = fc.record(
     {
       at: fc.integer({ min: 0, max: options.horizonMs ?? DEFAULT_HORIZON_MS }),
@@ -212,7 +213,7 @@ function drawArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
     const inside =
       swarm && events.length > 0
         ? fc.array(
-            step0(
+            plainStep(
               weighted(events, () => 1),
               MAX_WINDOW_MS,
             ),
@@ -220,7 +221,7 @@ function drawArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
           )
         : fc.constant([]);
     const step = fc
-      .tuple(step0(weighted(on.length > 0 ? on : kinds, baseWeight), Math.floor(horizon / 2 ** density)), inside)
+      .tuple(plainStep(weighted(on.length > 0 ? on : kinds, baseWeight), Math.floor(horizon / 2 ** density)), inside)
       .map(([s, within]): Step => {
         const window = windowMs(s);
         return window > 0 && within.length > 0 ? { ...s, inside: within.map((w) => ({ ...w, at: w.at % window })) } : s;
