@@ -109,6 +109,15 @@ export class SidecarUnderTest {
     return Number(kb) / 1024;
   }
 
+  /**
+   * CPU seconds used so far (user and system, from the kernel's accounting) by the sidecar
+   * and by the world process (the embedded NSP and NSM): a process far below one second per
+   * second of wall time was not what limited a run.
+   */
+  cpuSeconds(): { sidecar: number; world: number } {
+    return { sidecar: cpuSecondsOf(this.sidecar), world: cpuSecondsOf(this.world) };
+  }
+
   /** SIGTERM (the sidecar withdraws its targets), SIGKILL if that takes too long; then the world goes. */
   async stop(): Promise<void> {
     this.client.close();
@@ -129,6 +138,13 @@ export class SidecarUnderTest {
       ),
     );
   }
+}
+
+/** Fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s (USER_HZ, 100 on Linux). */
+function cpuSecondsOf(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function sleep(ms: number): Promise<void> {
