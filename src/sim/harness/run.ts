@@ -155,8 +155,11 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   };
 
   let deadlocked: { time: number; tapa: TapaUnderTest } | undefined;
-  // Why the world was not converged the last time it was at rest.
+  // Why the world was not converged the last time it was judged.
   let atRest = ['it was never at rest after the last step'];
+  const drainMs = drainBound(scenario, options.maxLatencyMs ?? DEFAULTS.maxLatencyMs);
+  // When the world, not at rest, was last judged, and whether it was converged then.
+  let looked: { at: number; converged: boolean } | undefined;
   for (let steps = 0; steps < (options.maxSteps ?? DEFAULTS.maxSteps); steps++) {
     let task;
     try {
@@ -199,9 +202,14 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       if (now - at > hangMs) return done(hang(call));
     }
     // Convergence is judged when the world is at rest: every message delivered, only timers left.
-    if (now >= quiet && scheduler.quiescent && app.idle) {
+    // A big world may never be at rest (token and target refreshes of many TAPAs, late messages:
+    // something is always on its way), so it is also judged once per drain time: converged at two
+    // looks a drain apart means that what was on its way at the first did not undo it.
+    if (now >= quiet && app.idle && (scheduler.quiescent || looked === undefined || now - looked.at >= drainMs)) {
       atRest = [...notConverged(env, tapas), ...app.staleWatches(env)];
-      if (atRest.length === 0) return done(undefined);
+      const converged = atRest.length === 0;
+      if (converged && (scheduler.quiescent || looked?.converged)) return done(undefined);
+      looked = { at: now, converged };
     }
     if (now > deadline && options.model.converges === false) {
       // Judged on deadlocks, stalls and hangs only: nothing to converge, but an unanswered call's hang bound still counts.
@@ -215,6 +223,12 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   }
   if (deadlocked) return done(deadlock(deadlocked));
   return done(failed('convergence', `still busy after ${options.maxSteps ?? DEFAULTS.maxSteps} steps`, 'still busy'));
+}
+
+/** Long enough for every message on its way to arrive and be answered: the scheduler's bound on a ready task's wait, or a round trip at the scenario's slowest latency. */
+function drainBound(scenario: Scenario, maxLatencyMs: number): number {
+  const slowest = Math.max(0, ...Object.values(scenario.latency ?? {}).map((p) => p.minMs + p.spreadMs + p.tailMs));
+  return Math.max(maxLatencyMs, 2 * slowest) + 1;
 }
 
 function notConverged(env: Environment, tapas: readonly TapaUnderTest[]): string[] {
