@@ -204,8 +204,10 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     // Convergence is judged when the world is at rest: every message delivered, only timers left.
     // A big world may never be at rest (token and target refreshes of many TAPAs, late messages:
     // something is always on its way), so it is also judged once per drain time: converged at two
-    // looks a drain apart means that what was on its way at the first did not undo it.
-    if (now >= quiet && app.idle && (scheduler.quiescent || looked === undefined || now - looked.at >= drainMs)) {
+    // looks a drain apart means that what was on its way at the first did not undo it. A model
+    // judged on deadlocks only still runs on until the world is at rest, for what happens after.
+    const look = options.model.converges !== false && (looked === undefined || now - looked.at >= drainMs);
+    if (now >= quiet && app.idle && (scheduler.quiescent || look)) {
       atRest = [...notConverged(env, tapas), ...app.staleWatches(env)];
       const converged = atRest.length === 0;
       if (converged && (scheduler.quiescent || looked?.converged)) return done(undefined);
