@@ -14,7 +14,7 @@ import { memberOf, type DeadlockMember } from './waitfor.js';
  */
 export const STALL_ROUNDS = 3;
 
-/** One holder along the chain from the waiter to the goroutine that keeps running. */
+/** The goroutine that keeps running with a lock others wait for. */
 export interface StallHolder {
   /** Unique name, `name#id`. */
   readonly goroutine: string;
@@ -36,11 +36,14 @@ export interface StallHolder {
 export interface Stall {
   /** Virtual ms. */
   readonly time: number;
+  /** The goroutine that has waited longest on the lock of the one that keeps running. */
   readonly waiter: DeadlockMember;
   /** Virtual ms the waiter had waited. */
   readonly waitedMs: number;
-  /** From the waiter's lock to the goroutine that keeps running, which is the last. */
-  readonly holders: readonly StallHolder[];
+  /** The goroutine that keeps running. */
+  readonly holder: StallHolder;
+  /** Goroutines parked behind the waiter, on locks held along a chain that ends at the holder. */
+  readonly behind: readonly DeadlockMember[];
   /** Retry delays the last holder went through while the waiter waited. */
   readonly rounds: number;
 }
@@ -52,29 +55,24 @@ function lockOf(g: Goroutine): Mutex | undefined {
 }
 
 /**
- * The first goroutine in `goroutines` stalled behind `runner`, which has just gone
- * through a retry delay at `now`, if any.
+ * A stall behind `runner`, which has just gone through a retry delay at `now`, if any.
+ * The waiter reported is the one parked longest directly on the runner's lock, whichever
+ * goroutine parked behind it first, so that one bug gives one report.
  */
 export function findStall(goroutines: readonly Goroutine[], runner: Goroutine, now: number): Stall | undefined {
   if (runner.held.length === 0) return undefined;
-  for (const waiter of goroutines) {
-    const chain = holderChain(waiter);
-    const last = chain.at(-1);
-    if (last === undefined || last.g !== runner) continue;
-    const since = Math.max(waiter.parkedAt, last.held.since);
-    const rounds = runner.delays.filter((t) => t >= since).length;
+  const chains = goroutines.map((g) => ({ g, chain: holderChain(g) })).filter(({ chain }) => chain.at(-1)?.g === runner);
+  const direct = chains.filter(({ chain }) => chain.length === 1).sort((a, b) => a.g.parkedAt - b.g.parkedAt || a.g.id - b.g.id);
+  for (const { g: waiter, chain } of direct) {
+    const { held } = chain[0]!;
+    const rounds = runner.delays.filter((t) => t >= Math.max(waiter.parkedAt, held.since)).length;
     if (rounds < STALL_ROUNDS) continue;
     return {
       time: now,
       waiter: memberOf(waiter),
       waitedMs: now - waiter.parkedAt,
-      holders: chain.map(({ g, held }) => ({
-        goroutine: g.actor,
-        lock: held.mutex.name,
-        lockedBy: held.stack,
-        stack: g.stack,
-        holds: g.holds,
-      })),
+      holder: { goroutine: runner.actor, lock: held.mutex.name, lockedBy: held.stack, stack: runner.stack, holds: runner.holds },
+      behind: chains.filter(({ chain: c }) => c.length > 1).map(({ g }) => memberOf(g)),
       rounds,
     };
   }
@@ -102,18 +100,18 @@ export function formatStall(s: Stall): string {
   const lines = [`stall at ${s.time}ms: ${w.goroutine} has waited ${s.waitedMs} ms for ${w.waitsFor.object}`];
   lines.push(`    holds: ${w.holds.length === 0 ? '-' : w.holds.join(', ')}`);
   for (const f of w.stack) lines.push(`      ${f}`);
-  s.holders.forEach((h, i) => {
-    const last = i === s.holders.length - 1;
-    lines.push(`  ${h.lock} is held by ${h.goroutine}${last ? `, which keeps retrying (${s.rounds} retry delays so far)` : ''}`);
-    lines.push(`    took it at:`);
-    for (const f of h.lockedBy) lines.push(`      ${f}`);
-    lines.push(`    now at (holds: ${h.holds.join(', ')}):`);
-    for (const f of h.stack) lines.push(`      ${f}`);
-  });
+  const h = s.holder;
+  lines.push(`  ${h.lock} is held by ${h.goroutine}, which keeps retrying (${s.rounds} retry delays so far)`);
+  lines.push(`    took it at:`);
+  for (const f of h.lockedBy) lines.push(`      ${f}`);
+  lines.push(`    now at (holds: ${h.holds.join(', ')}):`);
+  for (const f of h.stack) lines.push(`      ${f}`);
+  if (s.behind.length > 0)
+    lines.push(`parked behind it: ${s.behind.map((m) => `${m.goroutine} (${m.waitsFor.op} ${m.waitsFor.object})`).join(', ')}`);
   return lines.join('\n');
 }
 
 /** The waiter's parked stack, and the stack with which the goroutine that keeps running took its lock. */
 export function stallSignature(s: Stall): string {
-  return `${stackSignature(s.waiter.stack)} held by ${stackSignature(s.holders.at(-1)!.lockedBy)}`;
+  return `${stackSignature(s.waiter.stack)} held by ${stackSignature(s.holder.lockedBy)}`;
 }
