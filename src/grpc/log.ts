@@ -36,9 +36,6 @@ const SEVERITY: Readonly<Record<string, string>> = {
   fatal: 'critical',
 };
 
-/** The fields of scoped loggers, which belong in extra_data with the line's own fields. */
-const SCOPE = new WeakMap<Logger, Readonly<Record<string, string>>>();
-
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /**
@@ -82,7 +79,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
         const fields = typeof first === 'object' && first !== null ? (first instanceof Error ? { error: first } : first) : {};
         const words = typeof first === 'string' ? [first, ...rest] : rest;
         const message = words.length > 0 ? format(...words) : first instanceof Error ? first.message : '';
-        const extra = { ...SCOPE.get(this), ...plain(fields) };
+        const extra = plain(fields);
         method.call(this, { message, version: FORMAT_VERSION, extra_data: extra } as unknown as string);
       },
     },
@@ -114,21 +111,4 @@ export function changeLevelOnSignals(log: Logger, configured: LogLevel): void {
     const wanted = LEVEL_ON[signal];
     changeLevel(log, wanted === 'configured' ? configured : wanted);
   });
-}
-
-/** Where in the tap an effect or error happened; every line the sidecar logs about a trench carries it. */
-export interface Scope {
-  readonly trench: string;
-  readonly conduit?: string;
-  readonly stream?: string;
-}
-
-/** A child logger whose lines carry the trench, and the conduit and stream when given, in extra_data. */
-export function scoped(logger: Logger, scope: Scope): Logger {
-  const fields: Record<string, string> = { ...SCOPE.get(logger), trench: scope.trench };
-  if (scope.conduit !== undefined) fields['conduit'] = scope.conduit;
-  if (scope.stream !== undefined) fields['stream'] = scope.stream;
-  const child = logger.child({});
-  SCOPE.set(child, fields);
-  return child;
 }

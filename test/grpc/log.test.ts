@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 
 import { LOG_LEVELS, type LogLevel } from '../../src/grpc/config.js';
-import { changeLevel, createLogger, goTimestamp, scoped } from '../../src/grpc/log.js';
+import { changeLevel, createLogger, goTimestamp } from '../../src/grpc/log.js';
 
 /** A pino destination that keeps each written line; pino writes to it synchronously. */
 function memory(): { lines: string[]; records: () => Record<string, unknown>[]; write: (line: string) => void } {
@@ -99,28 +99,5 @@ describe('grpc/log', () => {
       ['now seen', {}],
       ['log level changed to ERROR', { from: 'TRACE', to: 'ERROR' }],
     ]);
-  });
-
-  it('scoped loggers carry trench, conduit and stream in extra_data on every line', () => {
-    const out = memory();
-    const log = createLogger('INFO', out);
-    scoped(log, { trench: 'trench-a' }).info('trench');
-    scoped(log, { trench: 'trench-a', conduit: 'conduit-a' }).warn('conduit');
-    const stream = scoped(log, { trench: 'trench-a', conduit: 'conduit-a', stream: 'stream-a' });
-    stream.error({ err: new Error('refused') }, 'open failed');
-    stream.debug('suppressed');
-    expect(out.records().map((r) => [r['message'], r['extra_data']])).to.deep.equal([
-      ['trench', { trench: 'trench-a' }],
-      ['conduit', { trench: 'trench-a', conduit: 'conduit-a' }],
-      ['open failed', { trench: 'trench-a', conduit: 'conduit-a', stream: 'stream-a', err: 'refused' }],
-    ]);
-  });
-
-  it('a scoped logger keeps its parent level', () => {
-    const out = memory();
-    const stream = scoped(createLogger('WARN', out), { trench: 't', conduit: 'c', stream: 's' });
-    stream.info('below');
-    stream.warn('at');
-    expect(out.records().map((r) => r['message'])).to.deep.equal(['at']);
   });
 });
