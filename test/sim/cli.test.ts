@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { plan, record } from '../../src/sim/explore/hunt.js';
 import { MODELS } from '../../src/sim/models/index.js';
 
+/** Clears the rest of a terminal line. */
+const WIPE = '\x1b[K';
+
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function sim(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -190,6 +193,68 @@ describe('tapa-sim command line', function () {
     const summary = lastJson(past.stdout);
     expect(summary['ignored']).to.equal(b578!.count);
     expect((summary['buckets'] as { signature: string }[]).map((b) => b.signature)).to.not.include(b578!.signature);
+  });
+
+  it('hunt --workers 1, --workers 2 and --shard (on workers, merged) give byte-identical counterexamples and summaries, elapsed time aside', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tapa-workers-'));
+    const hunts: [string, string[]][] = [
+      ['finds', ['--model', 'broken:keeps-old-target', '--runs', '60']],
+      ['clean', ['--model', 'core', '--runs', '60']],
+      ['keep-going', ['--model', 'legacy-v1.1.4', '--runs', '80', '--keep-going']],
+    ];
+    for (const [name, args] of hunts) {
+      const run = (how: string, extra: string[]): { summary: Record<string, unknown>; files: Map<string, string> } => {
+        const dir = join(root, name, how);
+        const r = sim(['hunt', ...args, '--seed', '1', '--json', '--out', dir, ...extra]);
+        expect(r.status, r.stderr).to.be.oneOf([0, 1]);
+        expect(r.stderr, 'no progress without a terminal').to.equal('');
+        const files = new Map(
+          (spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean) as string[]).map((f) => [
+            f,
+            readFileSync(join(dir, f), 'utf8'),
+          ]),
+        );
+        return {
+          summary: JSON.parse(
+            JSON.stringify(timing(lastJson(r.stdout)))
+              .split(dir)
+              .join('OUT'),
+          ) as Record<string, unknown>,
+          files,
+        };
+      };
+      const one = run('one', ['--workers', '1']);
+      const two = run('two', ['--workers', '2']);
+      expect(two.summary, name).to.deep.equal(one.summary);
+      expect(two.files, name).to.deep.equal(one.files);
+      for (const i of [0, 1]) run('shards', ['--shard', `${i}/2`, '--workers', '2']);
+      const merged = sim(['merge', join(root, name, 'shards'), '--out', join(root, name, 'merged'), '--json']);
+      expect(merged.status, merged.stderr).to.equal(one.summary['found'] ? 1 : 0);
+      const m = lastJson(merged.stdout);
+      // The shards of a hunt that stops at its first failure each explore up to their own.
+      expect(m, name).to.include({ found: one.summary['found'], kind: one.summary['kind'] });
+      if (!one.summary['found']) expect(m['runs'], name).to.equal(one.summary['runs']);
+      const fields = (b: Record<string, unknown>) => [b['signature'], b['count'], b['firstRun'], b['run'], b['runSeed']];
+      const buckets = (x: Record<string, unknown>) => (x['buckets'] as Record<string, unknown>[] | undefined)?.map(fields);
+      if (args.includes('--keep-going')) expect(buckets(m), name).to.deep.equal(buckets(one.summary));
+      else expect(m['run'], name).to.equal(one.summary['run']);
+      for (const [file, text] of one.files)
+        expect(readFileSync(join(root, name, 'merged', file), 'utf8'), `${name} ${file}`).to.equal(text);
+    }
+  });
+
+  it('hunt shows progress on stderr when it is a terminal, wiped before the summary; never with --json', function () {
+    if (spawnSync('script', ['--version']).status !== 0) this.skip();
+    const tty = (args: string): string =>
+      spawnSync('script', ['-qec', `${process.execPath} --import tsx src/sim/cli/main.ts ${args}`, '/dev/null'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).stdout;
+    const shown = tty('hunt --model core --runs 30 --seed 1 --workers 1 --out /dev/null');
+    expect(shown).to.match(/\r\d+ \/ 30 runs \(\d+%\), \d+ runs\/s, \d+s elapsed/);
+    const last = shown.trimEnd().split('\n').at(-1)!;
+    expect(last.slice(last.lastIndexOf(`\r${WIPE}`) + WIPE.length + 1)).to.match(/^hunt core .*30 runs in .*nothing found\r?$/);
+    expect(tty('hunt --model core --runs 30 --seed 1 --workers 1 --out /dev/null --json')).to.not.contain('runs/s');
   });
 
   it("replay --html draws the run as a page and keeps replay's exit codes; hunt --out writes counterexample.html next to the trace", () => {

@@ -6,14 +6,16 @@ import { command, exit } from '../../command.js';
 import { demo } from './demo.js';
 import { blockedSignature, parseProfile, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
 import { bucketName } from '../explore/bucket.js';
-import { hunt, type HuntResult, type StrategyName } from '../explore/hunt.js';
+import type { HuntResult, StrategyName } from '../explore/hunt.js';
 import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../explore/merge.js';
 import { MODELS, PUBLIC_MODELS } from '../models/index.js';
 import { replay } from '../explore/replay.js';
+import { Progress, showsProgress } from '../explore/progress.js';
 import { hasTapaFrames, reproduce } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
-import { MAX_SHARDS, parseShard, shardFile, WHOLE, type Shard } from '../explore/shard.js';
+import { MAX_SHARDS, parseShard, shardFile, shardSize, WHOLE, type Shard } from '../explore/shard.js';
 import { huntSummary, type HuntIdentity } from '../explore/summary.js';
+import { defaultWorkers, huntOnWorkers } from '../explore/workers.js';
 import { parseTrace, TraceError, type ModelSource, type Trace } from '../explore/trace.js';
 import type { Model } from '../harness/model.js';
 import { isModelPath, loadModelFile, ModelFileError } from './model-file.js';
@@ -156,6 +158,7 @@ program
   .option('--depth <d>', 'PCT depth (priority change points + 1), for --strategy pct', integer(1, 100), 3)
   .option('--shard <I/N>', 'explore only shard I of N: the run indices k with k mod N = I (see below)', shardArgument)
   .option('--time-limit <sec>', 'stop exploring after this many seconds of wall time', integer(1, 86_400))
+  .option('--workers <n>', 'worker threads exploring runs; the result is the same for any number', integer(1, 1024), defaultWorkers())
   .option('--keep-going', 'go on over the whole run plan after a failure; keep one counterexample per failure signature')
   .option('--max-failures <n>', 'keep going, but stop once failures of N signatures are found', integer(1, 10_000_000))
   .option('--ignore <signature>', 'pass over failures with this signature, as a known bug (repeatable)', collect, [])
@@ -191,6 +194,7 @@ is written to DIR/bucket-HASH.json. Merged shards give the buckets of one proces
       depth: number;
       shard?: Shard;
       timeLimit?: number;
+      workers: number;
       keepGoing?: boolean;
       maxFailures?: number;
       ignore: string[];
@@ -203,10 +207,12 @@ is written to DIR/bucket-HASH.json. Merged shards give the buckets of one proces
       const ignore = [...new Set([...o.ignore, ...(o.ignoreFile === undefined ? [] : readIgnoreFile(o.ignoreFile))])].sort();
       const maxFailures = o.maxFailures ?? (o.keepGoing ? null : 1);
       const started = Date.now();
-      const limit = o.timeLimit === undefined ? Infinity : started + o.timeLimit * 1000;
-      const tty = process.stderr.isTTY === true;
-      const result = hunt({
+      const shard = o.shard ?? WHOLE;
+      const progress = new Progress(process.stderr, showsProgress(process.stderr, o.json === true), 'runs', shardSize(o.runs, shard));
+      const result = await huntOnWorkers({
         model: m,
+        modelSpec: o.model,
+        workers: o.workers,
         strategy: o.strategy,
         runs: o.runs,
         seed: o.seed,
@@ -216,12 +222,10 @@ is written to DIR/bucket-HASH.json. Merged shards give the buckets of one proces
         ...(source ? { note: { modelSource: source } } : {}),
         ...(o.lockdep ? { lockdep: true } : {}),
         ...(o.shard ? { shard: o.shard } : {}),
-        stop: () => Date.now() > limit,
-        progress: (i) => {
-          if (tty && i % 100 === 0) process.stderr.write(`\r  ${i} / ${o.runs} runs`);
-        },
+        ...(o.timeLimit === undefined ? {} : { deadline: started + o.timeLimit * 1000 }),
+        progress: (done, found) => progress.update(done, found),
       });
-      if (tty) process.stderr.write('\r\x1b[K');
+      progress.end();
       const elapsedMs = Date.now() - started;
       const identity: HuntIdentity = {
         model: m.name,
@@ -365,10 +369,14 @@ program
     const label = `merge ${whole.model} (${whole.strategy}, seed ${whole.seed}): ${whole.shards} shards, ${whole.runs} of ${whole.planned} runs explored`;
     const summary: Record<string, unknown> = { ...whole, found: buckets.length > 0, kind: buckets[0]?.kind ?? null };
     const files: Record<string, unknown>[] = [];
+    const progress = new Progress(process.stderr, showsProgress(process.stderr, o.json === true), 'counterexamples', buckets.length);
     if (buckets.length === 0) out(`${label}: nothing found`);
     else if (whole.maxFailures !== 1)
       out(`${label}: ${signatures(buckets.length)} in ${buckets.reduce((n, b) => n + b.count, 0)} failing runs`);
+    // Printed after the progress line is wiped, so as not to mix with it.
+    const lines: string[] = [];
     for (const [i, b] of buckets.entries()) {
+      progress.update(i);
       mkdirSync(o.out, { recursive: true });
       const file = traceFile(o.out, whole.maxFailures, b.signature);
       writeFileSync(file, texts[i]!);
@@ -379,16 +387,18 @@ program
       files.push({ signature, kind, count, firstRun, run, runSeed, original, shard: from.shard, counterexample: file });
       if (whole.maxFailures === 1) {
         Object.assign(summary, { run, runSeed, shard: from.shard, counterexample: file });
-        out(`${label}: found ${kind} in run ${run} (shard ${from.shard.index}/${whole.shards})`);
-        out(`  counterexample: ${file}`);
-        if (page) out(`  as a picture: ${page}`);
-        out(`  replay it: tapa-sim replay ${file}`);
+        lines.push(`${label}: found ${kind} in run ${run} (shard ${from.shard.index}/${whole.shards})`);
+        lines.push(`  counterexample: ${file}`);
+        if (page) lines.push(`  as a picture: ${page}`);
+        lines.push(`  replay it: tapa-sim replay ${file}`);
       } else {
-        out(`  ${kind} x ${count} (first in run ${firstRun}); run ${run} kept (shard ${from.shard.index}/${whole.shards})`);
-        out(`    signature: ${signature}`);
-        out(`    counterexample: ${file}${page ? ` (picture: ${page})` : ''}`);
+        lines.push(`  ${kind} x ${count} (first in run ${firstRun}); run ${run} kept (shard ${from.shard.index}/${whole.shards})`);
+        lines.push(`    signature: ${signature}`);
+        lines.push(`    counterexample: ${file}${page ? ` (picture: ${page})` : ''}`);
       }
     }
+    progress.end();
+    lines.forEach(out);
     if (whole.maxFailures !== 1) summary['buckets'] = files;
     if (whole.stopped.length > 0) out(`  shards ${whole.stopped.join(', ')} stopped at their time limit: some runs were not explored`);
     if (o.json) out(JSON.stringify(summary));
@@ -428,6 +438,7 @@ program
     const target = blockedSignature(profile);
     if (target.size === 0) usage(`${o.fromPprof}: no goroutine is blocked on a mutex or WaitGroup: nothing to reproduce`);
     const started = Date.now();
+    const progress = new Progress(process.stderr, showsProgress(process.stderr, o.json === true), 'runs', o.runs);
     const result = reproduce({
       profile,
       model: m,
@@ -435,7 +446,9 @@ program
       timeLimitMs: o.timeLimit * 1000,
       ...(source ? { note: { modelSource: source } } : {}),
       ...(o.runs === undefined ? {} : { maxRuns: o.runs }),
+      progress: (tries) => progress.update(tries),
     });
+    progress.end();
     const elapsedMs = Date.now() - started;
     const fmt = (entries: Iterable<readonly [string, number]>): string =>
       [...entries].map(([k, n]) => `${n} x ${k}`).join(', ') || '(none)';

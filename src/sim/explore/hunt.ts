@@ -32,7 +32,8 @@ export interface HuntOptions {
   readonly note?: TraceNote;
   /** Asked before every run; true stops the hunt (a wall-clock limit lives with the caller). */
   readonly stop?: () => boolean;
-  readonly progress?: (run: number) => void;
+  /** Told before every run: its index, and the signatures found so far. */
+  readonly progress?: (run: number, found: number) => void;
 }
 
 /** The failures of one signature, and the counterexample kept for them. */
@@ -101,18 +102,81 @@ function schedule(strategy: StrategyName, depth: number | undefined, seed: numbe
   }
 }
 
+/** A failing run as exploration keeps it: enough to bucket it; the kept runs are run again to shrink them. */
+export interface FailingRun extends Size {
+  /** The run's index in the whole hunt. */
+  readonly run: number;
+  readonly signature: string;
+  readonly kind: FailureKind;
+  /** Its signature is one the hunt passes over. */
+  readonly ignored: boolean;
+}
+
+/** Runs run `i` of a hunt; what the hunt needs to know of it when it fails. */
+export function tryRun(options: Omit<HuntOptions, 'note' | 'stop' | 'progress'>, i: number): FailingRun | undefined {
+  const seed = runSeed(options.seed, i);
+  const { scenario, strategy } = plan(options, seed);
+  const result = runScenario(scenario, { model: options.model, strategy, seed, ...lockdepOf(options) });
+  const failure = result.failure;
+  if (!failure) return undefined;
+  const { signature, kind } = failure;
+  return {
+    run: i,
+    signature,
+    kind,
+    ignored: options.ignore?.has(signature) === true,
+    steps: scenario.steps.length,
+    choices: result.choices.length,
+  };
+}
+
+const lockdepOf = (options: Pick<HuntOptions, 'lockdep'>): Partial<RunOptions> => (options.lockdep ? { lockdep: true } : {});
+
 /** A bucket while the hunt goes on: its kept run, not yet shrunk. */
-interface Candidate extends Size {
+interface Candidate {
+  readonly signature: string;
   readonly kind: FailureKind;
   count: number;
   readonly firstRun: number;
   run: number;
   steps: number;
   choices: number;
-  seed: number;
-  scenario: Scenario;
-  schedule: number[];
-  strategy: StrategySpec;
+}
+
+/**
+ * The fold of a hunt over its runs, in the order of their indices: whoever ran them (this
+ * process, or workers in any order), the runs explored, the runs passed over and the
+ * buckets are those of one process exploring the runs one after the other.
+ */
+export class Exploration {
+  /** Runs explored: the position in the shard of the last run folded, plus one. */
+  explored = 0;
+  ignored = 0;
+  readonly found = new Map<string, Candidate>();
+
+  constructor(private readonly maxFailures: number) {}
+
+  /** The hunt stops here: failures of `maxFailures` signatures are found. */
+  get done(): boolean {
+    return this.found.size >= this.maxFailures;
+  }
+
+  /** The run at `position` in the shard was explored; `failing` when it failed. */
+  add(position: number, failing: FailingRun | undefined): void {
+    this.explored = position + 1;
+    if (!failing) return;
+    if (failing.ignored) {
+      this.ignored++;
+      return;
+    }
+    const { run, steps, choices, signature, kind } = failing;
+    const bucket = this.found.get(signature);
+    if (!bucket) this.found.set(signature, { signature, kind, count: 1, firstRun: run, run, steps, choices });
+    else {
+      bucket.count++;
+      if (smaller(failing, bucket)) Object.assign(bucket, { run, steps, choices });
+    }
+  }
 }
 
 /**
@@ -131,55 +195,37 @@ interface Candidate extends Size {
  * shrinks once per bucket.
  */
 export function hunt(options: HuntOptions): HuntResult {
-  const maxFailures = options.maxFailures ?? 1;
-  const extra = options.lockdep ? { lockdep: true } : {};
-  const found = new Map<string, Candidate>();
-  let explored = 0;
-  let ignored = 0;
+  const exploration = new Exploration(options.maxFailures ?? 1);
+  let position = 0;
   for (const i of shardRuns(options.runs, options.shard ?? WHOLE)) {
-    if (found.size >= maxFailures || options.stop?.()) break;
-    options.progress?.(i);
-    explored++;
-    const seed = runSeed(options.seed, i);
-    const { scenario, strategy } = plan(options, seed);
-    const result = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
-    const failure = result.failure;
-    if (!failure) continue;
-    if (options.ignore?.has(failure.signature)) {
-      ignored++;
-      continue;
-    }
-    const run = {
-      run: i,
-      steps: scenario.steps.length,
-      choices: result.choices.length,
-      seed,
-      scenario,
-      schedule: [...result.choices],
-      strategy,
-    };
-    const bucket = found.get(failure.signature);
-    if (!bucket) found.set(failure.signature, { kind: failure.kind, count: 1, firstRun: i, ...run });
-    else {
-      bucket.count++;
-      if (smaller(run, bucket)) Object.assign(bucket, run);
-    }
+    if (exploration.done || options.stop?.()) break;
+    options.progress?.(i, exploration.found.size);
+    exploration.add(position++, tryRun(options, i));
   }
-  const buckets = [...found].map(([signature, c]): Bucket => {
-    const trace = shrink(options.model, c.scenario, c.schedule, c.seed, (r) => r.failure?.signature === signature, {
+  return huntResult(options, exploration);
+}
+
+/** The result of a hunt from its exploration: the kept run of each bucket is run again and shrunk. */
+export function huntResult(options: HuntOptions, exploration: Exploration): HuntResult {
+  const extra = lockdepOf(options);
+  const buckets = [...exploration.found.values()].map((c): Bucket => {
+    const seed = runSeed(options.seed, c.run);
+    const { scenario, strategy } = plan(options, seed);
+    const { choices } = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
+    const trace = shrink(options.model, scenario, [...choices], seed, (r) => r.failure?.signature === c.signature, {
       ...(options.scenarios ? { scenarios: options.scenarios } : {}),
       extra,
-      note: { ...options.note, foundBy: c.strategy },
+      note: { ...options.note, foundBy: strategy },
     });
-    const { kind, count, firstRun, run, steps, choices } = c;
-    return { signature, kind, count, firstRun, run, original: { steps, choices }, trace };
+    const { signature, kind, count, firstRun, run, steps } = c;
+    return { signature, kind, count, firstRun, run, original: { steps, choices: c.choices }, trace };
   });
   const [first] = buckets;
   return {
-    runs: explored,
+    runs: exploration.explored,
     found: first !== undefined,
     ...(first ? { run: first.run, kind: first.kind, trace: first.trace, original: first.original } : {}),
-    ignored,
+    ignored: exploration.ignored,
     buckets,
   };
 }

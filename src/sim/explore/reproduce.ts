@@ -21,6 +21,8 @@ export interface ReproduceOptions {
   readonly maxRuns?: number;
   /** Asked before every run; true stops the search. */
   readonly stop?: () => boolean;
+  /** Told before every run: runs tried so far. */
+  readonly progress?: (tries: number) => void;
   /** Written into the trace (where the model came from). */
   readonly note?: TraceNote;
 }
@@ -176,7 +178,7 @@ export function reproduce(options: ReproduceOptions): ReproduceResult {
         const b = best ?? { sig: new Map<string, number>(), ...compareSignatures(target, new Map()) };
         return { found: false, closest: b.sig, missing: b.missing, extra: b.extra, tries };
       }
-      tries++;
+      options.progress?.(tries++);
       const result = runScenario(scenario, { model: options.model, strategy, seed: runSeed, lingerMs: REPRODUCE_LINGER_MS });
       const sig = runSignature(result);
       const cmp = compareSignatures(target, sig);
