@@ -18,8 +18,18 @@ export function connectionIdentity(name: string, namespace: string, trench: stri
 
 const INTERFACE_NAME_KEY = 'name';
 
+/** The mechanism parameter that tells NSM where the interface goes: the pod's network namespace. */
+export const NETNS_KEY = 'inodeURL';
+
+/**
+ * What the kernel mechanism names the namespace by, as NSM's kernel client does. Meaningless to
+ * an NSM manager in another PID namespace: the sidecar's transport hands the namespace over as
+ * a file descriptor and replaces this URL by the descriptor's inode (src/grpc/fd/netns.ts).
+ */
+export const NETNS_URL = 'file:///proc/thread-self/ns/net';
+
 function kernelMechanism(parameters: Record<string, string> = {}): Mechanism {
-  return { cls: 'LOCAL', type: 'KERNEL', parameters };
+  return { cls: 'LOCAL', type: 'KERNEL', parameters: { [NETNS_KEY]: NETNS_URL, ...parameters } };
 }
 
 export function blankConnection(identity: ConnectionIdentity, node: string): Connection {

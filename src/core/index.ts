@@ -6,7 +6,7 @@ export type { TapaEffect, CallEffect, Scope } from './effects.js';
 export { invariants } from './invariants.js';
 export { converged, divergences, mayHold, type WorldView } from './converged.js';
 export { createRng, nextInt, nextUint32, type RngState } from './rng.js';
-export { connectionIdentity } from './connection.js';
+export { connectionIdentity, NETNS_KEY, NETNS_URL } from './connection.js';
 export { localIps } from './localips.js';
 export { IDENTIFIER_KEY, parseIdentifier } from './identifier.js';
 export { matches as watchFilterMatches } from './watch.js';

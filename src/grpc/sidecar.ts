@@ -7,6 +7,7 @@ import type { Logger } from './log.js';
 import { plaintext, type Security } from './security.js';
 import { newServer } from './server-options.js';
 import { CheckedTapService, tapServer } from './tap-server.js';
+import { NetnsHandover } from './fd/netns.js';
 import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
 
@@ -25,10 +26,12 @@ const NSP_CALLS_IN_FLIGHT = 256;
  */
 export async function startSidecar(config: Config, log: Logger, security: Security = plaintext): Promise<Sidecar> {
   let accepting = true;
+  const netns = await NetnsHandover.start(config.nsmSocket);
   const transport = new GrpcTransport(
     {
       nspAddress: (trench) => nspAddressOf(config, trench),
       nsmAddress: `unix://${config.nsmSocket}`,
+      netns,
       security,
       maxBackoffMs: config.grpcMaxBackoffMs,
     },
@@ -62,11 +65,15 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
     tapServer(runner, () => accepting),
   );
   health.addTo(server);
-  const tap = await serveOn(server, { variable: 'MERIDIO_SOCKET', path: config.socket, mode: config.socketMode });
+  const tap = await serveOn(server, { variable: 'MERIDIO_SOCKET', path: config.socket, mode: config.socketMode }).catch((err: unknown) => {
+    netns.dispose();
+    throw err;
+  });
   await health.serving().catch((err: unknown) => {
     // The start fails: the Tap socket goes too rather than staying behind, unanswered.
     tap.close();
     server.forceShutdown();
+    netns.dispose();
     throw err;
   });
   log.info({ socket: config.socket, health: config.healthSocket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
@@ -87,6 +94,7 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
       health.close();
       runner.dispose();
       transport.close();
+      netns.dispose();
       tap.close();
       log.info({ outcome }, 'stopped');
       return outcome;

@@ -7,6 +7,7 @@ import { ConfigurationManagerService } from '../wire/nsp/v1/configurationmanager
 import { TargetRegistryService } from '../wire/nsp/v1/targetregistry.js';
 import { serverStream, unary, type Method } from './calls.js';
 import type { Logger } from './log.js';
+import type { NetnsHandover } from './fd/netns.js';
 import type { Security } from './security.js';
 
 /** Where the NSP of a trench and the NSM are, and how to reach them. */
@@ -14,6 +15,8 @@ export interface Endpoints {
   nspAddress(trench: string): string;
   /** A grpc-js target, e.g. unix:///var/lib/networkservicemesh/nsm.io.sock. */
   readonly nsmAddress: string;
+  /** When set, NSM is reached through it, which hands the pod's network namespace over with every Request and Close. */
+  readonly netns?: NetnsHandover;
   readonly security: Security;
   /** Reconnect back-off is capped at this (MERIDIO_GRPC_MAX_BACKOFF). */
   readonly maxBackoffMs: number;
@@ -88,7 +91,16 @@ export class GrpcTransport implements Transport {
     done: (o: Outcome<UnaryRpcs[K]['response']>) => void,
   ): Cancellable {
     const { peer, method } = UNARY[rpc] as { peer: Peer; method: Method<UnaryRpcs[K]['request'], UnaryRpcs[K]['response']> };
-    return unary(this.client(peer, scope), method, request, remaining(options), done, options.headers);
+    return unary(this.client(peer, scope), method, this.handOver(rpc, request), remaining(options), done, options.headers);
+  }
+
+  /** NSM finds the interface's namespace through the request: see NetnsHandover. */
+  private handOver<K extends keyof UnaryRpcs>(rpc: K, request: UnaryRpcs[K]['request']): UnaryRpcs[K]['request'] {
+    const netns = this.endpoints.netns;
+    if (netns === undefined) return request;
+    if (rpc === 'nsmRequest') return netns.request(request as UnaryRpcs['nsmRequest']['request']) as UnaryRpcs[K]['request'];
+    if (rpc === 'nsmClose') return netns.close(request as UnaryRpcs['nsmClose']['request']) as UnaryRpcs[K]['request'];
+    return request;
   }
 
   stream<K extends keyof StreamRpcs>(
@@ -140,7 +152,7 @@ export class GrpcTransport implements Transport {
 
   private client(peer: Peer, scope: Scope): grpc.Client {
     if (peer === 'nsm') {
-      this.nsm ??= this.channel(this.endpoints.nsmAddress);
+      this.nsm ??= this.channel(this.endpoints.netns?.address ?? this.endpoints.nsmAddress);
       return this.nsm;
     }
     let client = this.nsp.get(scope.trench);

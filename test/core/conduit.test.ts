@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Connection, ConnectionEvent } from '../../src/core/wire.js';
+import { NETNS_URL } from '../../src/core/index.js';
 import {
   Driver,
   IP_A,
@@ -45,7 +46,7 @@ describe('core: conduit and NSM', () => {
       labels: { nodeName: 'node-1' },
       payload: 'ETHERNET',
     });
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: {} }]);
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } }]);
   });
 
   it('the stream is UNAVAILABLE until connected, then UNDEFINED until the NSP defines it', () => {
@@ -86,7 +87,9 @@ describe('core: conduit and NSM', () => {
     expect(request.connection?.path?.index).to.equal(0);
     expect(request.connection?.labels).to.deep.equal({ nodeName: 'node-1' });
     expect(request.connection?.mechanism?.parameters).to.deep.equal({ inode: '7' });
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-3' } }]);
+    expect(request.mechanismPreferences).to.deep.equal([
+      { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-3' } },
+    ]);
     expect(request.connection?.networkServiceEndpointName).to.equal('proxy-x');
   });
 
@@ -437,7 +440,9 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
       context: { extraContext: {}, MTU: 0, ipContext: update.connection!.context!.ipContext },
     });
     d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: { ...answered(update, [IP_A]), state: 'DOWN' } });
-    expect(d.pending('nsmRequest').request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: {} }]);
+    expect(d.pending('nsmRequest').request.mechanismPreferences).to.deep.equal([
+      { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } },
+    ]);
   });
 
   it('the monitor ending before its first event ends the wait for a recovery; another watch ending does not', () => {
@@ -480,7 +485,7 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     const { request } = d.pending('nsmRequest');
     expect(request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B]);
     // No interface name was left: none is asked for.
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: {} }]);
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } }]);
   });
 
   it("another pod's connection on the monitor, or one without a path, changes nothing", () => {

@@ -200,7 +200,12 @@ export class NsmModel {
     const connection: Connection = {
       id: asked.id,
       networkService: asked.networkService,
-      mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: { [INTERFACE_NAME_KEY]: interfaceName } },
+      // The chosen mechanism keeps what the client asked for in it (where its namespace is).
+      mechanism: {
+        cls: 'LOCAL',
+        type: 'KERNEL',
+        parameters: { ...request.mechanismPreferences[0]?.parameters, [INTERFACE_NAME_KEY]: interfaceName },
+      },
       context: { ipContext, extraContext: {}, MTU },
       labels: { ...asked.labels },
       path: pathOf(asked),
