@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ServerInterceptor } from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { spiffeIdOf } from '../grpc/spiffe/svid.js';
 import { newServer } from '../grpc/server-options.js';
 import { NsmModel } from '../sim/world/nsm.js';
 import { NspModel, type ConduitConfig } from '../sim/world/nsp.js';
@@ -88,7 +90,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
   let nspServer = server();
   let expiry = addNspServices(nspServer, nsp);
   const nsmServer = server();
-  addNsmServices(nsmServer, nsm, { checkTokens: tls !== undefined, record: (call) => void nsmCalls.push(call) });
+  // Tokens are addressed to the manager's SPIFFE ID, as NSMgr's policies want.
+  const tokensFor = tls ? spiffeIdOf(new X509Certificate(tls.certPem).subjectAltName) : undefined;
+  if (tls && tokensFor === undefined) throw new Error("the embedded servers' certificate has no SPIFFE ID");
+  addNsmServices(nsmServer, nsm, { tokensFor, record: (call) => void nsmCalls.push(call) });
   // With TLS, a name rather than an IP address: TLS clients send it as the server name.
   const host = tls ? 'localhost' : '127.0.0.1';
   const port = await bind(nspServer, `${host}:${options.nspPort ?? 0}`, credentials);

@@ -12,14 +12,14 @@ type Call = grpc.ServerUnaryCall<unknown, unknown>;
  * With mTLS, NSMgr only serves requests whose path segment and call headers carry a
  * valid token of the client (see token-check.ts); `refusal` says why one does not.
  */
-async function refusal(call: Call, connection: Connection | undefined): Promise<string | undefined> {
+async function refusal(call: Call, connection: Connection | undefined, audience: string): Promise<string | undefined> {
   const own = clientSegment(connection);
   if (typeof own === 'string') return own;
   const peer = call.getAuthContext().sslPeerCertificate;
-  const inPath = await tokenProblem(own.token, peer, Date.now());
+  const inPath = await tokenProblem(own.token, peer, audience, Date.now());
   if (inPath) return `path token: ${inPath}`;
   const header = call.metadata.get('nsm-client-token')[0];
-  const inHeader = await tokenProblem(typeof header === 'string' ? header : undefined, peer, Date.now());
+  const inHeader = await tokenProblem(typeof header === 'string' ? header : undefined, peer, audience, Date.now());
   return inHeader && `call token: ${inHeader}`;
 }
 
@@ -34,10 +34,15 @@ export interface NsmCall {
 
 /**
  * The simulator's NSM model served over real gRPC (embedded mode and integration
- * tests). `checkTokens`: refuse calls without a valid client token (mTLS only). Like
+ * tests). `tokensFor`: refuse calls without a valid client token addressed to this SPIFFE ID
+ * (mTLS only; undefined: no check). Like
  * NSMgr, it closes a connection whose path token runs out without a refresh.
  */
-export function addNsmServices(server: grpc.Server, nsm: NsmModel, options: { checkTokens: boolean; record(call: NsmCall): void }): void {
+export function addNsmServices(
+  server: grpc.Server,
+  nsm: NsmModel,
+  options: { tokensFor: string | undefined; record(call: NsmCall): void },
+): void {
   const expiries = new Map<string, NodeJS.Timeout>();
   const expireLater = (id: string): void => {
     clearTimeout(expiries.get(id));
@@ -61,7 +66,7 @@ export function addNsmServices(server: grpc.Server, nsm: NsmModel, options: { ch
     method: NsmCall['method'],
     connection: Connection | undefined,
   ): Promise<grpc.ServiceError | undefined> => {
-    const why = options.checkTokens ? await refusal(call, connection) : undefined;
+    const why = options.tokensFor === undefined ? undefined : await refusal(call, connection, options.tokensFor);
     if (why) return Object.assign(new Error(why), { code: grpc.status.PERMISSION_DENIED, details: why, metadata: new grpc.Metadata() });
     const path = connection?.path;
     options.record({ method, connectionId: connection?.id ?? '', atMs: Date.now(), expires: path?.pathSegments[path.index]?.expires });

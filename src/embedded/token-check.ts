@@ -5,14 +5,16 @@ import type { Connection } from '../wire/networkservice/connection.js';
 import { spiffeIdOf } from '../grpc/spiffe/svid.js';
 
 /**
- * What an NSMgr checks of a client's token (NSM's "previous token signed" policy): it
- * is a JWT signed with the key of the certificate the client presented in the mTLS
- * handshake, which TLS has already chained to the trust bundle; its subject is that
- * certificate's SPIFFE ID; it has not expired. Returns why it fails, or undefined.
+ * What an NSMgr's default policies check of a client's token: an ES256 JWT signed with the
+ * key of the certificate the client presented in the mTLS handshake, which TLS has already
+ * chained to the trust bundle (`prev_token_signed`); its subject is that certificate's SPIFFE
+ * ID and its audience holds the manager's own (`tokens_chained`); it has not expired
+ * (`tokens_expired`). Returns why it fails, or undefined.
  */
 export async function tokenProblem(
   token: string | undefined,
   peer: PeerCertificate | undefined,
+  audience: string,
   nowMs: number,
 ): Promise<string | undefined> {
   if (!token) return 'no token';
@@ -21,9 +23,10 @@ export async function tokenProblem(
   if (!subject) return 'the client certificate has no SPIFFE ID';
   try {
     await jwtVerify(token, new X509Certificate(peer.raw).publicKey, {
-      algorithms: ['ES256', 'RS256'],
+      algorithms: ['ES256'],
       subject,
-      requiredClaims: ['exp', 'sub'],
+      audience,
+      requiredClaims: ['exp', 'sub', 'aud'],
       currentDate: new Date(nowMs),
     });
     return undefined;

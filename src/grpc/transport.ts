@@ -22,6 +22,9 @@ export interface Endpoints {
   readonly maxBackoffMs: number;
 }
 
+/** How long a token waits for the NSM channel's handshake, which names the token's audience. */
+const NSM_HANDSHAKE_MS = 5_000;
+
 /** A refused handshake is reported at most this often per peer. */
 const DIAGNOSE_EVERY_MS = 30_000;
 
@@ -127,12 +130,28 @@ export class GrpcTransport implements Transport {
     );
   }
 
+  /**
+   * With mTLS the token is addressed to the NSM manager, known from the handshake of the NSM
+   * channel: the channel connects first.
+   */
   token(_op: number, done: (outcome: Outcome<PathToken | undefined>) => void): Cancellable {
     let wanted = true;
-    this.endpoints.security.nsmToken().then(
-      (value) => wanted && done({ ok: true, value }),
-      (err: Error) => wanted && done({ ok: false, error: { code: 'UNAUTHENTICATED', message: err.message } }),
-    );
+    const sign = (): void =>
+      void this.endpoints.security.nsmToken().then(
+        (value) => wanted && done({ ok: true, value }),
+        (err: Error) => wanted && done({ ok: false, error: { code: 'UNAUTHENTICATED', message: err.message } }),
+      );
+    if (this.endpoints.security.mode === 'plaintext') sign();
+    else {
+      this.client('nsm').waitForReady(Date.now() + NSM_HANDSHAKE_MS, (err) => {
+        if (!wanted) return;
+        if (!err) return sign();
+        done({
+          ok: false,
+          error: { code: 'UNAVAILABLE', message: `no TLS handshake with NSM within ${NSM_HANDSHAKE_MS} ms: ${err.message}` },
+        });
+      });
+    }
     return { cancel: () => void (wanted = false) };
   }
 
@@ -150,14 +169,16 @@ export class GrpcTransport implements Transport {
     this.nsm = undefined;
   }
 
-  private client(peer: Peer, scope: Scope): grpc.Client {
-    if (peer === 'nsm') {
-      this.nsm ??= this.channel(this.endpoints.netns?.address ?? this.endpoints.nsmAddress);
+  private client(peer: 'nsm'): grpc.Client;
+  private client(peer: Peer, scope: Scope): grpc.Client;
+  private client(peer: Peer, scope?: Scope): grpc.Client {
+    if (peer === 'nsm' || scope === undefined) {
+      this.nsm ??= this.channel('nsm', this.endpoints.netns?.address ?? this.endpoints.nsmAddress);
       return this.nsm;
     }
     let client = this.nsp.get(scope.trench);
     if (!client) {
-      client = this.channel(this.endpoints.nspAddress(scope.trench));
+      client = this.channel('nsp', this.endpoints.nspAddress(scope.trench));
       this.nsp.set(scope.trench, client);
     }
     return client;
@@ -176,8 +197,8 @@ export class GrpcTransport implements Transport {
     this.log.info({}, 'SVID rotated: new NSP and NSM calls use new channels');
   }
 
-  private channel(target: string): grpc.Client {
-    const client = new grpc.Client(target, this.endpoints.security.credentials(), {
+  private channel(peer: Peer, target: string): grpc.Client {
+    const client = new grpc.Client(target, this.endpoints.security.credentials(peer), {
       // Without keepalive a re-created NSP Service took minutes to be noticed (Meridio PR #349).
       'grpc.keepalive_time_ms': 20_000,
       'grpc.max_reconnect_backoff_ms': this.endpoints.maxBackoffMs,

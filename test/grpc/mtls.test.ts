@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
@@ -11,7 +12,7 @@ import { signed, withOwnSegment } from '../../src/runner/nsm-path.js';
 import { spiffeSecurity } from '../../src/grpc/security.js';
 import { X509Source } from '../../src/grpc/spiffe/source.js';
 import { channelCredentials } from '../../src/grpc/spiffe/tls.js';
-import { nsmToken } from '../../src/grpc/spiffe/token.js';
+import { nsmToken, type TokenAudience } from '../../src/grpc/spiffe/token.js';
 import type { EmbeddedTls } from '../../src/embedded/embedded.js';
 import { NetworkServiceService } from '../../src/wire/networkservice/networkservice.js';
 import { TestCa, type IssuedSvid } from '../support/spiffe-ca.js';
@@ -27,12 +28,15 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
   let ca: TestCa;
   let other: TestCa;
   let tls: EmbeddedTls;
+  /** The embedded NSM manager's identity: our tokens are addressed to it. */
+  let NSMGR: TokenAudience;
 
   before(() => {
     ca = TestCa.create();
     other = TestCa.create('other.org');
     const server = ca.issue('/meridio/nsp');
     tls = { trustPem: ca.bundlePem, certPem: server.certPem, keyPem: server.keyPem };
+    NSMGR = { spiffeId: server.spiffeId, notAfterMs: Date.parse(new X509Certificate(server.certPem).validTo) };
   });
   after(() => {
     ca.dispose();
@@ -170,7 +174,7 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     const svid = s.source.current()!;
     const client = new grpc.Client(s.r.world.nsmAddress, channelCredentials(svid));
     try {
-      const stale = await nsmToken(svid, 1_000, Date.now() - 60_000);
+      const stale = await nsmToken(svid, NSMGR, 1_000, Date.now() - 60_000);
       const connection = signed(
         withOwnSegment(
           {

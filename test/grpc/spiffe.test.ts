@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { serverStream } from '../../src/grpc/calls.js';
 import { signed, withOwnSegment } from '../../src/runner/nsm-path.js';
 import { X509Source } from '../../src/grpc/spiffe/source.js';
 import { parseSvid, splitDer, spiffeIdOf, type Svid } from '../../src/grpc/spiffe/svid.js';
-import { nsmToken } from '../../src/grpc/spiffe/token.js';
+import { nsmToken, type TokenAudience } from '../../src/grpc/spiffe/token.js';
 import { tokenProblem } from '../../src/embedded/token-check.js';
 import { SpiffeWorkloadAPIService } from '../../src/wire/spiffe/workload/workload.js';
 import type { Connection } from '../../src/wire/networkservice/connection.js';
@@ -83,34 +83,47 @@ describe('SPIFFE identity and NSM tokens', () => {
   });
 
   describe('tokens', () => {
-    it('an ES256 JWT with our SPIFFE ID, expiring after the lifetime or with the certificate', async () => {
+    const manager: TokenAudience = { spiffeId: 'spiffe://example.org/nsmgr', notAfterMs: Date.now() + 86_400_000 };
+
+    it('an ES256 JWT with our SPIFFE ID, addressed to the NSM manager (aud, an array), expiring after the lifetime or with either certificate', async () => {
       const issued = ca.issue('/tapa');
       const svid = svidOf(issued, ca);
       const now = Date.now();
-      const token = await nsmToken(svid, 60_000, now);
+      const token = await nsmToken(svid, manager, 60_000, now);
       const claims = decodeJwt(token.token);
+      expect(decodeProtectedHeader(token.token).alg).to.equal('ES256');
       expect(claims.sub).to.equal('spiffe://example.org/tapa');
+      expect(claims.aud).to.deep.equal(['spiffe://example.org/nsmgr']);
       expect(claims.exp).to.equal(Math.floor((now + 60_000) / 1000));
       expect(token.expires.getTime()).to.equal(claims.exp! * 1000);
-      const capped = await nsmToken(svid, 365 * 86_400_000, now);
+      const capped = await nsmToken(svid, manager, 365 * 86_400_000, now);
       expect(capped.expires.getTime()).to.be.at.most(svid.notAfterMs);
+      const byPeer = await nsmToken(svid, { ...manager, notAfterMs: now + 5_000 }, 60_000, now);
+      expect(byPeer.expires.getTime()).to.equal(Math.floor((now + 5_000) / 1000) * 1000);
       const own = signed(withOwnSegment(connection(), 'pod-a', randomUUID).connection, token).path!.pathSegments[0]!;
       expect(own).to.deep.include({ token: token.token, expires: token.expires.toISOString() });
     });
 
-    it('NSM accepts a token signed by the certificate the client presented, and no other, and not once expired', async () => {
+    it('NSM accepts a token signed by the certificate the client presented and addressed to it, and no other, and not once expired', async () => {
       const issued = ca.issue('/tapa');
       const svid = svidOf(issued, ca);
       const peer = { raw: new X509Certificate(issued.certPem).raw, subjectaltname: `URI:${issued.spiffeId}` };
       const now = Date.now();
-      const token = (await nsmToken(svid, 10_000, now)).token;
-      expect(await tokenProblem(token, peer as never, now)).to.equal(undefined);
-      expect(await tokenProblem(token, peer as never, now + 11_000)).to.equal('the token has expired');
+      const token = (await nsmToken(svid, manager, 10_000, now)).token;
+      expect(await tokenProblem(token, peer as never, manager.spiffeId, now)).to.equal(undefined);
+      expect(await tokenProblem(token, peer as never, manager.spiffeId, now + 11_000)).to.equal('the token has expired');
+      expect(await tokenProblem(token, peer as never, 'spiffe://example.org/other-nsmgr', now)).to.match(/not valid.*aud/);
+      const unaddressed = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256' })
+        .setSubject(issued.spiffeId)
+        .setExpirationTime(Math.floor((now + 10_000) / 1000))
+        .sign(svid.key);
+      expect(await tokenProblem(unaddressed, peer as never, manager.spiffeId, now)).to.match(/not valid.*aud/);
       const stranger = ca.issue('/stranger');
       const strangerPeer = { raw: new X509Certificate(stranger.certPem).raw, subjectaltname: `URI:${stranger.spiffeId}` };
-      expect(await tokenProblem(token, strangerPeer as never, now)).to.match(/not valid/);
-      expect(await tokenProblem('', peer as never, now)).to.equal('no token');
-      expect(await tokenProblem(token, undefined, now)).to.match(/no client certificate/);
+      expect(await tokenProblem(token, strangerPeer as never, manager.spiffeId, now)).to.match(/not valid/);
+      expect(await tokenProblem('', peer as never, manager.spiffeId, now)).to.equal('no token');
+      expect(await tokenProblem(token, undefined, manager.spiffeId, now)).to.match(/no client certificate/);
     });
   });
 

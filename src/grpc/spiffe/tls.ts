@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, type PeerCertificate } from 'node:tls';
 import { spiffeIdOf, type Svid } from './svid.js';
+import type { TokenAudience } from './token.js';
 
 /**
  * Like the Go TAPA's authorize-any: the peer must present an SVID that chains to our
@@ -13,9 +14,14 @@ export function authorizeAny(_host: string, cert: PeerCertificate): Error | unde
     : undefined;
 }
 
-export function channelCredentials(svid: Svid): grpc.ChannelCredentials {
+/** `handshake` sees every peer this channel's handshakes accept (NSM tokens are addressed to it). */
+export function channelCredentials(svid: Svid, handshake?: (peer: TokenAudience) => void): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(Buffer.from(svid.bundlePem), Buffer.from(svid.keyPem), Buffer.from(svid.chainPem), {
-    checkServerIdentity: authorizeAny,
+    checkServerIdentity: (host, cert) => {
+      const refused = authorizeAny(host, cert);
+      if (!refused) handshake?.({ spiffeId: spiffeIdOf(cert.subjectaltname)!, notAfterMs: Date.parse(cert.valid_to) });
+      return refused;
+    },
   });
 }
 
