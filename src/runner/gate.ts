@@ -2,11 +2,28 @@ import type { CallError } from '../core/index.js';
 import type { Cancellable } from './transport.js';
 
 export interface GateEntry {
-  readonly start: (release: () => void, answered: (verdict: Verdict) => void) => Cancellable;
+  readonly start: (release: () => void, answered: (error?: CallError) => void) => Cancellable;
   /** Lower goes first. */
   readonly priority: number;
+  /** When the caller gives up on the call, on the gate's clock. */
+  readonly deadline: number;
+  /** The whole deadline, from entering: what "timely" is measured against. */
+  readonly deadlineMs: number;
+  readonly tooLate: ((message: string) => void) | undefined;
   call?: Cancellable;
   release?: () => void;
+}
+
+/** How a call enters the gate. */
+export interface Admission {
+  /** Lower goes first; 0 by default. */
+  readonly priority?: number;
+  /**
+   * The caller gives up `ms` after entering (never, by default). `tooLate` is told,
+   * instead of the call starting, when less of that is left than the NSP takes to answer
+   * these days: sent, the call would only load the NSP and expire.
+   */
+  readonly deadline?: { readonly ms: number; readonly tooLate: (message: string) => void };
 }
 
 /**
@@ -21,9 +38,15 @@ const OVERLOAD: ReadonlySet<CallError['code']> = new Set(['DEADLINE_EXCEEDED', '
 
 /**
  * A success that took more than this share of its deadline waited at the NSP: it says
- * the NSP keeps up, but not that it would keep up with more.
+ * the NSP keeps up, but not that it would keep up with more. A deadline that passed
+ * before the NSP had this share of it says nothing about the NSP: the call spent its
+ * time queued at our own gate, and to cut the limit for it would queue the next ones
+ * longer still (the sidecar's figure collapsed so).
  */
 const TIMELY_SHARE = 1 / 4;
+
+/** Weight of the newest answer in the NSP's service time, as TCP's smoothed round-trip time (RFC 6298). */
+const SERVICE_GAIN = 1 / 8;
 
 /**
  * While calls of several priorities wait, one start in this many goes to the second
@@ -33,9 +56,15 @@ const TIMELY_SHARE = 1 / 4;
  */
 const SHARE = 4;
 
+/**
+ * `tookMs`: from the call's start at the NSP (not from entering the gate) to its answer
+ * or its deadline.
+ */
 export function verdictOf(error: CallError | undefined, tookMs: number, deadlineMs: number): Verdict {
-  if (error) return OVERLOAD.has(error.code) ? 'overloaded' : 'neutral';
-  return tookMs <= deadlineMs * TIMELY_SHARE ? 'timely' : 'neutral';
+  const early = tookMs <= deadlineMs * TIMELY_SHARE;
+  if (!error) return early ? 'timely' : 'neutral';
+  if (error.code === 'DEADLINE_EXCEEDED' && early) return 'neutral';
+  return OVERLOAD.has(error.code) ? 'overloaded' : 'neutral';
 }
 
 /**
@@ -65,7 +94,14 @@ export class Gate {
   /** Waiting calls by priority, each in arrival order. */
   private readonly waiting: Map<number, GateEntry>[] = [];
 
-  constructor(private readonly max: number) {
+  /** The NSP's recent time from a call's start to its answer, smoothed; none before the first answer. */
+  private serviceMs: number | undefined;
+
+  /** `now`: the transport's clock, so that simulated runs replay. */
+  constructor(
+    private readonly max: number,
+    private readonly now: () => number,
+  ) {
     this.window = max;
   }
 
@@ -80,12 +116,16 @@ export class Gate {
   }
 
   /**
-   * Starts the call now or later; `release` must be called once when it is over, and
-   * `answered` may be, once, with what its answer says about the NSP's load.
+   * Starts the call now or later, or never if it is too late (see Admission); `release`
+   * must be called once when it is over, and `answered` may be, once, when the NSP has
+   * answered (the first message of a stream) or the deadline has passed, with the error
+   * if any: how long that took from the start tells the NSP's load.
    */
-  enter(start: GateEntry['start'], priority = 0): Cancellable {
+  enter(start: GateEntry['start'], admission: Admission = {}): Cancellable {
     const id = this.next++;
-    const entry: GateEntry = { start, priority };
+    const { priority = 0, deadline } = admission;
+    const deadlineMs = deadline?.ms ?? Infinity;
+    const entry: GateEntry = { start, priority, deadline: this.now() + deadlineMs, deadlineMs, tooLate: deadline?.tooLate };
     (this.waiting[priority] ??= new Map()).set(id, entry);
     this.pump();
     return { cancel: () => this.cancel(id, entry) };
@@ -98,7 +138,9 @@ export class Gate {
     entry.release?.();
   }
 
-  private judge(verdict: Verdict, round: number): void {
+  private judge(error: CallError | undefined, tookMs: number, entry: GateEntry, round: number): void {
+    if (!error) this.serviceMs = this.serviceMs === undefined ? tookMs : this.serviceMs + (tookMs - this.serviceMs) * SERVICE_GAIN;
+    const verdict = verdictOf(error, tookMs, entry.deadlineMs);
     if (verdict === 'timely') this.window = Math.min(this.max, this.window + 1 / this.window);
     else if (verdict === 'overloaded' && round >= this.cutAt) {
       this.window = Math.max(1, this.window / 2);
@@ -113,8 +155,15 @@ export class Gate {
       if (!queue) return;
       const [id, entry] = queue.entries().next().value!;
       queue.delete(id);
+      // What the caller will not wait for is failed here, and says nothing about the NSP.
+      const left = entry.deadline - this.now();
+      if (this.serviceMs !== undefined && left < this.serviceMs) {
+        entry.tooLate?.(`not sent: ${left} ms of its deadline left, the NSP answers in about ${Math.round(this.serviceMs)} ms`);
+        continue;
+      }
       this.running++;
       const round = this.started++;
+      const startedAt = this.now();
       let released = false;
       let judged = false;
       entry.release = () => {
@@ -123,10 +172,10 @@ export class Gate {
         this.running--;
         this.pump();
       };
-      entry.call = entry.start(entry.release, (verdict) => {
+      entry.call = entry.start(entry.release, (error) => {
         if (judged) return;
         judged = true;
-        this.judge(verdict, round);
+        this.judge(error, this.now() - startedAt, entry, round);
       });
     }
   }

@@ -13,7 +13,7 @@ import {
 } from '../core/index.js';
 import type { Connection, StreamStatus, TapStream } from '../core/wire.js';
 import { Agenda } from './agenda.js';
-import { Gate, verdictOf } from './gate.js';
+import { Gate } from './gate.js';
 import { expiresInMs, restored, signed, withOwnSegment } from './nsm-path.js';
 import type { Cancellable, Headers, Outcome, StreamRpcs, Transport } from './transport.js';
 
@@ -217,9 +217,9 @@ export class Runner {
     this.transport.wakeAt(next, this.wakeUp);
   }
 
-  /** At most `limit` target-protocol calls in flight to one NSP. */
-  protected newGate(limit: number): Gate {
-    return new Gate(limit);
+  /** At most `limit` target-protocol calls in flight to one NSP; `now`, the transport's clock. */
+  protected newGate(limit: number, now: () => number): Gate {
+    return new Gate(limit, now);
   }
 
   protected dispatch(event: TapaEvent): void {
@@ -357,7 +357,7 @@ export class Runner {
    * A short NSP call of the target protocol, started when its trench's gate lets it, by
    * the priority of its step. Its deadline runs from now, not from when it starts: the
    * core's timing assumes so. How long it took once started, and how it ended, adapt the
-   * gate's limit.
+   * gate's limit; one that could no longer be answered in time is failed unsent.
    */
   private gated(
     effect: Extract<TapaEffect, { kind: 'register' | 'unregister' | 'getTargets' }>,
@@ -367,18 +367,19 @@ export class Runner {
     const deadline = this.transport.now() + effect.deadlineMs;
     let gate = this.gates.get(effect.scope.trench);
     if (!gate) {
-      gate = this.newGate(this.options.nspCallsInFlight);
+      gate = this.newGate(this.options.nspCallsInFlight, () => this.transport.now());
       this.gates.set(effect.scope.trench, gate);
     }
-    call.handle = gate.enter((release, answered) => {
-      const started = this.transport.now();
-      const judge = (error?: CallError): void => answered(verdictOf(error, this.transport.now() - started, effect.deadlineMs));
-      call.judge = judge;
-      return start(deadline, (error) => {
-        judge(error);
-        release();
-      });
-    }, PRIORITY[effect.step]);
+    call.handle = gate.enter(
+      (release, answered) => {
+        call.judge = answered;
+        return start(deadline, (error) => {
+          answered(error);
+          release();
+        });
+      },
+      { priority: PRIORITY[effect.step], deadline: { ms: effect.deadlineMs, tooLate: (message) => this.expire(effect.op, message) } },
+    );
   }
 
   /** A watch: every message becomes an event, until its end or a cancel. */
@@ -468,10 +469,11 @@ export class Runner {
     this.dispatch(error ? { kind: 'failed', op, error } : { kind: 'failed', op });
   }
 
-  private expire(op: number): void {
+  /** `why`: the call was not sent because its deadline would pass first (see Gate), rather than it passed. */
+  private expire(op: number, why?: string): void {
     const call = this.settle(op);
     if (!call) return;
-    const error: CallError = { code: 'DEADLINE_EXCEEDED', message: `${call.rpc}: no answer within ${call.deadlineMs} ms` };
+    const error: CallError = { code: 'DEADLINE_EXCEEDED', message: `${call.rpc}: ${why ?? `no answer within ${call.deadlineMs} ms`}` };
     call.judge?.(error);
     call.handle.cancel();
     this.warn(call, op, error, `${call.rpc} failed`);

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import type { CallError } from '../../src/core/index.js';
 import { Gate, verdictOf, type Verdict } from '../../src/runner/gate.js';
+
+/** A gate on a clock that moves only when a test says. */
+function clocked(max: number) {
+  const clock = { now: 0 };
+  return { gate: new Gate(max, () => clock.now), clock };
+}
 
 interface Tracked {
   started: boolean;
@@ -20,7 +27,7 @@ describe('runner: Gate, the bound on NSP calls in flight', () => {
   it('never more than the limit in flight; calls start in arrival order; a call cancelled while queued never starts; idle when all are over', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(action, { maxLength: 60 }), (limit, actions) => {
-        const gate = new Gate(limit);
+        const { gate } = clocked(limit);
         const calls: Tracked[] = [];
         const order: number[] = [];
         for (const a of actions) {
@@ -62,7 +69,7 @@ describe('runner: Gate, the bound on NSP calls in flight', () => {
   });
 
   it('a finished or cancelled call makes room for the next, once', () => {
-    const gate = new Gate(1);
+    const { gate } = clocked(1);
     const started: string[] = [];
     const releases: (() => void)[] = [];
     const enter = (name: string) =>
@@ -85,26 +92,37 @@ describe('runner: Gate, the bound on NSP calls in flight', () => {
 });
 
 describe('runner: Gate priorities and its adaptive limit', () => {
-  /** Enters a call that records its start and keeps its release and verdict hooks. */
+  /** An answer that, however long it took, says `verdict` of a call without a deadline. */
+  const ANSWER: Readonly<Record<Verdict, CallError | undefined>> = {
+    timely: undefined,
+    overloaded: { code: 'UNAVAILABLE', message: '' },
+    neutral: { code: 'INVALID_ARGUMENT', message: '' },
+  };
+
+  /** Enters calls that record their start and keep their release and answer hooks. */
   function tracker(gate: Gate) {
     const started: string[] = [];
-    const hooks = new Map<string, { release: () => void; answered: (v: Verdict) => void }>();
-    const enter = (name: string, priority = 0) =>
-      gate.enter((release, answered) => {
-        started.push(name);
-        hooks.set(name, { release, answered });
-        return { cancel: () => {} };
-      }, priority);
-    const finish = (name: string, verdict: Verdict) => {
-      hooks.get(name)!.answered(verdict);
+    const late: string[] = [];
+    const hooks = new Map<string, { release: () => void; answered: (error?: CallError) => void }>();
+    const enter = (name: string, priority = 0, deadlineMs?: number) =>
+      gate.enter(
+        (release, answered) => {
+          started.push(name);
+          hooks.set(name, { release, answered });
+          return { cancel: () => {} };
+        },
+        deadlineMs === undefined ? { priority } : { priority, deadline: { ms: deadlineMs, tooLate: () => void late.push(name) } },
+      );
+    const answer = (name: string, error?: CallError) => {
+      hooks.get(name)!.answered(error);
       hooks.get(name)!.release();
     };
-    return { started, enter, finish };
+    const finish = (name: string, verdict: Verdict) => answer(name, ANSWER[verdict]);
+    return { started, late, enter, answer, finish };
   }
 
   it('lower priorities first, arrival order within one; one start in four goes to the next priority waiting', () => {
-    const gate = new Gate(1);
-    const t = tracker(gate);
+    const t = tracker(clocked(1).gate);
     t.enter('busy');
     for (let i = 0; i < 6; i++) t.enter(`keep-${i}`, 0);
     t.enter('acquire-0', 5);
@@ -119,7 +137,7 @@ describe('runner: Gate priorities and its adaptive limit', () => {
   });
 
   it('an overloaded answer halves the limit once per round; timely answers add one per limit of them; between 1 and max', () => {
-    const gate = new Gate(8);
+    const { gate } = clocked(8);
     const t = tracker(gate);
     for (let i = 0; i < 8; i++) t.enter(`a${i}`);
     expect(gate.limit).to.equal(8);
@@ -158,7 +176,45 @@ describe('runner: Gate priorities and its adaptive limit', () => {
     expect(verdictOf(undefined, 100, 1_000)).to.equal('timely');
     expect(verdictOf(undefined, 300, 1_000)).to.equal('neutral');
     for (const code of ['DEADLINE_EXCEEDED', 'UNAVAILABLE', 'RESOURCE_EXHAUSTED'] as const)
-      expect(verdictOf({ code, message: '' }, 1, 1_000)).to.equal('overloaded');
+      expect(verdictOf({ code, message: '' }, 1_000, 1_000)).to.equal('overloaded');
+    expect(verdictOf({ code: 'UNAVAILABLE', message: '' }, 1, 1_000), 'refused at once').to.equal('overloaded');
     expect(verdictOf({ code: 'INVALID_ARGUMENT', message: '' }, 1, 1_000)).to.equal('neutral');
+  });
+
+  it('a deadline that passed before the NSP had a quarter of it, the call having waited at the gate, is no sign of overload', () => {
+    const expired: CallError = { code: 'DEADLINE_EXCEEDED', message: '' };
+    expect(verdictOf(expired, 250, 1_000)).to.equal('neutral');
+    expect(verdictOf(expired, 251, 1_000)).to.equal('overloaded');
+    const { gate, clock } = clocked(2);
+    const t = tracker(gate);
+    t.enter('busy');
+    t.enter('blocker');
+    t.enter('waited', 0, 1_000);
+    clock.now = 900;
+    t.finish('blocker', 'neutral');
+    // 'waited' starts with 100 ms of its deadline left and gets no answer: the NSP had 100 ms.
+    clock.now = 1_000;
+    t.answer('waited', expired);
+    expect(gate.limit).to.equal(2);
+    // One that had all its deadline at the NSP does cut.
+    t.enter('ran', 0, 1_000);
+    clock.now = 2_000;
+    t.answer('ran', expired);
+    expect(gate.limit).to.equal(1);
+  });
+
+  it('a queued call with less of its deadline left than the NSP takes to answer is handed back unsent, and the limit is untouched', () => {
+    const { gate, clock } = clocked(2);
+    const t = tracker(gate);
+    t.enter('first');
+    t.enter('second');
+    t.enter('late', 0, 500);
+    t.enter('in-time', 0, 2_000);
+    clock.now = 400;
+    t.answer('first');
+    // The NSP answered in 400 ms; 'late' has 100 ms left of its 500: not sent, no place taken.
+    expect(t.late).to.deep.equal(['late']);
+    expect(t.started).to.deep.equal(['first', 'second', 'in-time']);
+    expect(gate.limit).to.equal(2);
   });
 });

@@ -73,8 +73,8 @@ class LeakyGate extends Gate {
 const RUNNERS: Record<string, RunnerFactory> = {
   'runner-gate-leak': (transport, options) =>
     new (class extends Runner {
-      protected override newGate(limit: number): Gate {
-        return new LeakyGate(limit);
+      protected override newGate(limit: number, now: () => number): Gate {
+        return new LeakyGate(limit, now);
       }
     })(transport, options),
   // Keeps timers in one slot per millisecond: of two timers due at the same time, the first is lost.
