@@ -26,7 +26,7 @@ interface Http2Factory {
  * not pass them on; Go's gRPC server has no such limit.
  *
  * So a connection whose client has reset RETIRE_AFTER_RESETS streams is retired: GOAWAY NO_ERROR
- * naming the highest stream id, and nothing else. The client opens its next calls on a new
+ * naming the last stream received, and nothing else. The client opens its next calls on a new
  * connection with a full bucket, while everything it already sent on the old one, long Watches
  * included, is served there to the end. An abusive client that ignores the GOAWAY and keeps
  * resetting still meets Node's limit.
@@ -56,10 +56,16 @@ export function newServer(options: grpc.ServerOptions = {}): grpc.Server {
 
 function retireAfterResets(session: ServerHttp2Session): void {
   let resets = 0;
-  session.on('stream', (stream: ServerHttp2Stream) =>
+  // Named in the GOAWAY: nghttp2 ignores, unanswered, every stream opened after it sent a GOAWAY,
+  // whatever id that names; naming the last one it took makes the client refuse the later ones
+  // itself, and grpc-js retries a refused call on a new connection. With 2^31 - 1 named, they hung
+  // until their deadlines: in the overload bench every NSP call in flight stalled ~10 s at each retirement.
+  let last = 0;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    last = Math.max(last, stream.id ?? 0);
     stream.once('close', () => {
       if (stream.rstCode === constants.NGHTTP2_NO_ERROR || ++resets !== RETIRE_AFTER_RESETS) return;
-      if (!session.closed && !session.destroyed) session.goaway(constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1);
-    }),
-  );
+      if (!session.closed && !session.destroyed) session.goaway(constants.NGHTTP2_NO_ERROR, last);
+    });
+  });
 }
