@@ -78,8 +78,11 @@ export function verdictOf(error: CallError | undefined, tookMs: number, deadline
  * timely success adds one call per limit's worth of them, an overloaded answer halves
  * it, once per round (answers to calls that started before the last cut do not cut
  * again), between 1 and `max`. An NSP that slows down or refuses thus gets fewer calls
- * at once instead of every call timing out together; the limit depends only on the
- * sequence of answers, so a run replays.
+ * at once instead of every call timing out together. Answers are timed from the call's
+ * start, never from its entering the gate: queueing here is ours, not the NSP's. A
+ * queued call that has less of its deadline left than the NSP's recent service time is
+ * not started at all. The limit depends only on the answers and their times on the
+ * transport's clock, so a run replays.
  */
 export class Gate {
   private running = 0;
