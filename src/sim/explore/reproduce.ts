@@ -178,7 +178,8 @@ export function reproduce(options: ReproduceOptions): ReproduceResult {
         const b = best ?? { sig: new Map<string, number>(), ...compareSignatures(target, new Map()) };
         return { found: false, closest: b.sig, missing: b.missing, extra: b.extra, tries };
       }
-      options.progress?.(tries++);
+      options.progress?.(tries);
+      tries++;
       const result = runScenario(scenario, { model: options.model, strategy, seed: runSeed, lingerMs: REPRODUCE_LINGER_MS });
       const sig = runSignature(result);
       const cmp = compareSignatures(target, sig);
