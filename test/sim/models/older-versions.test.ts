@@ -119,11 +119,15 @@ describe('sim: models of older Go TAPAs (test fixtures on the modelling API)', f
   // a --keep-going hunt over the whole plan; the keep-going test above shows both together).
   it('a hunt past the known deadlocks reports the stall, with a dump, within the default budget for at least 8 of hunt seeds 1..10', function () {
     this.timeout(600_000);
-    const found = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((seed) => {
+    const found: number[] = [];
+    const missed: number[] = [];
+    // Seeds are hunted until the verdict is known: eight found, or three missed.
+    for (let seed = 1; seed <= 10 && found.length < 8 && missed.length < 3; seed++) {
       const result = hunt({ model: heldRetryModel, strategy: 'portfolio', runs: 1_000, seed, ignore: new KnownDeadlocks() });
-      return result.kind === 'stall' && (result.trace?.failure?.message ?? '').includes(TRACES_SEPARATOR);
-    });
-    expect(found.length, `seeds that found it: ${found.join(', ')}`).to.be.at.least(8);
+      const reported = result.kind === 'stall' && (result.trace?.failure?.message ?? '').includes(TRACES_SEPARATOR);
+      (reported ? found : missed).push(seed);
+    }
+    expect(found.length, `seeds that found it: ${found.join(', ')}; missed: ${missed.join(', ')}`).to.be.at.least(8);
   });
 });
 
