@@ -238,12 +238,11 @@ function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEv
   else if (conduit.nsmOp) conduit.nsmOp.seen = own;
   if (!current) return; // not connected yet: the call in flight decides
   turn.touchConduit(conduit);
-  if (event.type === 'DELETE') {
-    // NSM dropped the connection: the IPs are no longer ours. Withdraw, then reconnect.
-    conduit.request = initialRequest(conduit.identity, config.node);
-    setDisconnected(turn, conduit);
-  } else if (own.state === 'DOWN') {
-    // The data path is down: withdraw the targets and ask NSM for another path.
+  if (event.type === 'DELETE' || own.state === 'DOWN') {
+    // NSM dropped the connection, or its data path is down: withdraw the targets and
+    // reselect, as NSM's heal client does. Also after a DELETE the request keeps the
+    // path: a Request of ours that NSM answers after the DELETE has re-made the
+    // connection, and a Request without its path would make a second one.
     reselect(turn, conduit, current);
   } else {
     conduit.connection = { ...current, ...(own.context ? { context: own.context } : {}) };

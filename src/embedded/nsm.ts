@@ -77,12 +77,11 @@ export function addNsmServices(
       const refused = await guard(call, 'request', call.request.connection);
       if (refused) return callback(refused, null);
       try {
+        // The answer's path is the client's segment as it sent it, then NSMgr's: the client
+        // finds its segment, and the expiry of its token, where it put them.
         const answer = nsm.request(call.request);
         expireLater(answer.id);
-        // NSMgr hands the client's own path segments back (its own would follow): the
-        // client finds its segment, and the expiry of its token, where it put them.
-        const path = call.request.connection?.path;
-        callback(null, path ? { ...answer, path } : answer);
+        callback(null, answer);
       } catch (err) {
         callback(toStatus(err), null);
       }

@@ -263,27 +263,27 @@ describe('core: conduit and NSM', () => {
     expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
-  it('monitor DELETE: targets withdrawn and a fresh connection requested', () => {
+  it('monitor DELETE: targets withdrawn and the connection reselected, path kept (a late Request of ours may have re-made it)', () => {
     const d = new Driver();
     openStream(d);
-    const ev = update(conduitState(d).connection!, [IP_A]);
-    monitorEvent(d, { ...ev, type: 'DELETE' });
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, { ...update(connection, [IP_A]), type: 'DELETE' });
     expect(status(d)).to.equal('UNAVAILABLE');
-    const c = d.pending('nsmRequest').request.connection!;
-    expect(c.state).to.equal('UP');
-    expect(c.context).to.equal(undefined);
+    const c = closedForReselect(d, connection).request.connection!;
+    expect(c.state).to.equal('RESELECT_REQUESTED');
+    expect(c.path).to.deep.equal(connection.path);
   });
 
-  it('DELETE while a VIP update is on its way: its answer is not trusted, the connection is requested afresh', () => {
+  it('DELETE while a VIP update is on its way: its answer is not trusted, the connection is reselected', () => {
     const d = new Driver();
     openStream(d);
     pushFlows(d, [flow(['20.0.0.1/32'])]);
     const updating = d.pending('nsmRequest');
-    monitorEvent(d, { ...update(conduitState(d).connection!, [IP_A]), type: 'DELETE' });
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, { ...update(connection, [IP_A]), type: 'DELETE' });
     d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A]) });
-    const again = d.pending('nsmRequest');
-    expect(again.request.connection?.context).to.equal(undefined);
     expect(conduitState(d).connection).to.equal(undefined);
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
   it('a monitor report of new IPs while a VIP update is on its way wins over the answer, and the update is re-sent', () => {
@@ -450,7 +450,7 @@ describe('core: conduit and NSM', () => {
       const connection = connectExpiring(d, 30_000);
       monitorEvent(d, { type: 'DELETE', connections: { [connection.id]: connection } });
       expect(conduitState(d).refreshTimer).to.equal(undefined);
-      const again = d.pending('nsmRequest');
+      const again = closedForReselect(d, connection);
       d.send({ kind: 'nsmConnection', op: again.op, connection: answered(again.request, [IP_B]), expiresInMs: 9_000 });
       expect(d.timerOf(3_000)).to.be.a('number');
     });
