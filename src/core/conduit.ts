@@ -182,7 +182,7 @@ export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKin
     turn.settleCall(result.op);
     conduit.watches[watch].op = undefined;
     conduit.watches[watch].timer = turn.setTimer({ kind: 'watch', conduit, watch }, retryDelay(watch));
-    if (watch === 'monitor') endRecovery(turn, conduit);
+    if (watch === 'monitor') monitorLost(turn, conduit);
     return;
   }
   if (result.kind !== PUSHES[watch]) return; // not something this watch can say
@@ -258,6 +258,20 @@ function reselect(turn: Turn, conduit: ConduitState, connection: Connection): vo
   conduit.request = reselectRequest(connection);
   conduit.reselecting = connection;
   setDisconnected(turn, conduit);
+}
+
+/**
+ * The monitor stream broke: what NSM did to the connection meanwhile is unknown, so NSM's
+ * heal client reselects, and so do we. An answer on its way is not trusted either.
+ */
+function monitorLost(turn: Turn, conduit: ConduitState): void {
+  const waiting = conduit.recovery === 'waiting';
+  endRecovery(turn, conduit);
+  if (waiting || conduit.nsmOp?.call === 'close' || conduit.nsmOp?.call === 'reselect') return;
+  if (conduit.nsmOp) conduit.nsmOp.gone = true;
+  if (!conduit.connection) return;
+  reselect(turn, conduit, conduit.connection);
+  turn.touchConduit(conduit);
 }
 
 function setDisconnected(turn: Turn, conduit: ConduitState): void {

@@ -263,6 +263,30 @@ describe('core: conduit and NSM', () => {
     expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
+  it('the monitor stream breaking heals as DOWN does: targets withdrawn, Close, then a reselect; the monitor re-opened after 5 s', () => {
+    const d = new Driver();
+    openStream(d);
+    const connection = conduitState(d).connection!;
+    d.fail(d.pending('monitorConnections').op);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
+    d.fire(d.timerOf(5_000));
+    expect(d.pending('monitorConnections')).to.be.an('object');
+  });
+
+  it('the monitor stream ending cleanly while a VIP update is on its way: the answer is not trusted, the path reselected', () => {
+    const d = new Driver();
+    openStream(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    const connection = conduitState(d).connection!;
+    d.send({ kind: 'failed', op: d.pending('monitorConnections').op });
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A, '20.0.0.1/32']) });
+    expect(conduitState(d).connection).to.equal(undefined);
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
+  });
+
   it('monitor DELETE: targets withdrawn and the connection reselected, path kept (a late Request of ours may have re-made it)', () => {
     const d = new Driver();
     openStream(d);
