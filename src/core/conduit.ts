@@ -3,9 +3,10 @@ import {
   connectionIdentity,
   initialRequest,
   ownConnection,
-  recoveryRequest,
+  recoveredConnection,
   refreshRequest,
   reselectRequest,
+  takeOverRequest,
   updateRequest,
 } from './connection.js';
 import type { TapaEvent } from './events.js';
@@ -42,6 +43,7 @@ export function createConduit(turn: Turn, trench: string, name: string): Conduit
     recovery: 'waiting',
     recoveryTimer: undefined,
     request: initialRequest(identity, config.node),
+    reselecting: undefined,
     connection: undefined,
     held: false,
     localIps: [],
@@ -68,7 +70,7 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
     const draining = turn.state.shutdown !== 'running';
     if (conduit.streams.size > 0 && !draining) return true;
     if (conduit.held) {
-      const connection = conduit.connection ?? conduit.request.connection;
+      const connection = conduit.connection ?? conduit.reselecting ?? conduit.request.connection;
       if (connection) {
         conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmClose', connection }), call: 'close' };
         return true;
@@ -79,6 +81,11 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
     return false;
   }
   if (conduit.recovery === 'waiting') return true;
+  if (!conduit.connection && conduit.reselecting) {
+    const connection = conduit.reselecting;
+    conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmClose', connection }), call: 'reselect' };
+    return true;
+  }
   if (!conduit.connection) {
     const request = conduit.request;
     conduit.held = true;
@@ -102,6 +109,7 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
 const RETRY_MS = {
   connect: limits.connectRetryMs,
   close: limits.connectRetryMs,
+  reselect: limits.connectRetryMs,
   update: limits.vipRetryMs,
   refresh: limits.refreshRetryMs,
 } as const;
@@ -133,22 +141,27 @@ export function onNsmResult(turn: Turn, conduit: ConduitState, result: ConduitRe
   const op = conduit.nsmOp;
   if (op?.id !== result.op) return;
   conduit.nsmOp = undefined;
-  if (op.call === 'close' && result.kind === 'done') {
+  if (op.call === 'reselect') {
+    // The Close that begins a reselect. Like NSM's heal, the Request follows whether or
+    // not the Close went through: a connection NSM still holds is moved by the reselect.
+    conduit.reselecting = undefined;
+  } else if (op.call === 'close' && result.kind === 'done') {
     setDisconnected(turn, conduit);
     conduit.held = false;
+    conduit.reselecting = undefined;
     conduit.request = initialRequest(conduit.identity, turn.state.config.node);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && overtaken(conduit, op, result.connection)) {
-    // Rather than guess which is newer, ask again: a connect is repeated, an update is
-    // re-sent from what the monitor reported (NSM Requests are idempotent). A reselect
-    // or a recovery was carried out by this answer all the same: repeating it would
-    // make NSM pick yet another path, and new IPs, every time.
-    if (op.call === 'connect') conduit.request = initialRequest(conduit.identity, turn.state.config.node);
+    // Rather than guess which is newer, ask again, from the answer (NSM Requests are
+    // idempotent, and the answer's path keeps it the same connection): a connect is
+    // repeated, an update is re-sent from what the monitor reported. A reselect or a
+    // recovery was carried out by this answer all the same: repeating it would make NSM
+    // pick yet another path, and new IPs, every time.
+    if (op.call === 'connect') conduit.request = refreshRequest(result.connection);
     conduit.appliedVips = [];
     updateLocalIps(conduit);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection' && result.connection.state === 'DOWN') {
     // NSM answered with a connection whose data path is down: heal it by reselecting.
-    conduit.request = reselectRequest(result.connection);
-    setDisconnected(turn, conduit);
+    reselect(turn, conduit, result.connection);
   } else if (op.call !== 'close' && result.kind === 'nsmConnection') {
     conduit.connection = result.connection;
     conduit.appliedVips = 'vips' in op ? op.vips : [];
@@ -169,7 +182,7 @@ export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKin
     turn.settleCall(result.op);
     conduit.watches[watch].op = undefined;
     conduit.watches[watch].timer = turn.setTimer({ kind: 'watch', conduit, watch }, retryDelay(watch));
-    if (watch === 'monitor') endRecovery(turn, conduit);
+    if (watch === 'monitor') monitorLost(turn, conduit);
     return;
   }
   if (result.kind !== PUSHES[watch]) return; // not something this watch can say
@@ -209,31 +222,56 @@ export function onConduitTimer(turn: Turn, conduit: ConduitState, owner: 'nsm' |
 function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEvent, { kind: 'nsmEvent' }>['event']): void {
   const { config } = turn.state;
   if (conduit.recovery === 'waiting') {
-    const recovered = recoveryRequest(event, conduit.identity, config.node);
-    if (recovered) conduit.request = recovered;
+    const recovered = recoveredConnection(event, conduit.identity, config.node);
+    // A DOWN connection asks NSM to reselect.
+    if (recovered?.state === 'DOWN') reselect(turn, conduit, recovered);
+    else if (recovered) conduit.request = takeOverRequest(recovered);
     endRecovery(turn, conduit);
     return;
   }
   const own = ownConnection(event, conduit.identity.id);
   const current = conduit.connection;
-  if (!own || conduit.nsmOp?.call === 'close') return; // not ours, or going away anyway
+  // Not ours, or going away anyway (our own Close of a reselect is reported too).
+  if (!own || conduit.nsmOp?.call === 'close' || conduit.nsmOp?.call === 'reselect') return;
   const gone = event.type === 'DELETE' || own.state === 'DOWN';
   if (conduit.nsmOp && gone) conduit.nsmOp.gone = true;
   else if (conduit.nsmOp) conduit.nsmOp.seen = own;
   if (!current) return; // not connected yet: the call in flight decides
   turn.touchConduit(conduit);
-  if (event.type === 'DELETE') {
-    // NSM dropped the connection: the IPs are no longer ours. Withdraw, then reconnect.
-    conduit.request = initialRequest(conduit.identity, config.node);
-    setDisconnected(turn, conduit);
-  } else if (own.state === 'DOWN') {
-    // The data path is down: withdraw the targets and ask NSM for another path.
-    conduit.request = reselectRequest(current);
-    setDisconnected(turn, conduit);
+  if (event.type === 'DELETE' || own.state === 'DOWN') {
+    // NSM dropped the connection, or its data path is down: withdraw the targets and
+    // reselect, as NSM's heal client does. Also after a DELETE the request keeps the
+    // path: a Request of ours that NSM answers after the DELETE has re-made the
+    // connection, and a Request without its path would make a second one.
+    reselect(turn, conduit, current);
   } else {
     conduit.connection = { ...current, ...(own.context ? { context: own.context } : {}) };
     updateLocalIps(conduit);
   }
+}
+
+/**
+ * NSM's heal: Close the connection, then Request it again with RESELECT_REQUESTED (see
+ * reselectRequest). The targets are withdrawn meanwhile: the IPs may change.
+ */
+function reselect(turn: Turn, conduit: ConduitState, connection: Connection): void {
+  conduit.request = reselectRequest(connection);
+  conduit.reselecting = connection;
+  setDisconnected(turn, conduit);
+}
+
+/**
+ * The monitor stream broke: what NSM did to the connection meanwhile is unknown, so NSM's
+ * heal client reselects, and so do we. An answer on its way is not trusted either.
+ */
+function monitorLost(turn: Turn, conduit: ConduitState): void {
+  const waiting = conduit.recovery === 'waiting';
+  endRecovery(turn, conduit);
+  if (waiting || conduit.nsmOp?.call === 'close' || conduit.nsmOp?.call === 'reselect') return;
+  if (conduit.nsmOp) conduit.nsmOp.gone = true;
+  if (!conduit.connection) return;
+  reselect(turn, conduit, conduit.connection);
+  turn.touchConduit(conduit);
 }
 
 function setDisconnected(turn: Turn, conduit: ConduitState): void {

@@ -58,35 +58,49 @@ export function ownConnection(event: ConnectionEvent, id: string): Connection | 
 }
 
 /**
- * A request that takes over a connection left by a previous incarnation of this TAPA,
- * found in the monitor's first event, or undefined when there is none. Keeping the old
- * context keeps the pod's IPs; handing the old interface name back as a mechanism
- * preference keeps its interface. A DOWN connection asks NSM to reselect.
+ * The connection a previous incarnation of this TAPA left behind, found in the monitor's
+ * first event, as this TAPA sends it (path index 0, its own node); undefined when there
+ * is none.
  */
-export function recoveryRequest(event: ConnectionEvent, identity: ConnectionIdentity, node: string): NetworkServiceRequest | undefined {
+export function recoveredConnection(event: ConnectionEvent, identity: ConnectionIdentity, node: string): Connection | undefined {
   const found = Object.values(event.connections).find(
     (c) => c.path?.index === 1 && c.path.pathSegments[0]?.id === identity.id && c.mechanism?.type === 'KERNEL',
   );
   if (!found) return undefined;
+  return {
+    ...found,
+    id: identity.id,
+    labels: { ...found.labels, nodeName: node },
+    ...(found.path ? { path: { ...found.path, index: 0 } } : {}),
+  };
+}
+
+/**
+ * A request that takes a recovered connection over. Keeping its context keeps the pod's
+ * IPs; handing its interface name back as a mechanism preference keeps its interface.
+ */
+export function takeOverRequest(connection: Connection): NetworkServiceRequest {
   const preferences: Record<string, string> = {};
-  const mechanismParameters = { ...found.mechanism?.parameters };
+  const mechanismParameters = { ...connection.mechanism?.parameters };
   const interfaceName = mechanismParameters[INTERFACE_NAME_KEY];
   if (interfaceName !== undefined) {
     preferences[INTERFACE_NAME_KEY] = interfaceName;
     delete mechanismParameters[INTERFACE_NAME_KEY];
   }
-  const connection: Connection = {
-    ...found,
-    id: identity.id,
-    labels: { ...found.labels, nodeName: node },
-    ...(found.mechanism ? { mechanism: { ...found.mechanism, parameters: mechanismParameters } } : {}),
-    ...(found.path ? { path: { ...found.path, index: 0 } } : {}),
+  return {
+    connection: {
+      ...connection,
+      ...(connection.mechanism ? { mechanism: { ...connection.mechanism, parameters: mechanismParameters } } : {}),
+    },
+    mechanismPreferences: [kernelMechanism(preferences)],
   };
-  const request = { connection, mechanismPreferences: [kernelMechanism(preferences)] };
-  return found.state === 'DOWN' ? reselectRequest(connection) : request;
 }
 
-/** Heal a connection NSM reported DOWN: keep what it was, but let NSM choose a new path. */
+/**
+ * The second half of a reselect (NSM's heal), sent once the connection is closed: the
+ * connection as NSM last returned it, path included, so that NSM knows it as the same
+ * connection, but without the mechanism and endpoint it chose, so that it picks a new path.
+ */
 export function reselectRequest(connection: Connection): NetworkServiceRequest {
   const { mechanism: _dropped, ...rest } = connection;
   return {
@@ -104,24 +118,14 @@ export function refreshRequest(connection: Connection): NetworkServiceRequest {
 }
 
 /**
- * An update of a live connection with a new IP context. Like Meridio, only identity,
- * mechanism, labels, payload and the IP context are sent; NSM keeps the rest.
+ * An update of a live connection with a new IP context: the connection as NSM last
+ * returned it with only the IP context replaced. Without its path, NSM's updatepath
+ * rules would make it a new connection: a second interface, the old one left behind.
  */
 export function updateRequest(
   connection: Connection,
   ipContext: NonNullable<NonNullable<Connection['context']>['ipContext']>,
 ): NetworkServiceRequest {
-  return {
-    connection: {
-      id: connection.id,
-      networkService: connection.networkService,
-      ...(connection.mechanism ? { mechanism: connection.mechanism } : {}),
-      labels: connection.labels,
-      payload: connection.payload,
-      networkServiceEndpointName: '',
-      state: 'UP',
-      context: { extraContext: {}, MTU: 0, ipContext },
-    },
-    mechanismPreferences: [],
-  };
+  const context = connection.context ?? { extraContext: {}, MTU: 0 };
+  return { connection: { ...connection, context: { ...context, ipContext } }, mechanismPreferences: [] };
 }

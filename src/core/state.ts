@@ -52,6 +52,8 @@ export interface ConduitState {
   recoveryTimer: number | undefined;
   /** What the next connect sends: initial, recovered, or a heal. */
   request: NetworkServiceRequest;
+  /** A reselect is under way: NSM is told to Close this connection before `request` goes out. */
+  reselecting: Connection | undefined;
   /** The connection as NSM last told us; undefined while not connected. */
   connection: Connection | undefined;
   /** NSM may hold a connection for us (a request went out, no close succeeded since). */
@@ -75,7 +77,9 @@ export interface ConduitState {
  * the answer and the report can then disagree, and nothing tells which is newer.
  * `gone`: NSM reported it DOWN or deleted; `seen`: the last report of it UP.
  */
-export type NsmOp = ({ readonly call: 'connect' | 'close' } | { readonly call: 'update' | 'refresh'; readonly vips: string[] }) & {
+export type NsmOp = (
+  { readonly call: 'connect' | 'close' | 'reselect' } | { readonly call: 'update' | 'refresh'; readonly vips: string[] }
+) & {
   readonly id: number;
   gone?: boolean;
   seen?: Connection;

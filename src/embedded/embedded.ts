@@ -34,6 +34,8 @@ export interface EmbeddedWorld {
   readonly nsmAddress: string;
   readonly nsp: NspModel;
   readonly nsm: NsmModel;
+  /** Ends every NSM monitor stream with UNAVAILABLE, as a restarting NSMgr does; returns how many there were. */
+  cutNsmMonitors(): number;
   /** NSM Requests and Closes accepted so far, oldest first. */
   readonly nsmCalls: readonly NsmCall[];
   /** With TLS: the serial of the client certificate of every call to NSP or NSM, in order. */
@@ -93,7 +95,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
   // Tokens are addressed to the manager's SPIFFE ID, as NSMgr's policies want.
   const tokensFor = tls ? spiffeIdOf(new X509Certificate(tls.certPem).subjectAltName) : undefined;
   if (tls && tokensFor === undefined) throw new Error("the embedded servers' certificate has no SPIFFE ID");
-  addNsmServices(nsmServer, nsm, { tokensFor, record: (call) => void nsmCalls.push(call) });
+  const monitors = addNsmServices(nsmServer, nsm, { tokensFor, record: (call) => void nsmCalls.push(call) });
   // With TLS, a name rather than an IP address: TLS clients send it as the server name.
   const host = tls ? 'localhost' : '127.0.0.1';
   const port = await bind(nspServer, `${host}:${options.nspPort ?? 0}`, credentials);
@@ -105,6 +107,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedW
     nsp,
     nsm,
     nsmCalls,
+    cutNsmMonitors: () => monitors.cutMonitors(),
     clientSerials,
     restartNsp: async (mode) => {
       expiry.close();

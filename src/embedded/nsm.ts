@@ -42,7 +42,8 @@ export function addNsmServices(
   server: grpc.Server,
   nsm: NsmModel,
   options: { tokensFor: string | undefined; record(call: NsmCall): void },
-): void {
+): { cutMonitors(): number } {
+  const monitors = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   const expiries = new Map<string, NodeJS.Timeout>();
   const expireLater = (id: string): void => {
     clearTimeout(expiries.get(id));
@@ -77,12 +78,11 @@ export function addNsmServices(
       const refused = await guard(call, 'request', call.request.connection);
       if (refused) return callback(refused, null);
       try {
+        // The answer's path is the client's segment as it sent it, then NSMgr's: the client
+        // finds its segment, and the expiry of its token, where it put them.
         const answer = nsm.request(call.request);
         expireLater(answer.id);
-        // NSMgr hands the client's own path segments back (its own would follow): the
-        // client finds its segment, and the expiry of its token, where it put them.
-        const path = call.request.connection?.path;
-        callback(null, path ? { ...answer, path } : answer);
+        callback(null, answer);
       } catch (err) {
         callback(toStatus(err), null);
       }
@@ -105,11 +105,27 @@ export function addNsmServices(
         const mine = Object.entries(event.connections).filter(([id]) => ids.has(id));
         if (mine.length > 0) call.write({ ...event, connections: Object.fromEntries(mine) });
       });
-      call.on('cancelled', unsubscribe);
-      call.on('close', unsubscribe);
+      const gone = (): void => {
+        unsubscribe();
+        monitors.delete(call);
+      };
+      call.on('cancelled', gone);
+      call.on('close', gone);
+      monitors.add(call);
       call.write(nsm.snapshot(call.request));
     },
   };
   server.addService(NetworkServiceService, network);
   server.addService(MonitorConnectionService, monitor);
+  return {
+    // As when NSMgr restarts: every monitor stream ends with UNAVAILABLE; the server goes on serving.
+    cutMonitors: () => {
+      const cut = monitors.size;
+      for (const call of [...monitors]) {
+        monitors.delete(call);
+        call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the monitor stream was cut' });
+      }
+      return cut;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ConfigurationManagerService, type ConfigurationManagerServer } from '../wire/nsp/v1/configurationmanager.js';
 import { TargetRegistryService, type TargetRegistryServer } from '../wire/nsp/v1/targetregistry.js';
-import { NsmCloseFailed, NsmRequestFailed } from '../sim/world/nsm.js';
+import { NsmCloseFailed, NsmRefused, NsmRequestFailed } from '../sim/world/nsm.js';
 import { NspModel, NspUnavailable } from '../sim/world/nsp.js';
 
 type Streaming<Req, Res> = grpc.ServerWritableStream<Req, Res>;
@@ -99,6 +99,7 @@ function answer(callback: grpc.sendUnaryData<object>, work: () => void): void {
 
 /** A fault the model was told to produce is UNAVAILABLE, as a real outage would be; anything else is a bug. */
 export function toStatus(err: unknown): Partial<grpc.StatusObject> {
+  if (err instanceof NsmRefused) return { code: grpc.status.UNKNOWN, details: err.message };
   const fault = err instanceof NspUnavailable || err instanceof NsmRequestFailed || err instanceof NsmCloseFailed;
   return { code: fault ? grpc.status.UNAVAILABLE : grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) };
 }

@@ -32,6 +32,16 @@ function update(connection: Connection, src: string[], state: Connection['state'
   };
 }
 
+/** A reselect begins with a Close of the connection; once it is answered, the reselect Request goes out. */
+function closedForReselect(d: Driver, connection: Connection, outcome: 'done' | 'failed' = 'done') {
+  expect(d.openCalls('nsmRequest'), 'no Request before the Close').to.have.length(0);
+  const close = d.pending('nsmClose');
+  expect(close.connection).to.deep.equal(connection);
+  if (outcome === 'done') d.done(close.op);
+  else d.fail(close.op);
+  return d.pending('nsmRequest');
+}
+
 describe('core: conduit and NSM', () => {
   it('request shape: proxy network service, deterministic id, node label, ETHERNET, LOCAL/KERNEL', () => {
     const d = new Driver();
@@ -107,8 +117,9 @@ describe('core: conduit and NSM', () => {
       mechanism: { cls: 'LOCAL', type: 'KERNEL', parameters: {} },
     };
     monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left } });
-    const c = d.pending('nsmRequest').request.connection!;
+    const c = closedForReselect(d, { ...left, labels: { nodeName: 'node-1' }, path: { ...left.path!, index: 0 } }).request.connection!;
     expect(c.state).to.equal('RESELECT_REQUESTED');
+    expect(c.path).to.deep.equal({ ...left.path, index: 0 });
     expect(c.mechanism).to.equal(undefined);
     expect(c.networkServiceEndpointName).to.equal('');
   });
@@ -144,11 +155,30 @@ describe('core: conduit and NSM', () => {
       { from: '20.0.0.1/32', proto: '', dstPort: '', srcPort: '', routes: [{ prefix: '0.0.0.0/0', nextHop: '172.16.0.1' }] },
       { from: '2000::1/128', proto: '', dstPort: '', srcPort: '', routes: [{ prefix: '::/0', nextHop: 'fd00::1' }] },
     ]);
-    expect(update.request.connection!.path).to.equal(undefined);
+    expect(update.request.connection!.path).to.deep.equal(conduitState(d).connection!.path);
     d.send({ kind: 'nsmConnection', op: update.op, connection: answered(update.request, ip.srcIpAddrs) });
     expect(conduitState(d).localIps).to.deep.equal([IP_A, 'fd00::2/64']);
     pushFlows(d, [flow(['172.16.0.200/32', '2000::1/128', '20.0.0.1/32'])]);
     expect(d.openCalls('nsmRequest')).to.have.length(0);
+  });
+
+  it('every Request after the first is the last connection NSM returned, path and mechanism included, across refresh and IP heal', () => {
+    const d = new Driver();
+    d.open(tapStream('stream-a1'));
+    const first = connect(d, [IP_A]);
+    const mechanism = { cls: 'LOCAL', type: 'KERNEL', parameters: { name: 'nsm-0' } };
+    const path = { index: 0, pathSegments: [...first.path!.pathSegments, { name: 'nsmgr', id: 'nsmgr-1', token: '', metrics: {} }] };
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    const answer: Connection = { ...answered(updating.request, [IP_A, '20.0.0.1/32']), mechanism, path };
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answer });
+    monitorEvent(d, update(answer, [IP_B, '20.0.0.1/32'])); // NSM healed the data path: new IPs
+    pushFlows(d, [flow(['20.0.0.2/32'])]);
+    const next = d.pending('nsmRequest').request.connection!;
+    const { context: _ip, ...rest } = next;
+    const { context: _old, ...answeredRest } = answer;
+    expect(rest).to.deep.equal(answeredRest);
+    expect(next.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B, '20.0.0.2/32']);
   });
 
   it('a failed VIP update is retried after 1 s', () => {
@@ -201,36 +231,83 @@ describe('core: conduit and NSM', () => {
     expect(status(d)).to.equal('OPEN');
   });
 
-  it('monitor DOWN: targets withdrawn and the connection re-requested with reselect', () => {
+  it('monitor DOWN: targets withdrawn, the connection closed, then re-requested with reselect, path and all', () => {
     const d = new Driver();
     openStream(d);
-    monitorEvent(d, update(conduitState(d).connection!, [IP_A], 'DOWN'));
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, [IP_A], 'DOWN'));
     expect(status(d)).to.equal('UNAVAILABLE');
-    expect(d.pending('nsmRequest').request.connection?.state).to.equal('RESELECT_REQUESTED');
     expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+    const { mechanism: _chosen, ...kept } = connection;
+    expect(closedForReselect(d, connection).request.connection).to.deep.equal({
+      ...kept,
+      networkServiceEndpointName: '',
+      state: 'RESELECT_REQUESTED',
+    });
   });
 
-  it('monitor DELETE: targets withdrawn and a fresh connection requested', () => {
+  it('a reselect whose Close fails goes on with the Request, as NSM heal does', () => {
     const d = new Driver();
     openStream(d);
-    const ev = update(conduitState(d).connection!, [IP_A]);
-    monitorEvent(d, { ...ev, type: 'DELETE' });
-    expect(status(d)).to.equal('UNAVAILABLE');
-    const c = d.pending('nsmRequest').request.connection!;
-    expect(c.state).to.equal('UP');
-    expect(c.context).to.equal(undefined);
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, [IP_A], 'DOWN'));
+    expect(closedForReselect(d, connection, 'failed').request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
-  it('DELETE while a VIP update is on its way: its answer is not trusted, the connection is requested afresh', () => {
+  it('the monitor reporting our own Close of a reselect does not stop the reselect', () => {
+    const d = new Driver();
+    openStream(d);
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, [IP_A], 'DOWN'));
+    monitorEvent(d, { ...update(connection, [IP_A], 'DOWN'), type: 'DELETE' });
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
+  });
+
+  it('the monitor stream breaking heals as DOWN does: targets withdrawn, Close, then a reselect; the monitor re-opened after 5 s', () => {
+    const d = new Driver();
+    openStream(d);
+    const connection = conduitState(d).connection!;
+    d.fail(d.pending('monitorConnections').op);
+    expect(status(d)).to.equal('UNAVAILABLE');
+    expect(d.pending('unregister').target.ips).to.deep.equal([IP_A]);
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
+    d.fire(d.timerOf(5_000));
+    expect(d.pending('monitorConnections')).to.be.an('object');
+  });
+
+  it('the monitor stream ending cleanly while a VIP update is on its way: the answer is not trusted, the path reselected', () => {
     const d = new Driver();
     openStream(d);
     pushFlows(d, [flow(['20.0.0.1/32'])]);
     const updating = d.pending('nsmRequest');
-    monitorEvent(d, { ...update(conduitState(d).connection!, [IP_A]), type: 'DELETE' });
-    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A]) });
-    const again = d.pending('nsmRequest');
-    expect(again.request.connection?.context).to.equal(undefined);
+    const connection = conduitState(d).connection!;
+    d.send({ kind: 'failed', op: d.pending('monitorConnections').op });
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A, '20.0.0.1/32']) });
     expect(conduitState(d).connection).to.equal(undefined);
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
+  });
+
+  it('monitor DELETE: targets withdrawn and the connection reselected, path kept (a late Request of ours may have re-made it)', () => {
+    const d = new Driver();
+    openStream(d);
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, { ...update(connection, [IP_A]), type: 'DELETE' });
+    expect(status(d)).to.equal('UNAVAILABLE');
+    const c = closedForReselect(d, connection).request.connection!;
+    expect(c.state).to.equal('RESELECT_REQUESTED');
+    expect(c.path).to.deep.equal(connection.path);
+  });
+
+  it('DELETE while a VIP update is on its way: its answer is not trusted, the connection is reselected', () => {
+    const d = new Driver();
+    openStream(d);
+    pushFlows(d, [flow(['20.0.0.1/32'])]);
+    const updating = d.pending('nsmRequest');
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, { ...update(connection, [IP_A]), type: 'DELETE' });
+    d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A]) });
+    expect(conduitState(d).connection).to.equal(undefined);
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
   it('a monitor report of new IPs while a VIP update is on its way wins over the answer, and the update is re-sent', () => {
@@ -249,11 +326,13 @@ describe('core: conduit and NSM', () => {
     openStream(d);
     const connection = conduitState(d).connection!;
     monitorEvent(d, update(connection, [IP_A], 'DOWN'));
-    const reselect = d.pending('nsmRequest');
+    const reselect = closedForReselect(d, connection);
     expect(reselect.request.connection?.state).to.equal('RESELECT_REQUESTED');
     monitorEvent(d, { ...update(connection, [IP_A], 'DOWN'), type: 'DELETE' });
-    d.send({ kind: 'nsmConnection', op: reselect.op, connection: answered(reselect.request, [IP_B]) });
-    expect(d.pending('nsmRequest').request.connection?.state).to.equal('UP');
+    const answer = answered(reselect.request, [IP_B]);
+    d.send({ kind: 'nsmConnection', op: reselect.op, connection: answer });
+    // The answer as NSM gave it, path included: NSM knows it as the same connection.
+    expect(d.pending('nsmRequest').request).to.deep.equal({ connection: answer, mechanismPreferences: [] });
   });
 
   it('an answer with a DOWN connection is healed by reselecting', () => {
@@ -261,9 +340,10 @@ describe('core: conduit and NSM', () => {
     d.open(tapStream('stream-a1'));
     monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: {} });
     const req = d.pending('nsmRequest');
-    d.send({ kind: 'nsmConnection', op: req.op, connection: { ...answered(req.request, [IP_A]), state: 'DOWN' } });
-    expect(d.pending('nsmRequest').request.connection?.state).to.equal('RESELECT_REQUESTED');
+    const down: Connection = { ...answered(req.request, [IP_A]), state: 'DOWN' };
+    d.send({ kind: 'nsmConnection', op: req.op, connection: down });
     expect(status(d)).to.equal('UNAVAILABLE');
+    expect(closedForReselect(d, down).request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
   it('re-opened while winding down: the conduit catches up on what it skipped (a VIP update)', () => {
@@ -394,7 +474,7 @@ describe('core: conduit and NSM', () => {
       const connection = connectExpiring(d, 30_000);
       monitorEvent(d, { type: 'DELETE', connections: { [connection.id]: connection } });
       expect(conduitState(d).refreshTimer).to.equal(undefined);
-      const again = d.pending('nsmRequest');
+      const again = closedForReselect(d, connection);
       d.send({ kind: 'nsmConnection', op: again.op, connection: answered(again.request, [IP_B]), expiresInMs: 9_000 });
       expect(d.timerOf(3_000)).to.be.a('number');
     });
@@ -421,7 +501,7 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     });
   });
 
-  it('a first request names no endpoint; a reselect asks for LOCAL/KERNEL again; a VIP update sends only what Meridio sends', () => {
+  it('a first request names no endpoint; a VIP update is the connection as answered with a new IP context; a reselect asks for LOCAL/KERNEL again', () => {
     const d = new Driver();
     d.open(tapStream('stream-a1'));
     connect(d);
@@ -430,17 +510,10 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     const update = d.pending('nsmRequest').request;
     const c = conduitState(d).connection!;
     expect(update.mechanismPreferences).to.deep.equal([]);
-    expect(update.connection).to.deep.equal({
-      id: c.id,
-      networkService: c.networkService,
-      labels: c.labels,
-      payload: c.payload,
-      networkServiceEndpointName: '',
-      state: 'UP',
-      context: { extraContext: {}, MTU: 0, ipContext: update.connection!.context!.ipContext },
-    });
-    d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: { ...answered(update, [IP_A]), state: 'DOWN' } });
-    expect(d.pending('nsmRequest').request.mechanismPreferences).to.deep.equal([
+    expect(update.connection).to.deep.equal({ ...c, context: { ...c.context, ipContext: update.connection!.context!.ipContext } });
+    const down: Connection = { ...answered(update, [IP_A]), state: 'DOWN' };
+    d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: down });
+    expect(closedForReselect(d, down).request.mechanismPreferences).to.deep.equal([
       { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } },
     ]);
   });
@@ -512,10 +585,11 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     openStream(d);
     pushFlows(d, [flow(['20.0.0.1/32'])]);
     const updating = d.pending('nsmRequest');
-    monitorEvent(d, update(conduitState(d).connection!, [IP_A], 'DOWN'));
+    const connection = conduitState(d).connection!;
+    monitorEvent(d, update(connection, [IP_A], 'DOWN'));
     d.send({ kind: 'nsmConnection', op: updating.op, connection: answered(updating.request, [IP_A, '20.0.0.1/32']) });
     expect(conduitState(d).connection).to.equal(undefined);
-    expect(d.pending('nsmRequest').request.connection?.state).to.equal('RESELECT_REQUESTED');
+    expect(closedForReselect(d, connection).request.connection?.state).to.equal('RESELECT_REQUESTED');
   });
 
   it('a monitor report that agrees with the answer on its way leaves the answer trusted', () => {

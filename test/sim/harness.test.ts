@@ -100,6 +100,8 @@ describe('sim: the checkers bite', function () {
     ['broken:silent-after-ip-change', 'hang'],
     ['broken:keeps-old-target', 'invariant'],
     ['broken:reuses-identifier', 'invariant'],
+    // NSM's rules: an IP update without the path is a second connection for NSMgr.
+    ['broken:new-path-on-update', 'invariant'],
     // The runner's own mistakes, found by the same hunts: the simulator runs the production runner.
     ['broken:runner-gate-leak', 'convergence'],
     ['broken:runner-timer-slots', 'convergence'],

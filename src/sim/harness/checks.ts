@@ -58,6 +58,7 @@ export function viewOf(env: Models, tapa: TapaUnderTest): WorldView {
 
 /**
  * Rules of the whole world, checked after every step:
+ * - NSM's own rules (nsm.ts: a path kept across every call, stable interface names);
  * - no two ENABLED targets of one stream share an identifier (two load balancer slots
  *   would be one);
  * - every target of a TAPA is one that TAPA knows it may hold: a target left behind
@@ -65,7 +66,7 @@ export function viewOf(env: Models, tapa: TapaUnderTest): WorldView {
  */
 export function worldViolations(env: Models, tapas: readonly TapaUnderTest[]): string[] {
   const all = env.nsp.peekTargets();
-  return [...sharedIdentifiers(all), ...staleTargets(all, owners(env, tapas))];
+  return [...env.nsm.violations(), ...sharedIdentifiers(all), ...staleTargets(all, owners(env, tapas))];
 }
 
 function sharedIdentifiers(all: readonly Readonly<NspTarget>[]): string[] {
@@ -112,6 +113,8 @@ export class WorldChecker {
   constructor(
     private readonly env: Models,
     private readonly tapas: readonly TapaUnderTest[],
+    /** Whether NSM's own rules are held against these TAPAs (Model.keepsNsmPaths). */
+    private readonly nsmRules = true,
   ) {
     env.nsp.onTargetsChange(() => {
       this.registryChanged = true;
@@ -128,6 +131,6 @@ export class WorldChecker {
     const shared = this.registryChanged ? sharedIdentifiers(all) : [];
     this.registryChanged = false;
     this.owner ??= owners(this.env, this.tapas);
-    return [...shared, ...staleTargets(all, this.owner)];
+    return [...(this.nsmRules ? this.env.nsm.violations() : []), ...shared, ...staleTargets(all, this.owner)];
   }
 }

@@ -53,5 +53,11 @@ export interface Model {
    * it (run.ts, `hangBound`). Default: DEFAULTS.longestWaitMs.
    */
   readonly longestWaitMs?: number;
+  /**
+   * False for models that leave out NSM's client chain (its begin client keeps a
+   * connection's path between Requests): NSM's path rules (nsm.ts) are not held against
+   * them. Default: true.
+   */
+  readonly keepsNsmPaths?: boolean;
   create(env: Environment, spec: TapaSpec): TapaUnderTest;
 }

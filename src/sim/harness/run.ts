@@ -120,7 +120,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const hangMs = options.hangMs ?? hangBound(options.model, scenario);
   const deadline = quiet + (options.convergenceMs ?? DEFAULTS.convergenceMs);
   const byName = new Map(tapas.map((t) => [t.name, t]));
-  const world = new WorldChecker(env, tapas);
+  const world = new WorldChecker(env, tapas, options.model.keepsNsmPaths !== false);
   const done = (failure: Failure | undefined): RunResult => ({
     failure: failure ?? lockOrder(),
     log: scheduler.log,

@@ -55,6 +55,14 @@ const CORES: Record<string, Breakage> = {
     const moved = conduit !== undefined && conduit.localIps.length > 0 && !sameSet(conduit.localIps, effect.target.ips);
     return stream?.wanted && moved ? 'succeed' : effect;
   },
+  // Sends an IP update without the connection's path, as the core once did: NSMgr takes it for a new connection.
+  'new-path-on-update': () => (effect, _event, state) => {
+    if (effect.kind !== 'nsmRequest') return effect;
+    const op = state.trenches.get(effect.scope.trench)?.conduits.get(effect.scope.conduit ?? '')?.nsmOp;
+    if (op?.id !== effect.op || op.call !== 'update' || !effect.request.connection) return effect;
+    const { path: _dropped, ...connection } = effect.request.connection;
+    return { ...effect, request: { ...effect.request, connection } };
+  },
   // Never sees other targets, so it takes identifiers others hold: two ENABLED targets share one.
   'reuses-identifier': () => (effect) =>
     effect.kind === 'getTargets'

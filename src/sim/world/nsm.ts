@@ -22,6 +22,18 @@ export class NsmCloseFailed extends Error {
   }
 }
 
+/**
+ * A Request or Close that a real NSMgr refuses. Its chain returns plain errors, which
+ * reach the client as UNKNOWN.
+ */
+export class NsmRefused extends Error {
+  readonly grpcCode = 'UNKNOWN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NsmRefused';
+  }
+}
+
 export interface NsmOptions {
   /**
    * The proxy got no bridge IPs, so NSM reports no gateways (extra_prefixes): the
@@ -43,6 +55,12 @@ interface Held {
 
 const INTERFACE_NAME_KEY = 'name';
 const MTU = 1500;
+/** The name of NSMgr's own segment of a path; its id is NSMgr's id for the connection. */
+export const NSMGR_SEGMENT = 'nsmgr';
+/** Linux's limit on an interface name (IFNAMSIZ less its NUL). */
+const MAX_INTERFACE_NAME = 15;
+/** What Meridio's interface name client asks for. */
+const MERIDIO_INTERFACE_NAME = /^nsm-\d+$/;
 
 /**
  * NSM and the conduit proxies as the TAPAs see them (reference §3): connections to
@@ -58,6 +76,8 @@ export class NsmModel {
   private readonly held = new Map<string, Held>();
   private readonly history = new Map<string, string[]>();
   private readonly listeners = new Listeners<ConnectionEvent>();
+  private readonly broken: string[] = [];
+  private minted = 0;
 
   constructor(options: NsmOptions = {}) {
     this.faultyProxy = options.faultyProxy ?? false;
@@ -66,6 +86,12 @@ export class NsmModel {
   /**
    * A new connection (unknown id, or a reselect) gets fresh local IPs; a known one is an
    * update that may only change the source addresses and policies.
+   *
+   * As NSMgr, the model follows NSM's updatepath rules: it refuses a path that
+   * contradicts the connection, and a Request that does not carry the NSMgr segment of
+   * the connection it holds is, for a real NSMgr, a new connection with a second
+   * interface. The model records that as a violation (see `violations`) and goes on
+   * serving it as the update the client meant.
    */
   request(request: NetworkServiceRequest): Connection {
     if (this.failRequests) throw new NsmRequestFailed('NSM failed the request');
@@ -73,18 +99,32 @@ export class NsmModel {
     if (!asked || asked.id === '' || asked.networkService === '') {
       throw new NsmRequestFailed('a request must name a connection id and a network service');
     }
+    const segment = nsmgrSegment(asked);
     const known = this.held.get(asked.id);
-    const held = known && asked.state !== 'RESELECT_REQUESTED' ? this.update(known, asked) : this.create(request, asked, known);
+    const held = known && asked.state !== 'RESELECT_REQUESTED' ? this.update(known, asked) : this.create(request, asked, known, segment);
+    if (known) this.samePath(known, segment, 'Request');
     this.held.set(asked.id, held);
     // NSM's monitor reports every Request that passes, changed or not.
     this.emit('UPDATE', held.connection);
     return copyMessage(held.connection);
   }
 
-  /** Unknown connections are fine: closing twice is not an error in NSM either. */
+  /**
+   * Unknown connections are fine: closing twice is not an error in NSM either. A Close
+   * that does not carry the connection's NSMgr segment closes nothing there (NSMgr knows
+   * it by another id) and is a violation.
+   */
   close(connection: Connection): void {
     if (this.failCloses) throw new NsmCloseFailed('NSM failed the close');
+    const segment = nsmgrSegment(connection);
+    const known = this.held.get(connection.id);
+    if (known && !this.samePath(known, segment, 'Close')) return;
     this.forget(connection.id);
+  }
+
+  /** World rules a client broke so far, for the harness to report (empty: none). */
+  violations(): readonly string[] {
+    return this.broken;
   }
 
   /**
@@ -182,7 +222,14 @@ export class NsmModel {
     return [...(this.history.get(id) ?? [])];
   }
 
-  private create(request: NetworkServiceRequest, asked: Connection, previous: Held | undefined): Held {
+  private create(request: NetworkServiceRequest, asked: Connection, previous: Held | undefined, segment: string | undefined): Held {
+    const pod = podOf(asked);
+    const before = previous?.connection.mechanism?.parameters[INTERFACE_NAME_KEY];
+    // A TAPA that takes a connection over hands its interface name back as a preference.
+    const interfaceName = request.mechanismPreferences[0]?.parameters[INTERFACE_NAME_KEY] ?? before ?? this.freeInterfaceName(pod);
+    this.checkInterfaceName(asked.id, pod, interfaceName);
+    if (before !== undefined && before !== interfaceName)
+      this.violate(`${asked.id}: interface ${before} renamed ${interfaceName} by a reselect`);
     const bridge = this.bridge(asked.networkService);
     const local = this.allocate(asked.id, bridge);
     // A reselect moves the connection to new addresses.
@@ -192,11 +239,6 @@ export class NsmModel {
       srcIpAddrs: [...local],
       extraPrefixes: this.faultyProxy ? [] : [...bridge.gateways],
     };
-    // A TAPA that takes a connection over hands its interface name back as a preference.
-    const interfaceName =
-      request.mechanismPreferences[0]?.parameters[INTERFACE_NAME_KEY] ??
-      previous?.connection.mechanism?.parameters[INTERFACE_NAME_KEY] ??
-      this.freeInterfaceName();
     const connection: Connection = {
       id: asked.id,
       networkService: asked.networkService,
@@ -208,7 +250,8 @@ export class NsmModel {
       },
       context: { ipContext, extraContext: {}, MTU },
       labels: { ...asked.labels },
-      path: pathOf(asked),
+      // A path that names NSMgr's segment keeps it (a reselect); otherwise NSMgr makes one.
+      path: pathOf(asked, segment ?? `${asked.id}~${NSMGR_SEGMENT}-${++this.minted}`),
       networkServiceEndpointName: `proxy-${asked.networkService}`,
       payload: 'ETHERNET',
       state: 'UP',
@@ -222,12 +265,16 @@ export class NsmModel {
    * address of the bridge, which belongs to some other pod.
    */
   private update(held: Held, asked: Connection): Held {
+    const name = held.connection.mechanism?.parameters[INTERFACE_NAME_KEY];
+    const wanted = asked.mechanism?.parameters[INTERFACE_NAME_KEY];
+    if (wanted !== undefined && wanted !== name) this.violate(`${asked.id}: interface ${name} renamed ${wanted} by an update`);
+    const path = pathOf(asked, nsmgrIdOf(held.connection));
     const ip = asked.context?.ipContext;
     // A refresh that changes nothing else still brings a new token, and its expiry.
-    if (!ip) return { ...held, connection: { ...held.connection, path: pathOf(asked) } };
+    if (!ip) return { ...held, connection: { ...held.connection, path } };
     const bridge = this.bridge(held.connection.networkService);
     const echoed = formatPrefixes(ip.srcIpAddrs).filter((a) => !held.local.includes(a) && !bridge.holds(a));
-    const connection = { ...withSources(held.connection, [...held.local, ...echoed]), path: pathOf(asked) };
+    const connection = { ...withSources(held.connection, [...held.local, ...echoed]), path };
     const context = connection.context!;
     return {
       ...held,
@@ -262,12 +309,40 @@ export class NsmModel {
     return local;
   }
 
-  /** Meridio's interface name client: nsm-<k> with the lowest k not in use. */
-  private freeInterfaceName(): string {
-    const used = new Set([...this.held.values()].map((h) => h.connection.mechanism?.parameters[INTERFACE_NAME_KEY]));
+  /** For a client that asks for no name, what Meridio's interface name client would: nsm-<k>, the lowest k free in the pod. */
+  private freeInterfaceName(pod: string): string {
+    const used = new Set(this.namesIn(pod, undefined));
     let k = 0;
     while (used.has(`nsm-${k}`)) k++;
     return `nsm-${k}`;
+  }
+
+  private namesIn(pod: string, except: string | undefined): (string | undefined)[] {
+    return [...this.held.values()]
+      .filter((h) => h.connection.id !== except && podOf(h.connection) === pod)
+      .map((h) => h.connection.mechanism?.parameters[INTERFACE_NAME_KEY]);
+  }
+
+  /** The forwarder cannot make an interface whose name Linux refuses, or one the pod already has. */
+  private checkInterfaceName(id: string, pod: string, name: string): void {
+    if (name.length === 0 || name.length > MAX_INTERFACE_NAME || /[\s/:]/.test(name)) {
+      throw new NsmRefused(`interface name "${name}" is not a valid Linux interface name (at most ${MAX_INTERFACE_NAME} characters)`);
+    }
+    if (this.namesIn(pod, id).includes(name)) throw new NsmRefused(`interface ${name} already exists in the pod of ${id}`);
+    if (!MERIDIO_INTERFACE_NAME.test(name)) this.violate(`${id}: interface name ${name} is not nsm-<number>`);
+  }
+
+  /** Whether a call carries the NSMgr segment of the connection it names; a violation when not. */
+  private samePath(held: Held, segment: string | undefined, call: 'Request' | 'Close'): boolean {
+    const id = nsmgrIdOf(held.connection);
+    if (segment === id) return true;
+    const carried = segment === undefined ? 'no NSMgr segment' : `NSMgr segment ${segment}`;
+    this.violate(`${held.connection.id}: ${call} with ${carried}, not ${id}: NSMgr takes it for another connection (a second interface)`);
+    return false;
+  }
+
+  private violate(rule: string): void {
+    this.broken.push(`NSM: ${rule}`);
   }
 
   private emit(type: 'UPDATE' | 'DELETE', connection: Connection): void {
@@ -286,9 +361,40 @@ function withSources(connection: Connection, srcIpAddrs: string[]): Connection {
 
 /**
  * The path answered: the client's own segment as it sent it, with its token and expiry,
- * as NSM hands a path back; a client that sent none gets one segment named 'tapa'.
+ * then NSMgr's; a client that sent none gets one segment named 'tapa'.
  */
-function pathOf(asked: Connection): NonNullable<Connection['path']> {
-  const own = asked.path?.pathSegments[0];
-  return { index: 0, pathSegments: [own ? copyMessage(own) : { name: 'tapa', id: asked.id, token: '', metrics: {} }] };
+function pathOf(asked: Connection, nsmgrId: string): NonNullable<Connection['path']> {
+  const own = asked.path?.pathSegments[asked.path.index];
+  return {
+    index: 0,
+    pathSegments: [
+      own ? copyMessage(own) : { name: 'tapa', id: asked.id, token: '', metrics: {} },
+      { name: NSMGR_SEGMENT, id: nsmgrId, token: '', metrics: {} },
+    ],
+  };
+}
+
+function nsmgrIdOf(connection: Connection): string {
+  return connection.path!.pathSegments[1]!.id;
+}
+
+/** Whose interface it is: the client named on its own segment of the path. */
+function podOf(connection: Connection): string {
+  const path = connection.path;
+  return path?.pathSegments[path.index]?.name ?? 'tapa';
+}
+
+/**
+ * The NSMgr segment a call's path carries, by NSM's updatepath rules as NSMgr applies
+ * them: the client's segment is the current one and names the connection, and NSMgr's is
+ * the next, if it is there.
+ */
+function nsmgrSegment(asked: Connection): string | undefined {
+  const path = asked.path;
+  if (!path || path.pathSegments.length === 0) return undefined;
+  const current = path.pathSegments[path.index];
+  if (!current) throw new NsmRefused(`path index ${path.index} lies beyond its ${path.pathSegments.length} segments`);
+  if (current.id !== asked.id) throw new NsmRefused(`path segment ${path.index} is for ${current.id}, the connection is ${asked.id}`);
+  const next = path.pathSegments[path.index + 1];
+  return next?.name === NSMGR_SEGMENT ? next.id : undefined;
 }

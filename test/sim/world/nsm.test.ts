@@ -5,7 +5,7 @@ import { inGatewaySubnets } from '../../../src/core/localips.js';
 import { formatPrefixes } from '../../../src/core/prefix.js';
 import type { Connection, ConnectionEvent, IPContext, NetworkServiceRequest } from '../../../src/core/wire.js';
 import { emptyIpContext } from '../../../src/core/vip.js';
-import { NsmCloseFailed, NsmModel, NsmRequestFailed } from '../../../src/sim/world/nsm.js';
+import { NsmCloseFailed, NsmModel, NsmRefused, NsmRequestFailed } from '../../../src/sim/world/nsm.js';
 
 const A = connectionIdentity('tapa-a', 'red', 'trench-a', 'conduit-a');
 const B = connectionIdentity('tapa-b', 'red', 'trench-a', 'conduit-a');
@@ -57,7 +57,13 @@ describe('sim/world nsm: connections', () => {
         MTU: 1500,
       },
       labels: { nodeName: 'node-1' },
-      path: { index: 0, pathSegments: [{ name: 'tapa', id: A.id, token: '', metrics: {} }] },
+      path: {
+        index: 0,
+        pathSegments: [
+          { name: 'tapa', id: A.id, token: '', metrics: {} },
+          { name: 'nsmgr', id: `${A.id}~nsmgr-1`, token: '', metrics: {} },
+        ],
+      },
       networkServiceEndpointName: `proxy-${A.networkService}`,
       payload: 'ETHERNET',
       state: 'UP',
@@ -431,5 +437,79 @@ describe('sim/world nsm: expiry and addresses given back', () => {
     expect(() => nsm.request(initial(B))).to.throw(RangeError, /every host address is in use/);
     nsm.drop(ids[0]!.id);
     expect(src(nsm.request(initial(B)))).to.have.length(2);
+  });
+});
+
+describe('sim/world nsm: the rules of a real NSMgr', () => {
+  const named = (request: NetworkServiceRequest, name: string, pod = 'tapa'): NetworkServiceRequest => ({
+    connection: {
+      ...request.connection!,
+      path: { index: 0, pathSegments: [{ name: pod, id: request.connection!.id, token: '', metrics: {} }] },
+    },
+    mechanismPreferences: [{ cls: 'LOCAL', type: 'KERNEL', parameters: { name } }],
+  });
+
+  it('a client that sends back the path it was answered keeps one connection across update, refresh, reselect and Close', () => {
+    const nsm = new NsmModel();
+    const c = nsm.request(initial(A));
+    const updated = nsm.request(update(c, { srcIpAddrs: ['20.0.0.1/32'] }));
+    const refreshed = nsm.request({ connection: updated, mechanismPreferences: [] });
+    expect(refreshed.path).to.deep.equal(c.path);
+    nsm.close(refreshed);
+    const { mechanism: _m, ...rest } = refreshed;
+    const reselected = nsm.request({ connection: { ...rest, state: 'RESELECT_REQUESTED' }, mechanismPreferences: [] });
+    expect(reselected.path).to.deep.equal(c.path);
+    nsm.close(reselected);
+    expect(nsm.connections()).to.deep.equal([]);
+    expect(nsm.violations()).to.deep.equal([]);
+  });
+
+  it('an update without the path is a second connection for NSMgr: a violation; the model goes on serving', () => {
+    const nsm = new NsmModel();
+    const c = nsm.request(initial(A));
+    const { path: _dropped, ...pathless } = c;
+    const next = nsm.request(update(pathless, { srcIpAddrs: ['20.0.0.1/32'] }));
+    expect(nsm.violations()).to.have.length(1);
+    expect(nsm.violations()[0]).to.match(/Request with no NSMgr segment, not .*~nsmgr-1: NSMgr takes it for another connection/);
+    expect(src(next)).to.deep.equal(['172.16.0.2/24', 'fd00::2/64', '20.0.0.1/32']);
+  });
+
+  it('a Close without the NSMgr segment closes nothing there: a violation, and the connection is left behind', () => {
+    const nsm = new NsmModel();
+    const c = nsm.request(initial(A));
+    nsm.close({
+      ...c,
+      path: { index: 0, pathSegments: [c.path!.pathSegments[0]!, { name: 'nsmgr', id: 'other', token: '', metrics: {} }] },
+    });
+    expect(nsm.violations()[0]).to.match(/Close with NSMgr segment other/);
+    expect(nsm.connection(A.id)).to.deep.equal(c);
+  });
+
+  it('refuses, as UNKNOWN, a path whose current segment is missing or names another connection, and keeps serving', () => {
+    const nsm = new NsmModel();
+    const c = nsm.request(initial(A));
+    const beyond = { ...c, path: { ...c.path!, index: 5 } };
+    const other = { ...c, path: { index: 0, pathSegments: [{ name: 'tapa', id: 'someone-else', token: '', metrics: {} }] } };
+    for (const connection of [beyond, other]) {
+      expect(() => nsm.request({ connection, mechanismPreferences: [] }))
+        .to.throw(NsmRefused)
+        .with.property('grpcCode', 'UNKNOWN');
+    }
+    expect(nsm.request({ connection: c, mechanismPreferences: [] })).to.deep.equal(c);
+    expect(nsm.violations()).to.deep.equal([]);
+  });
+
+  it('interface names: longer than 15 characters or taken in the pod is refused; not nsm-<n> or renamed is a violation', () => {
+    const nsm = new NsmModel();
+    expect(() => nsm.request(named(initial(A), 'nsm-1234567890123'))).to.throw(NsmRefused, /at most 15 characters/);
+    const a = nsm.request(named(initial(A), 'nsm-3'));
+    expect(a.mechanism?.parameters['name']).to.equal('nsm-3');
+    expect(() => nsm.request(named(initial(C), 'nsm-3'))).to.throw(NsmRefused, /already exists/);
+    // Another pod may have its own nsm-3.
+    expect(nsm.request(named(initial(B), 'nsm-3', 'tapa-b')).mechanism?.parameters['name']).to.equal('nsm-3');
+    nsm.request(named(initial(C), 'eth7'));
+    expect(nsm.violations()).to.deep.equal([`NSM: ${C.id}: interface name eth7 is not nsm-<number>`]);
+    nsm.request({ connection: { ...a, mechanism: { ...a.mechanism!, parameters: { name: 'nsm-4' } } }, mechanismPreferences: [] });
+    expect(nsm.violations()[1]).to.equal(`NSM: ${A.id}: interface nsm-3 renamed nsm-4 by an update`);
   });
 });

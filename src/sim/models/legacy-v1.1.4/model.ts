@@ -30,6 +30,8 @@ export function legacyModelOf(name: string, version: Version): Model {
   return {
     name,
     converges: false,
+    // The model stops at the TAPA's calls into NSM's SDK, whose begin client keeps the path.
+    keepsNsmPaths: false,
     longestWaitMs: 2 * NSP_ENTRY_TIMEOUT,
     create: (env, spec) => create(env, spec, version),
   };
