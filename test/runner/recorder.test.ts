@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import type { NetworkServiceRequest } from '../../src/core/wire.js';
+import { Runner } from '../../src/runner/runner.js';
+import { REDACTED } from '../../src/runner/recording.js';
+import { ScriptedTransport } from '../../src/runner/scripted.js';
+import { replayRecording } from '../../src/sim/explore/recording.js';
+import { answered, tapStream } from '../core/driver.js';
+
+const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwb2QifQ.c2lnbmF0dXJl';
+
+function recorded(recordEvents: number): { runner: Runner; transport: ScriptedTransport } {
+  const transport = new ScriptedTransport();
+  const runner = new Runner(transport, {
+    seed: 7,
+    config: { name: 'pod-a', node: 'node-1' },
+    nspCallsInFlight: 4,
+    newSegmentId: () => 'segment',
+    recordEvents,
+  });
+  return { runner, transport };
+}
+
+/** Opens and closes streams, and has NSM answer with a signed path, until `events` events were stepped. */
+function busy(runner: Runner, transport: ScriptedTransport, events: number): void {
+  for (let i = 0; runner.events < events; i++) {
+    runner.open(tapStream(`stream-${i % 3}`), () => {});
+    for (const call of [...transport.calls]) {
+      if (call.kind === 'token') call.answer({ ok: true, value: { token: JWT, expires: new Date(transport.now() + 60_000) } });
+      else if (call.kind === 'unary' && call.rpc === 'nsmRequest') {
+        const connection = answered(call.request as NetworkServiceRequest, ['172.16.0.2/24']);
+        call.answer({ ok: true, value: { ...connection, path: (call.request as NetworkServiceRequest).connection!.path! } });
+      } else if (call.kind === 'stream' && call.rpc === 'monitorConnections')
+        call.push({ type: 'INITIAL_STATE_TRANSFER', connections: {} });
+    }
+    runner.close(tapStream(`stream-${(i + 1) % 3}`), () => {});
+  }
+}
+
+describe('runner: the flight recorder', () => {
+  it('off unless asked for', () => {
+    const { runner } = recorded(0);
+    expect(runner.recording('test')).to.equal(undefined);
+  });
+
+  it('keeps between three quarters of its size and its size of the last events, from a snapshot that replays them exactly', () => {
+    const { runner, transport } = recorded(40);
+    busy(runner, transport, 500);
+    const recording = runner.recording('test')!;
+    expect(recording.steps.length).to.be.within(30, 40);
+    expect(recording.dropped + recording.steps.length).to.equal(runner.events);
+    expect(replayRecording(recording)).to.deep.equal({ kind: 'passed', steps: recording.steps.length });
+  });
+
+  it('takes the NSM tokens out, and the replay does not miss them', () => {
+    const { runner, transport } = recorded(1_000);
+    busy(runner, transport, 60);
+    const recording = runner.recording('test')!;
+    const text = JSON.stringify(recording);
+    expect(text).to.not.include(JWT);
+    expect(text).to.include(REDACTED);
+    expect(replayRecording(recording).kind).to.equal('passed');
+  });
+});
