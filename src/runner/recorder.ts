@@ -1,6 +1,14 @@
 import { saveState, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
 import type { Core, CoreFault } from './core-fault.js';
-import { RECORDING_FORMAT, RECORDING_VERSION, redacted, type Recording, type RecordedStep } from './recording.js';
+import {
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  recordedEffects,
+  redacted,
+  type RecordedEffect,
+  type Recording,
+  type RecordedStep,
+} from './recording.js';
 
 interface Segment {
   /** The state before the segment's first event (saveState). */
@@ -22,7 +30,8 @@ const SEGMENTS = 4;
  * would double the core's work on every event; a snapshot per segment costs a copy of
  * the state every `capacity / SEGMENTS` events, and keeps at least three quarters of
  * `capacity` events. Events and effects are kept as they are (the core and the runner
- * never change them after the step); secrets are taken out when a recording is made.
+ * never change them after the step), but for big Watch snapshots (recordedEffects);
+ * secrets are taken out when a recording is made.
  */
 export class Recorder {
   private readonly segments: Segment[] = [];
@@ -48,11 +57,11 @@ export class Recorder {
       this.segments.push(segment);
       if (this.segments.length > SEGMENTS) this.dropped += this.segments.shift()!.steps.length;
     }
-    const recorded: { at: number; event: TapaEvent; effects?: readonly TapaEffect[]; threw?: string } = { at, event };
+    const recorded: { at: number; event: TapaEvent; effects?: readonly RecordedEffect[]; threw?: string } = { at, event };
     segment.steps.push(recorded);
     try {
       const effects = core(state, event);
-      recorded.effects = effects;
+      recorded.effects = recordedEffects(effects);
       return effects;
     } catch (err) {
       recorded.threw = err instanceof Error ? err.message : String(err);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TapaEffect, TapaEvent } from '../core/index.js';
 import type { CoreFault } from './core-fault.js';
 
@@ -9,7 +10,7 @@ export interface RecordedStep {
   readonly at: number;
   readonly event: TapaEvent;
   /** Absent when the core threw instead. */
-  readonly effects?: readonly TapaEffect[];
+  readonly effects?: readonly RecordedEffect[];
   /** The core threw this message. */
   readonly threw?: string;
 }
@@ -29,6 +30,33 @@ export interface Recording {
   /** The core's state before the first step, as saveState writes it (parsed). */
   readonly snapshot: unknown;
   readonly steps: readonly RecordedStep[];
+}
+
+/** A Watch snapshot of more streams than this is recorded as a digest. */
+const LISTED_STATUSES = 16;
+
+/** An effect as recorded: as the core returned it, but a big Watch snapshot as a digest. */
+export type RecordedEffect =
+  TapaEffect | { readonly kind: 'publish'; readonly watcher: number; readonly streams: number; readonly sha1: string };
+
+/**
+ * Every step of a Watch subscriber may carry a snapshot of every stream; kept whole, a
+ * ring of them would hold thousands of copies of a big registry. Replay compares digests
+ * with digests, made the same way.
+ */
+export function recordedEffects(effects: readonly TapaEffect[]): readonly RecordedEffect[] {
+  const big = (e: TapaEffect): boolean => e.kind === 'publish' && e.statuses.length > LISTED_STATUSES;
+  if (!effects.some(big)) return effects;
+  return effects.map((e) =>
+    e.kind === 'publish' && big(e)
+      ? {
+          kind: 'publish',
+          watcher: e.watcher,
+          streams: e.statuses.length,
+          sha1: createHash('sha1').update(JSON.stringify(e.statuses)).digest('hex'),
+        }
+      : e,
+  );
 }
 
 /** What a secret is replaced by. */

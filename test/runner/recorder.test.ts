@@ -60,4 +60,19 @@ describe('runner: the flight recorder', () => {
     expect(text).to.include(REDACTED);
     expect(replayRecording(recording).kind).to.equal('passed');
   });
+
+  it('keeps a big Watch snapshot as a digest, which the replay checks as well', () => {
+    const { runner, transport } = recorded(1_000);
+    runner.watch(undefined, () => {});
+    busy(runner, transport, 10);
+    for (let i = 0; i < 20; i++) runner.open(tapStream(`many-${i}`), () => {});
+    const recording = runner.recording('test')!;
+    const digests = recording.steps.flatMap((s) => s.effects ?? []).filter((e) => e.kind === 'publish' && 'sha1' in e);
+    expect(digests).to.not.have.length(0);
+    expect(replayRecording(recording).kind).to.equal('passed');
+    const last = recording.steps.at(-1)!;
+    const tampered = last.effects!.map((e) => (e.kind === 'publish' && 'sha1' in e ? { ...e, sha1: '0'.repeat(40) } : e));
+    const outcome = replayRecording({ ...recording, steps: [...recording.steps.slice(0, -1), { ...last, effects: tampered }] });
+    expect(outcome.kind).to.equal('diverged');
+  });
 });

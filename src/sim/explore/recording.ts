@@ -1,7 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import { invariants, loadState, type TapaEffect, type TapaEvent } from '../../core/index.js';
 import { coreOf, isCoreFault } from '../../runner/core-fault.js';
-import { RECORDING_FORMAT, RECORDING_VERSION, redacted, type Recording, type RecordedStep } from '../../runner/recording.js';
+import {
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  recordedEffects,
+  redacted,
+  type RecordedEffect,
+  type Recording,
+  type RecordedStep,
+} from '../../runner/recording.js';
 
 /** A file that says it is a recording but cannot be one; the message says what is wrong. */
 export class RecordingError extends Error {}
@@ -58,7 +66,7 @@ export function replayRecording(recording: Recording): RecordingOutcome {
     } catch (err) {
       return { kind: 'failed', step: n, message: `${where}: the core threw: ${(err as Error).message}` };
     }
-    const diff = firstDifference(recorded.effects ?? [], redacted(effects));
+    const diff = firstDifference(recorded.effects ?? [], redacted(recordedEffects(effects)));
     if (recorded.threw !== undefined)
       return { kind: 'diverged', step: n, message: `${where}: recorded the core throwing "${recorded.threw}", it no longer does` };
     if (diff) return { kind: 'diverged', step: n, message: `${where}: ${diff}` };
@@ -68,7 +76,7 @@ export function replayRecording(recording: Recording): RecordingOutcome {
   return { kind: 'passed', steps: recording.steps.length };
 }
 
-function firstDifference(recorded: readonly TapaEffect[], replayed: readonly TapaEffect[]): string | undefined {
+function firstDifference(recorded: readonly RecordedEffect[], replayed: readonly RecordedEffect[]): string | undefined {
   for (let i = 0; i < Math.max(recorded.length, replayed.length); i++) {
     const was = recorded[i];
     const now = replayed[i];
@@ -78,7 +86,7 @@ function firstDifference(recorded: readonly TapaEffect[], replayed: readonly Tap
   return undefined;
 }
 
-function show(effect: TapaEffect | undefined): string {
+function show(effect: RecordedEffect | undefined): string {
   if (!effect) return 'nothing';
   const text = JSON.stringify(effect);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
