@@ -30,24 +30,35 @@ for (const streams of [100, 1_000, 10_000]) {
   });
 }
 line({ name: 'runner.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
-// What the sidecar's invariant checks cost: the same workload with and without them, side by side.
-{
+/** How much of the events/s `cost` leaves: the same workload with and without it, in alternating pairs, the median. */
+function costRatio(name: string, note: string, without: () => number, withIt: () => number): void {
   const ratios: number[] = [];
   for (let i = 0; i < (quick ? 3 : 7); i++) {
-    const off = runnerEventsPerSecond(10_000, 4, 'off');
-    const on = runnerEventsPerSecond(10_000, 4, 'amortized');
-    ratios.push(on / off);
+    const off = without();
+    ratios.push(withIt() / off);
   }
   ratios.sort((a, b) => a - b);
   line({
-    name: 'runner.invariants_cost_ratio.streams_10000',
+    name,
     value: Number(ratios[Math.floor(ratios.length / 2)]!.toFixed(3)),
     max: Number(ratios[ratios.length - 1]!.toFixed(3)),
     n: ratios.length,
     unit: 'ratio',
-    note: "events/s with the sidecar's amortized invariant checks over events/s without, median of alternating pairs",
+    note,
   });
 }
+costRatio(
+  'runner.invariants_cost_ratio.streams_10000',
+  "events/s with the sidecar's amortized invariant checks over events/s without, median of alternating pairs",
+  () => runnerEventsPerSecond(10_000, 4, 'off'),
+  () => runnerEventsPerSecond(10_000, 4, 'amortized'),
+);
+costRatio(
+  'runner.recorder_cost_ratio.streams_10000',
+  "events/s with the sidecar's flight recorder (its default 4096 events) over events/s without, median of alternating pairs",
+  () => runnerEventsPerSecond(10_000, 4, 'off'),
+  () => runnerEventsPerSecond(10_000, 4, 'off', 500, 4_096),
+);
 if (!quick) {
   // Beyond 10,000: a cost per event that grows with the size, as an O(n) step would,
   // shows here as a ratio near 1/3; caches that no longer hold the state, as one near 1.

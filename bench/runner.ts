@@ -7,22 +7,29 @@ import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js
  * Events per second of the TAPA as production runs it (the runner around the core), against
  * a scripted world that answers every call at once: `streams` streams over 10 conduits are
  * opened, acquired, then refreshed `rounds` times. The same shape at every size, so the
- * figures compare. `assertions` is the runner's invariant checking.
+ * figures compare. `assertions` is the runner's invariant checking; `recordEvents`, the
+ * flight recorder's size (0: off).
  */
-export function runnerEventsPerSecond(streams: number, rounds: number, assertions: Assertions = 'off', minMs = 500): number {
+export function runnerEventsPerSecond(
+  streams: number,
+  rounds: number,
+  assertions: Assertions = 'off',
+  minMs = 500,
+  recordEvents = 0,
+): number {
   // Small sizes finish in milliseconds, where a GC or a JIT tier-up decides the figure:
   // repeat the whole workload until enough time has passed.
   let events = 0;
   let ns = 0n;
   do {
-    const run = runWorkload(streams, rounds, assertions);
+    const run = runWorkload(streams, rounds, assertions, recordEvents);
     events += run.events;
     ns += run.ns;
   } while (ns < BigInt(minMs) * 1_000_000n);
   return events / (Number(ns) / 1e9);
 }
 
-function runWorkload(streams: number, rounds: number, assertions: Assertions): { events: number; ns: bigint } {
+function runWorkload(streams: number, rounds: number, assertions: Assertions, recordEvents: number): { events: number; ns: bigint } {
   const conduits = 10;
   const transport = new ScriptedTransport();
   const runner = new Runner(transport, {
@@ -31,6 +38,7 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions): {
     nspCallsInFlight: 256,
     newSegmentId: () => 's',
     assertions,
+    recordEvents,
   });
   const registry = new Map<string, NspTarget>();
   const watching = new Set<ScriptedCall>();
