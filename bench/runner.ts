@@ -1,5 +1,7 @@
 import { emptyIpContext } from '../dist/core/index.js';
 import type { Connection, NetworkServiceRequest, NspStream, NspTarget } from '../dist/core/wire.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Runner, type Assertions } from '../dist/runner/runner.js';
 import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js';
 
@@ -29,7 +31,30 @@ export function runnerEventsPerSecond(
   return events / (Number(ns) / 1e9);
 }
 
-function runWorkload(streams: number, rounds: number, assertions: Assertions, recordEvents: number): { events: number; ns: bigint } {
+/**
+ * The heap the flight recorder holds once `streams` streams are open and refreshed, in MB:
+ * the heap after a full GC with the runner and its recorder alive, minus the same without.
+ */
+export function recorderHeapMb(streams: number, rounds: number, recordEvents: number): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const held = (events: number): number => {
+    const { runner } = runWorkload(streams, rounds, 'off', events);
+    gc();
+    const bytes = process.memoryUsage().heapUsed;
+    // Read after the GC, the runner and its recorder are still alive through it.
+    return runner.events > 0 ? bytes : 0;
+  };
+  const without = held(0);
+  return (held(recordEvents) - without) / 2 ** 20;
+}
+
+function runWorkload(
+  streams: number,
+  rounds: number,
+  assertions: Assertions,
+  recordEvents: number,
+): { events: number; ns: bigint; runner: Runner } {
   const conduits = 10;
   const transport = new ScriptedTransport();
   const runner = new Runner(transport, {
@@ -99,5 +124,5 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions, re
   settle();
   // Fire the recovery timers, then refresh rounds.
   for (let r = 0; r < rounds && transport.advance(); r++) settle();
-  return { events: runner.events, ns: process.hrtime.bigint() - started };
+  return { events: runner.events, ns: process.hrtime.bigint() - started, runner };
 }

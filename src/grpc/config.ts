@@ -170,7 +170,7 @@ function healthSocket(env: Environment): string | undefined {
 
 /**
  * An event with its effects takes about a kilobyte while it is kept, so the default keeps
- * the recorder to a few MB.
+ * the recorder to a few MB while the state is small (with a big state it keeps more: recorder.ts).
  */
 const RECORD_EVENTS = 4_096;
 
