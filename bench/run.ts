@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
-import { runnerEventsPerSecond } from './runner.js';
+import { recorderHeapMb, runnerEventsPerSecond } from './runner.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
-import { openLatency, openMany } from './sidecar-figures.js';
+import { openLatency, openMany, openRttRatio } from './sidecar-figures.js';
 import { enabledFraction } from './overload.js';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { simThroughput } from './sim.js';
@@ -30,24 +30,43 @@ for (const streams of [100, 1_000, 10_000]) {
   });
 }
 line({ name: 'runner.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
-// What the sidecar's invariant checks cost: the same workload with and without them, side by side.
-{
+/** How much of the events/s `cost` leaves: the same workload with and without it, in alternating pairs, the median. */
+function costRatio(name: string, note: string, without: () => number, withIt: () => number): void {
   const ratios: number[] = [];
   for (let i = 0; i < (quick ? 3 : 7); i++) {
-    const off = runnerEventsPerSecond(10_000, 4, 'off');
-    const on = runnerEventsPerSecond(10_000, 4, 'amortized');
-    ratios.push(on / off);
+    const off = without();
+    ratios.push(withIt() / off);
   }
   ratios.sort((a, b) => a - b);
   line({
-    name: 'runner.invariants_cost_ratio.streams_10000',
+    name,
     value: Number(ratios[Math.floor(ratios.length / 2)]!.toFixed(3)),
     max: Number(ratios[ratios.length - 1]!.toFixed(3)),
     n: ratios.length,
     unit: 'ratio',
-    note: "events/s with the sidecar's amortized invariant checks over events/s without, median of alternating pairs",
+    note,
   });
 }
+costRatio(
+  'runner.invariants_cost_ratio.streams_10000',
+  "events/s with the sidecar's amortized invariant checks over events/s without, median of alternating pairs",
+  () => runnerEventsPerSecond(10_000, 4, 'off'),
+  () => runnerEventsPerSecond(10_000, 4, 'amortized'),
+);
+for (const streams of [1_000, 10_000]) {
+  costRatio(
+    `runner.recorder_cost_ratio.streams_${streams}`,
+    "events/s with the sidecar's flight recorder (its default 4096 events) over events/s without, median of alternating pairs; goal >= 0.95",
+    () => runnerEventsPerSecond(streams, 4, 'off'),
+    () => runnerEventsPerSecond(streams, 4, 'off', 500, 4_096),
+  );
+}
+line({
+  name: 'runner.recorder_heap_mb.streams_10000',
+  value: Number(recorderHeapMb(10_000, 4, 4_096).toFixed(1)),
+  unit: 'MB',
+  note: 'heap the flight recorder holds (its default 4096 events) once 10,000 streams are open: heap after GC with it minus without',
+});
 if (!quick) {
   // Beyond 10,000: a cost per event that grows with the size, as an O(n) step would,
   // shows here as a ratio near 1/3; caches that no longer hold the state, as one near 1.
@@ -120,6 +139,7 @@ line({
 // The sidecar as a process (tapa serve) against the embedded NSP and NSM in another
 // process, over its unix socket. Bounded: a stream count not ENABLED in time is reported.
 for (const f of await openLatency(quick ? 50 : 500)) line(f);
+line(await openRttRatio(quick ? 3 : 5, quick ? 100 : 200));
 // RSS is sampled for one NSP entry timeout (30 s, a refresh round) in a full run.
 const holdMs = quick ? 5_000 : 30_000;
 const thousand = await openMany(100, quick ? 20_000 : 60_000, holdMs);

@@ -1,5 +1,7 @@
 import { emptyIpContext } from '../dist/core/index.js';
 import type { Connection, NetworkServiceRequest, NspStream, NspTarget } from '../dist/core/wire.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Runner, type Assertions } from '../dist/runner/runner.js';
 import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js';
 
@@ -7,22 +9,52 @@ import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js
  * Events per second of the TAPA as production runs it (the runner around the core), against
  * a scripted world that answers every call at once: `streams` streams over 10 conduits are
  * opened, acquired, then refreshed `rounds` times. The same shape at every size, so the
- * figures compare. `assertions` is the runner's invariant checking.
+ * figures compare. `assertions` is the runner's invariant checking; `recordEvents`, the
+ * flight recorder's size (0: off).
  */
-export function runnerEventsPerSecond(streams: number, rounds: number, assertions: Assertions = 'off', minMs = 500): number {
+export function runnerEventsPerSecond(
+  streams: number,
+  rounds: number,
+  assertions: Assertions = 'off',
+  minMs = 500,
+  recordEvents = 0,
+): number {
   // Small sizes finish in milliseconds, where a GC or a JIT tier-up decides the figure:
   // repeat the whole workload until enough time has passed.
   let events = 0;
   let ns = 0n;
   do {
-    const run = runWorkload(streams, rounds, assertions);
+    const run = runWorkload(streams, rounds, assertions, recordEvents);
     events += run.events;
     ns += run.ns;
   } while (ns < BigInt(minMs) * 1_000_000n);
   return events / (Number(ns) / 1e9);
 }
 
-function runWorkload(streams: number, rounds: number, assertions: Assertions): { events: number; ns: bigint } {
+/**
+ * The heap the flight recorder holds once `streams` streams are open and refreshed, in MB:
+ * the heap after a full GC with the runner and its recorder alive, minus the same without.
+ */
+export function recorderHeapMb(streams: number, rounds: number, recordEvents: number): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const held = (events: number): number => {
+    const { runner } = runWorkload(streams, rounds, 'off', events);
+    gc();
+    const bytes = process.memoryUsage().heapUsed;
+    // Read after the GC, the runner and its recorder are still alive through it.
+    return runner.events > 0 ? bytes : 0;
+  };
+  const without = held(0);
+  return (held(recordEvents) - without) / 2 ** 20;
+}
+
+function runWorkload(
+  streams: number,
+  rounds: number,
+  assertions: Assertions,
+  recordEvents: number,
+): { events: number; ns: bigint; runner: Runner } {
   const conduits = 10;
   const transport = new ScriptedTransport();
   const runner = new Runner(transport, {
@@ -31,6 +63,7 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions): {
     nspCallsInFlight: 256,
     newSegmentId: () => 's',
     assertions,
+    recordEvents,
   });
   const registry = new Map<string, NspTarget>();
   const watching = new Set<ScriptedCall>();
@@ -91,5 +124,5 @@ function runWorkload(streams: number, rounds: number, assertions: Assertions): {
   settle();
   // Fire the recovery timers, then refresh rounds.
   for (let r = 0; r < rounds && transport.advance(); r++) settle();
-  return { events: runner.events, ns: process.hrtime.bigint() - started };
+  return { events: runner.events, ns: process.hrtime.bigint() - started, runner };
 }

@@ -59,6 +59,39 @@ export async function openLatency(samples: number): Promise<Figure[]> {
   }
 }
 
+/**
+ * The flight recorder's cost on Tap.Open RTT: two sidecars, one recording (its default
+ * size) and one not, each Open sent to one then the other, so that both see the same
+ * machine; per round of `samples` Opens each, p99 with over p99 without.
+ */
+export async function openRttRatio(rounds: number, samples: number): Promise<Figure> {
+  const perConduit = 1 + Math.ceil((rounds * samples) / CONDUITS);
+  const off = await SidecarUnderTest.start(CONDUITS, perConduit, undefined, { MERIDIO_RECORD_EVENTS: '0' });
+  const on = await SidecarUnderTest.start(CONDUITS, perConduit);
+  try {
+    for (let c = 0; c < CONDUITS; c++) for (const s of [off, on]) await enabledAfterOpen(s, c, 0);
+    const ratios: number[] = [];
+    for (let r = 0, i = 0; r < rounds; r++) {
+      const rtt = { off: [] as number[], on: [] as number[] };
+      for (let k = 0; k < samples; k++, i++) {
+        rtt.off.push((await enabledAfterOpen(off, i % CONDUITS, 1 + Math.floor(i / CONDUITS))).rtt);
+        rtt.on.push((await enabledAfterOpen(on, i % CONDUITS, 1 + Math.floor(i / CONDUITS))).rtt);
+      }
+      ratios.push(percentile(rtt.on, 0.99) / percentile(rtt.off, 0.99));
+    }
+    return {
+      name: 'sidecar.recorder_open_rtt_ratio_p99',
+      value: Number(percentile(ratios, 0.5).toFixed(3)),
+      max: Number(Math.max(...ratios).toFixed(3)),
+      n: `${rounds} rounds of ${samples} Opens each way`,
+      unit: 'ratio',
+      note: 'Tap.Open RTT p99 with the flight recorder (its default 4096 events) over without, alternating Opens; goal <= 1.05',
+    };
+  } finally {
+    await Promise.all([off.stop(), on.stop()]);
+  }
+}
+
 async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Promise<{ rtt: number; enabled: number }> {
   const stream = benchStream(c, i);
   const t0 = performance.now();

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command, exit } from '../command.js';
@@ -6,6 +7,7 @@ import { version } from '../version.js';
 import { debugReport } from './debug-report.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
 import { serverStream, unary } from '../grpc/calls.js';
+import { FlightRecorderService } from '../grpc/flight-recorder.js';
 import { ConfigError, loadConfig, type Config } from '../grpc/config.js';
 import { changeLevelOnSignals, createLogger, type Logger } from '../grpc/log.js';
 import { plaintext, spiffeSecurity, type Security } from '../grpc/security.js';
@@ -78,6 +80,12 @@ program
     const sidecar = await startSidecar(cfg, log, identity.security).catch((err: Error) =>
       fail(err.message, err instanceof ConfigError ? 2 : 1),
     );
+    // A crash is an incident like any other: what led to it goes into MERIDIO_RECORD_DIR first.
+    process.on('uncaughtException', (err) => {
+      log.fatal({ error: err.stack ?? String(err) }, 'crashed');
+      sidecar.dump('crash');
+      process.exit(1);
+    });
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;
@@ -148,6 +156,37 @@ program
       (error) => {
         c.close();
         if (error && error.code !== 'CANCELLED') fail(`watch: ${error.code}: ${error.message}`, 1);
+      },
+    );
+  });
+
+program
+  .command('record')
+  .description("write the sidecar's flight recording (its last events, without secrets) to a file, for tapa-sim replay")
+  .requiredOption('--out <file>', 'where to write the recording (JSON)')
+  .option('--socket <path>', 'the health socket (default: MERIDIO_HEALTH_SOCKET or /tmp/health.sock)')
+  .option('--why <text>', 'why it is made, kept in the recording (e.g. an incident number)', 'on demand')
+  .action((o: { out: string; socket?: string; why: string }) => {
+    const socket = o.socket ?? config(process.env).healthSocket;
+    if (socket === undefined) fail('MERIDIO_HEALTH_SOCKET is empty: the sidecar serves no health socket; pass --socket', 2);
+    const c = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
+    const chunks: Buffer[] = [];
+    serverStream(
+      c,
+      FlightRecorderService.record,
+      { why: o.why },
+      { deadlineMs: 30_000, waitForReady: false },
+      (chunk) => chunks.push(chunk.data),
+      (error) => {
+        c.close();
+        if (error) fail(`record: ${error.code}: ${error.message}`, 1);
+        const data = Buffer.concat(chunks);
+        try {
+          writeFileSync(o.out, data);
+        } catch (err) {
+          fail(`${o.out}: cannot write: ${(err as Error).message}`, 1);
+        }
+        process.stdout.write(`recording of ${socket} written to ${o.out} (${data.length} bytes)\n`);
       },
     );
   });

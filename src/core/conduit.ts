@@ -14,6 +14,7 @@ import { assertNever } from './exhaustive.js';
 import { localIps } from './localips.js';
 import { sameSet } from './prefix.js';
 import type { ConduitState, NsmOp, WatchKind } from './state.js';
+import { conduitAt } from './trench.js';
 import type { Turn } from './turn.js';
 import { vipContext, vipsOfFlows } from './vip.js';
 import type { Connection, NetworkServiceRequest, NspStream } from './wire.js';
@@ -55,7 +56,7 @@ export function createConduit(turn: Turn, trench: string, name: string): Conduit
   };
   for (const watch of ['streams', 'flows', 'monitor'] as const) openWatch(turn, conduit, watch);
   // A monitor that never says anything must not keep the conduit from connecting.
-  conduit.recoveryTimer = turn.setTimer({ kind: 'recovery', conduit }, config.timeoutMs);
+  conduit.recoveryTimer = turn.setTimer({ kind: 'recovery', ...conduitAt(conduit) }, config.timeoutMs);
   return conduit;
 }
 
@@ -117,7 +118,7 @@ const RETRY_MS = {
 function backOff(turn: Turn, conduit: ConduitState, call: NsmOp['call']): void {
   // A refresh that failed is still owed; the tokens keep running out meanwhile.
   if (call === 'refresh' && conduit.connection) conduit.refreshDue = true;
-  conduit.nsmTimer = turn.setTimer({ kind: 'nsm', conduit }, RETRY_MS[call]);
+  conduit.nsmTimer = turn.setTimer({ kind: 'nsm', ...conduitAt(conduit) }, RETRY_MS[call]);
 }
 
 /**
@@ -132,7 +133,7 @@ function armRefresh(turn: Turn, conduit: ConduitState, connection: Connection, e
   const path = connection.path;
   const segments = path?.pathSegments.length ?? 0;
   const scale = path && segments > 1 ? 0.2 + (0.2 * path.index) / segments : 1 / 3;
-  conduit.refreshTimer = turn.setTimer({ kind: 'refresh', conduit }, Math.max(1, Math.floor(expiresInMs * scale)));
+  conduit.refreshTimer = turn.setTimer({ kind: 'refresh', ...conduitAt(conduit) }, Math.max(1, Math.floor(expiresInMs * scale)));
 }
 
 type ConduitResult = Extract<TapaEvent, { op: number }>;
@@ -181,7 +182,7 @@ export function onWatchResult(turn: Turn, conduit: ConduitState, watch: WatchKin
     // The watch ended; the last list stays in force until a new one arrives.
     turn.settleCall(result.op);
     conduit.watches[watch].op = undefined;
-    conduit.watches[watch].timer = turn.setTimer({ kind: 'watch', conduit, watch }, retryDelay(watch));
+    conduit.watches[watch].timer = turn.setTimer({ kind: 'watch', ...conduitAt(conduit), watch }, retryDelay(watch));
     if (watch === 'monitor') monitorLost(turn, conduit);
     return;
   }
@@ -316,7 +317,7 @@ function streamMap(conduit: ConduitState, streams: readonly NspStream[]): Map<st
 
 function openWatch(turn: Turn, conduit: ConduitState, watch: WatchKind): void {
   const scope = scopeOf(conduit);
-  const owner = { kind: 'watch', conduit, watch } as const;
+  const owner = { kind: 'watch', ...conduitAt(conduit), watch } as const;
   const nspConduit = { name: conduit.name, destinationPortNats: [], trench: { name: conduit.trench } };
   switch (watch) {
     case 'streams':
@@ -376,7 +377,7 @@ function nsmCall(
   call: { kind: 'nsmRequest'; request: NetworkServiceRequest } | { kind: 'nsmClose'; connection: Connection },
 ): number {
   const scope = scopeOf(conduit);
-  return turn.call({ ...call, scope, deadlineMs: turn.state.config.timeoutMs }, { kind: 'nsm', conduit });
+  return turn.call({ ...call, scope, deadlineMs: turn.state.config.timeoutMs }, { kind: 'nsm', ...conduitAt(conduit) });
 }
 
 /** Shutdown begins: an NSM call waiting out a back-off goes now. */

@@ -12,3 +12,5 @@ export { IDENTIFIER_KEY, parseIdentifier } from './identifier.js';
 export { matches as watchFilterMatches } from './watch.js';
 export { sameSet, formatPrefixes, parsePrefix } from './prefix.js';
 export { emptyIpContext } from './vip.js';
+export { streamOf } from './trench.js';
+export { saveState, loadState } from './saved.js';

@@ -1,6 +1,7 @@
 import { sameSet } from './prefix.js';
 import type { ConduitState, StreamState, TapaState, WatchKind } from './state.js';
 import { statusOf } from './stream.js';
+import { conduitOf, streamOf } from './trench.js';
 
 const WATCH_KINDS: readonly WatchKind[] = ['streams', 'flows', 'monitor'];
 
@@ -38,19 +39,20 @@ export function invariants(state: TapaState): string[] {
   }
   if (trenchesInUse > 1) bad.push(`${trenchesInUse} trenches have open streams; a pod belongs to one trench at a time`);
   if (state.registry.size !== wantedTotal) bad.push(`Watch registry has ${state.registry.size} streams, ${wantedTotal} are open`);
+  for (const [key, at] of state.registry)
+    if (streamOf(state, at)?.key !== key) bad.push(`Watch registry files ${key} under another stream`);
 
   for (const [op, owner] of state.pending) {
+    const conduit = conduitOf(state, owner.trench, owner.conduit);
     switch (owner.kind) {
       case 'target':
-        if (owner.stream.op?.id !== op || !streamsWithOp.has(owner.stream))
-          bad.push(`op ${op} waits for a stream call that is not current`);
+        if (conduit?.streams.get(owner.stream)?.op?.id !== op) bad.push(`op ${op} waits for a stream call that is not current`);
         break;
       case 'nsm':
-        if (owner.conduit.nsmOp?.id !== op || !live(state, owner.conduit)) bad.push(`op ${op} waits for an NSM call that is not current`);
+        if (conduit?.nsmOp?.id !== op) bad.push(`op ${op} waits for an NSM call that is not current`);
         break;
       case 'watch':
-        if (owner.conduit.watches[owner.watch].op !== op || !live(state, owner.conduit))
-          bad.push(`op ${op} is a ${owner.watch} watch that is not current`);
+        if (conduit?.watches[owner.watch].op !== op) bad.push(`op ${op} is a ${owner.watch} watch that is not current`);
         break;
     }
   }
@@ -59,25 +61,26 @@ export function invariants(state: TapaState): string[] {
   }
 
   for (const [timer, owner] of state.timers) {
+    if (owner.kind === 'shutdown') {
+      if (state.shutdownTimer !== timer || state.shutdown !== 'draining') bad.push(`timer ${timer} belongs to no shutdown`);
+      continue;
+    }
+    const conduit = conduitOf(state, owner.trench, owner.conduit);
     switch (owner.kind) {
       case 'stream':
-        if (owner.stream.timer?.id !== timer) bad.push(`timer ${timer} belongs to no stream`);
+        if (conduit?.streams.get(owner.stream)?.timer?.id !== timer) bad.push(`timer ${timer} belongs to no stream`);
         break;
       case 'nsm':
-        if (owner.conduit.nsmTimer !== timer || !live(state, owner.conduit)) bad.push(`timer ${timer} belongs to no NSM back-off`);
+        if (conduit?.nsmTimer !== timer) bad.push(`timer ${timer} belongs to no NSM back-off`);
         break;
       case 'recovery':
-        if (owner.conduit.recoveryTimer !== timer || !live(state, owner.conduit)) bad.push(`timer ${timer} belongs to no recovery`);
+        if (conduit?.recoveryTimer !== timer) bad.push(`timer ${timer} belongs to no recovery`);
         break;
       case 'refresh':
-        if (owner.conduit.refreshTimer !== timer || !live(state, owner.conduit)) bad.push(`timer ${timer} belongs to no token refresh`);
+        if (conduit?.refreshTimer !== timer) bad.push(`timer ${timer} belongs to no token refresh`);
         break;
       case 'watch':
-        if (owner.conduit.watches[owner.watch].timer !== timer || !live(state, owner.conduit))
-          bad.push(`timer ${timer} belongs to no watch`);
-        break;
-      case 'shutdown':
-        if (state.shutdownTimer !== timer || state.shutdown !== 'draining') bad.push(`timer ${timer} belongs to no shutdown`);
+        if (conduit?.watches[owner.watch].timer !== timer) bad.push(`timer ${timer} belongs to no watch`);
         break;
     }
   }
@@ -85,10 +88,6 @@ export function invariants(state: TapaState): string[] {
     bad.push('shut down with work left');
   }
   return bad;
-}
-
-function live(state: TapaState, conduit: ConduitState): boolean {
-  return state.trenches.get(conduit.trench)?.conduits.get(conduit.name) === conduit;
 }
 
 function conduitAt(conduit: ConduitState): string {
@@ -126,7 +125,7 @@ function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): v
 }
 
 function checkStream(state: TapaState, conduit: ConduitState, stream: StreamState, bad: string[]): void {
-  if ((state.registry.get(stream.key) === stream) !== stream.wanted)
+  if (state.registry.has(stream.key) !== stream.wanted)
     bad.push(`${streamAt(stream)} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
   if (stream.wanted && stream.status !== statusOf(stream, conduit))
     bad.push(`${streamAt(stream)} published ${stream.status}, is ${statusOf(stream, conduit)}`);

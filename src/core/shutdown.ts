@@ -3,7 +3,7 @@ import { limits } from './config.js';
 import type { Turn } from './turn.js';
 import { unwant } from './tap.js';
 import { abandonTarget, dropRead } from './target.js';
-import { dropConduit } from './trench.js';
+import { dropConduit, streamOf } from './trench.js';
 
 /**
  * Shutdown (SIGTERM): every target is unregistered and every NSM connection closed, at
@@ -15,7 +15,10 @@ export function beginShutdown(turn: Turn): void {
   const { state } = turn;
   if (state.shutdown !== 'running') return;
   state.shutdown = 'draining';
-  for (const stream of [...state.registry.values()]) unwant(turn, stream);
+  for (const at of [...state.registry.values()]) {
+    const stream = streamOf(state, at);
+    if (stream) unwant(turn, stream);
+  }
   if (state.trenches.size === 0) return;
   state.shutdownTimer = turn.setTimer({ kind: 'shutdown' }, Math.floor(state.config.timeoutMs * limits.shutdownShareOfTimeout));
   for (const trench of state.trenches.values()) {

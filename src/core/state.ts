@@ -10,8 +10,8 @@ export interface TapaState {
   /** Next op or timer id. */
   nextId: number;
   readonly trenches: Map<string, TrenchState>;
-  /** What Tap.Watch reports: the streams the application has open, in order of Open. */
-  readonly registry: Map<string, StreamState>;
+  /** What Tap.Watch reports: the streams the application has open, by key, in order of Open. */
+  readonly registry: Map<string, StreamAt>;
   /** Tap.Watch subscribers and their filters (undefined: everything). */
   readonly watchers: Map<number, TapStream | undefined>;
   /** Calls and watches in flight, by op id. */
@@ -124,17 +124,30 @@ export interface StreamState {
   redraws: number;
 }
 
+/**
+ * Where a conduit is filed. Owners of calls and timers name what they belong to rather
+ * than hold it, as quinn-proto and Redux keep state: the state is then plain data that a
+ * copy (a recording's snapshot) restores whole, and an owner can never hold on to a
+ * conduit or stream that was dropped.
+ */
+export interface ConduitAt {
+  readonly trench: string;
+  readonly conduit: string;
+}
+
+export interface StreamAt extends ConduitAt {
+  readonly stream: string;
+}
+
 export type Pending =
-  | { readonly kind: 'target'; readonly stream: StreamState }
-  | { readonly kind: 'nsm'; readonly conduit: ConduitState }
-  | { readonly kind: 'watch'; readonly conduit: ConduitState; readonly watch: WatchKind };
+  | (StreamAt & { readonly kind: 'target' })
+  | (ConduitAt & { readonly kind: 'nsm' })
+  | (ConduitAt & { readonly kind: 'watch'; readonly watch: WatchKind });
 
 export type TimerOwner =
-  | { readonly kind: 'stream'; readonly stream: StreamState }
-  | { readonly kind: 'nsm'; readonly conduit: ConduitState }
-  | { readonly kind: 'recovery'; readonly conduit: ConduitState }
-  | { readonly kind: 'refresh'; readonly conduit: ConduitState }
-  | { readonly kind: 'watch'; readonly conduit: ConduitState; readonly watch: WatchKind }
+  | (StreamAt & { readonly kind: 'stream' })
+  | (ConduitAt & { readonly kind: 'nsm' | 'recovery' | 'refresh' })
+  | (ConduitAt & { readonly kind: 'watch'; readonly watch: WatchKind })
   | { readonly kind: 'shutdown' };
 
 export function initialState(seed: number, config: Partial<CoreConfig> = {}): TapaState {

@@ -61,18 +61,20 @@ function onResult(turn: Turn, event: Extract<TapaEvent, { op: number }>): void {
   const owner = turn.state.pending.get(event.op);
   // Not waiting for it (any more): a late, duplicated or cancelled result.
   if (!owner) return;
+  // A watch stays open after a message; a call is over with its result.
+  if (owner.kind !== 'watch') turn.settleCall(event.op);
+  const conduit = conduitOf(turn.state, owner.trench, owner.conduit);
+  if (!conduit) return;
   switch (owner.kind) {
     case 'target': {
-      turn.settleCall(event.op);
-      const conduit = conduitOf(turn.state, owner.stream.trench, owner.stream.conduit);
-      if (conduit) onTargetResult(turn, owner.stream, conduit, event);
+      const stream = conduit.streams.get(owner.stream);
+      if (stream) onTargetResult(turn, stream, conduit, event);
       return;
     }
     case 'nsm':
-      turn.settleCall(event.op);
-      return onNsmResult(turn, owner.conduit, event);
+      return onNsmResult(turn, conduit, event);
     case 'watch':
-      return onWatchResult(turn, owner.conduit, owner.watch, event);
+      return onWatchResult(turn, conduit, owner.watch, event);
     default:
       return assertNever(owner);
   }
@@ -82,20 +84,21 @@ function onTimer(turn: Turn, timer: number): void {
   const owner = turn.state.timers.get(timer);
   if (!owner) return; // cancelled, or fired twice
   turn.state.timers.delete(timer);
+  if (owner.kind === 'shutdown') return giveUp(turn);
+  const conduit = conduitOf(turn.state, owner.trench, owner.conduit);
+  if (!conduit) return;
   switch (owner.kind) {
     case 'stream': {
-      const conduit = conduitOf(turn.state, owner.stream.trench, owner.stream.conduit);
-      if (conduit) onStreamTimer(turn, owner.stream, conduit, timer);
+      const stream = conduit.streams.get(owner.stream);
+      if (stream) onStreamTimer(turn, stream, conduit, timer);
       return;
     }
     case 'nsm':
     case 'recovery':
     case 'refresh':
-      return onConduitTimer(turn, owner.conduit, owner.kind);
+      return onConduitTimer(turn, conduit, owner.kind);
     case 'watch':
-      return onConduitTimer(turn, owner.conduit, owner.watch);
-    case 'shutdown':
-      return giveUp(turn);
+      return onConduitTimer(turn, conduit, owner.watch);
     default:
       return assertNever(owner);
   }

@@ -4,7 +4,7 @@ import type { CallError } from './events.js';
 import type { ConduitState, StreamState } from './state.js';
 import { createStream } from './stream.js';
 import { abandonBackoff } from './target.js';
-import { conduitOf, otherTrenchInUse, trenchOf } from './trench.js';
+import { conduitOf, otherTrenchInUse, streamAt, trenchOf } from './trench.js';
 import type { Turn } from './turn.js';
 import type { TapStream } from './wire.js';
 
@@ -74,7 +74,7 @@ function want(turn: Turn, stream: StreamState, conduit: ConduitState): void {
   conduit.wanted++;
   // A conduit that was winding down may have a connection or VIPs to catch up on.
   turn.markConduit(conduit);
-  turn.state.registry.set(stream.key, stream);
+  turn.state.registry.set(stream.key, streamAt(stream));
   turn.markMembership(stream);
   turn.touchStream(stream);
 }

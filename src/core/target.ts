@@ -6,6 +6,7 @@ import { sameSet } from './prefix.js';
 import { nextInt } from './rng.js';
 import type { ConduitState, Registration, StreamState, TargetCall, TargetOp } from './state.js';
 import { desired, type Desired } from './stream.js';
+import { streamAt } from './trench.js';
 import type { Turn } from './turn.js';
 import type { NspStream, NspTarget } from './wire.js';
 
@@ -238,7 +239,7 @@ function send(
   // A call supersedes a pending refresh: the refresh timer is re-armed once the target is ENABLED again.
   clearTimer(turn, stream);
   const scope = { trench: stream.trench, conduit: stream.conduit, stream: stream.name };
-  const owner = { kind: 'target', stream } as const;
+  const owner = { kind: 'target', ...streamAt(stream) } as const;
   const deadlineMs = limits.nspCallMs;
   let id: number;
   switch (call) {
@@ -285,7 +286,7 @@ function sameStream(s: NspStream | undefined, stream: StreamState): boolean {
 
 function arm(turn: Turn, stream: StreamState, purpose: 'retry' | 'refresh', afterMs: number): void {
   clearTimer(turn, stream);
-  stream.timer = { id: turn.setTimer({ kind: 'stream', stream }, afterMs), purpose };
+  stream.timer = { id: turn.setTimer({ kind: 'stream', ...streamAt(stream) }, afterMs), purpose };
 }
 
 function clearTimer(turn: Turn, stream: StreamState): void {

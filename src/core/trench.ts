@@ -1,4 +1,4 @@
-import type { ConduitState, TapaState, TrenchState } from './state.js';
+import type { ConduitAt, ConduitState, StreamAt, StreamState, TapaState, TrenchState } from './state.js';
 import type { Turn } from './turn.js';
 
 export function trenchOf(state: TapaState, name: string): TrenchState {
@@ -34,4 +34,17 @@ export function dropConduit(turn: Turn, conduit: ConduitState): void {
 
 export function conduitOf(state: TapaState, trench: string, conduit: string): ConduitState | undefined {
   return state.trenches.get(trench)?.conduits.get(conduit);
+}
+
+export function conduitAt(conduit: ConduitState): ConduitAt {
+  return { trench: conduit.trench, conduit: conduit.name };
+}
+
+export function streamAt(stream: StreamState): StreamAt {
+  return { trench: stream.trench, conduit: stream.conduit, stream: stream.name };
+}
+
+/** The stream filed there, if any. */
+export function streamOf(state: TapaState, at: StreamAt): StreamState | undefined {
+  return conduitOf(state, at.trench, at.conduit)?.streams.get(at.stream);
 }

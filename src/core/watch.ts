@@ -1,6 +1,6 @@
 import type { StreamState, TapaState } from './state.js';
 import { statusOf } from './stream.js';
-import { conduitOf } from './trench.js';
+import { conduitOf, streamOf } from './trench.js';
 import type { Turn } from './turn.js';
 import type { StreamStatus, TapStream } from './wire.js';
 
@@ -21,7 +21,10 @@ export function matches(filter: TapStream | undefined, stream: TapStream): boole
 
 export function snapshot(state: TapaState, filter: TapStream | undefined): StreamStatus[] {
   const out: StreamStatus[] = [];
-  for (const s of state.registry.values()) if (matches(filter, s.tap)) out.push({ status: s.status, stream: s.tap });
+  for (const at of state.registry.values()) {
+    const s = streamOf(state, at);
+    if (s && matches(filter, s.tap)) out.push({ status: s.status, stream: s.tap });
+  }
   return out;
 }
 
@@ -40,8 +43,8 @@ export function publish(turn: Turn): void {
   const changed: StreamState[] = [];
   for (const s of turn.watched) {
     let news = turn.joinedOrLeftRegistry(s);
-    const conduit = state.registry.get(s.key) === s ? conduitOf(state, s.trench, s.conduit) : undefined;
-    if (conduit) {
+    const conduit = state.registry.has(s.key) ? conduitOf(state, s.trench, s.conduit) : undefined;
+    if (conduit?.streams.get(s.name) === s) {
       const status = statusOf(s, conduit);
       news ||= status !== s.status;
       s.status = status;

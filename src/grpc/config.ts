@@ -58,6 +58,13 @@ export interface Config {
    * the Workload API, as a gRPC target; undefined when unset.
    */
   readonly spiffeEndpoint: string | undefined;
+  /** MERIDIO_RECORD_EVENTS (ours): how many of the last events the flight recorder keeps; 0 turns it off. */
+  readonly recordEvents: number;
+  /**
+   * MERIDIO_RECORD_DIR (ours): where recordings are written by themselves, when the core breaks
+   * an invariant, the sidecar crashes or its shutdown runs out of time; undefined: nowhere.
+   */
+  readonly recordDir: string | undefined;
 }
 
 /** A configuration variable with a value the sidecar cannot use; the message names both. */
@@ -161,6 +168,26 @@ function healthSocket(env: Environment): string | undefined {
   return found.value.startsWith('/') ? found.value : fail(found, 'an absolute path such as /tmp/health.sock, or empty for none');
 }
 
+/**
+ * Off unless asked for: with a big state the ring's memory grows with the state (tens of MB at
+ * 10,000 streams, and a busy Watch's snapshots on top), which a sidecar must not take unasked.
+ * 4096 keeps a small state's recorder to a few MB (an event with its effects: about a kilobyte).
+ */
+const RECORD_EVENTS = 0;
+
+function recordEvents(env: Environment): number {
+  const found = lookup(env, ['MERIDIO_RECORD_EVENTS']);
+  if (found === undefined) return RECORD_EVENTS;
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(found.value)) return fail(found, 'a number of events such as 4096, or 0 to turn the recorder off');
+  return Number(found.value);
+}
+
+function recordDir(env: Environment): string | undefined {
+  const found = lookup(env, ['MERIDIO_RECORD_DIR']);
+  if (found === undefined || found.value === '') return undefined;
+  return found.value.startsWith('/') ? found.value : fail(found, 'an absolute path such as /var/lib/tapa/recordings, or empty for none');
+}
+
 function nspAddress(env: Environment): string | undefined {
   const found = lookup(env, ['MERIDIO_NSP_ADDRESS']);
   if (found === undefined) return undefined;
@@ -207,6 +234,8 @@ export function loadConfig(env: Environment): Config {
     healthSocket: healthSocket(env),
     nspAddress: nspAddress(env),
     spiffeEndpoint: spiffeEndpoint(env),
+    recordEvents: recordEvents(env),
+    recordDir: recordDir(env),
   };
 }
 

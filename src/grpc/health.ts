@@ -58,6 +58,11 @@ export class Health {
     this.statuses.addToServer(server);
   }
 
+  /** Also serves this service on the health socket, and only there: it is for people on the pod, not for applications. */
+  addLocal(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(definition, implementation);
+  }
+
   /** The Tap socket serves: the probes may now pass. */
   async serving(): Promise<void> {
     if (this.socket !== undefined) this.served = await serveOn(this.server, this.socket);

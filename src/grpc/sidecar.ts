@@ -1,7 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import type { CoreFault } from '../runner/core-fault.js';
 import { Runner } from '../runner/runner.js';
 import { snapshot } from '../runner/snapshot.js';
 import { nspAddressOf, type Config } from './config.js';
+import { flightRecorderServer, FlightRecorderService } from './flight-recorder.js';
 import { Health } from './health.js';
 import type { Logger } from './log.js';
 import { plaintext, type Security } from './security.js';
@@ -10,11 +12,20 @@ import { CheckedTapService, tapServer } from './tap-server.js';
 import { NetnsHandover } from './fd/netns.js';
 import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
+import { writeRecording } from './record-dir.js';
 
 export interface Sidecar {
   /** Unregisters every target and closes every NSM connection (bounded by MERIDIO_TIMEOUT), then stops serving. */
   shutdown(): Promise<'clean' | 'timed out'>;
+  /** Writes the flight recording into MERIDIO_RECORD_DIR, if both are on; returns the file. */
+  dump(why: string): string | undefined;
   readonly runner: Runner;
+}
+
+/** Tests only. */
+export interface SidecarOptions {
+  /** Run a deliberately broken core (see core-fault.ts). */
+  readonly fault?: CoreFault;
 }
 
 /** Target-protocol calls in flight to one NSP; the others queue (see Gate). */
@@ -24,7 +35,12 @@ const NSP_CALLS_IN_FLIGHT = 256;
  * The production TAPA: the runner with the grpc-js transport, behind the Tap API on a
  * unix socket.
  */
-export async function startSidecar(config: Config, log: Logger, security: Security = plaintext): Promise<Sidecar> {
+export async function startSidecar(
+  config: Config,
+  log: Logger,
+  security: Security = plaintext,
+  options: SidecarOptions = {},
+): Promise<Sidecar> {
   let accepting = true;
   const netns = await NetnsHandover.start(config.nsmSocket);
   const transport = new GrpcTransport(
@@ -57,8 +73,27 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
     broken: (violations, event) => {
       log.error({ violations, event, state: snapshot(runner.state) }, 'the core broke its invariants: Liveness is now NOT_SERVING');
       health.broken();
+      dump('invariant');
     },
+    recordEvents: config.recordEvents,
+    ...(options.fault ? { fault: options.fault } : {}),
   });
+  const dump = (why: string): string | undefined => {
+    const recording = config.recordDir === undefined ? undefined : runner.recording(why);
+    if (!recording || config.recordDir === undefined) return undefined;
+    try {
+      const file = writeRecording(config.recordDir, recording, new Date(), process.pid);
+      log.warn({ file, why }, 'flight recording written');
+      return file;
+    } catch (err) {
+      log.error({ dir: config.recordDir, error: (err as Error).message }, 'cannot write the flight recording');
+      return undefined;
+    }
+  };
+  health.addLocal(
+    FlightRecorderService,
+    flightRecorderServer((why) => runner.recording(why)),
+  );
   const server = newServer();
   server.addService(
     CheckedTapService,
@@ -80,6 +115,7 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
 
   return {
     runner,
+    dump,
     shutdown: async () => {
       accepting = false;
       health.stopping();
@@ -89,6 +125,7 @@ export async function startSidecar(config: Config, log: Logger, security: Securi
         runner.shutdown(() => resolve('clean'));
       });
       clearTimeout(timer);
+      if (outcome === 'timed out') dump('shutdown timed out');
       // Watch streams never end on their own; the core has finished, so cut them.
       server.forceShutdown();
       health.close();

@@ -1,7 +1,6 @@
 import {
   initialState,
   invariants,
-  step,
   type CallEffect,
   type CallError,
   type CoreConfig,
@@ -13,8 +12,11 @@ import {
 } from '../core/index.js';
 import type { Connection, StreamStatus, TapStream } from '../core/wire.js';
 import { Agenda } from './agenda.js';
+import { coreOf, type Core, type CoreFault } from './core-fault.js';
 import { Gate } from './gate.js';
 import { expiresInMs, restored, signed, withOwnSegment } from './nsm-path.js';
+import { Recorder } from './recorder.js';
+import type { Recording } from './recording.js';
 import type { Cancellable, Headers, Outcome, StreamRpcs, Transport } from './transport.js';
 
 export interface Logger {
@@ -49,6 +51,10 @@ export interface RunnerOptions {
   readonly assertions?: Assertions;
   /** Told when a check first finds broken invariants, with the event handled last; checks stop then. */
   readonly broken?: (violations: readonly string[], event: TapaEvent) => void;
+  /** The flight recorder keeps about this many of the last events (see Recorder); absent or 0: no recorder. */
+  readonly recordEvents?: number;
+  /** Tests only: run a deliberately broken core. */
+  readonly fault?: CoreFault;
 }
 
 /** A Tap caller waiting for the core: a reply to give once, or a Watch to keep feeding. */
@@ -114,6 +120,8 @@ export class Runner {
   private handled = 0;
   private reported = false;
   private readonly log: Logger;
+  private readonly core: Core;
+  private readonly recorder: Recorder | undefined;
   private readonly wakeUp = (): void => this.wake();
 
   constructor(
@@ -122,6 +130,9 @@ export class Runner {
   ) {
     this.state = initialState(options.seed, options.config);
     this.log = options.log ?? SILENT;
+    this.core = coreOf(options.fault);
+    const events = options.recordEvents ?? 0;
+    this.recorder = events > 0 ? new Recorder(events, options.fault, this.state, transport.now()) : undefined;
   }
 
   /** Tap.Open. The core answers every Tap call in the step that receives it, so `reply` is called before this returns. */
@@ -192,6 +203,11 @@ export class Runner {
     return { calls: [...this.calls.keys()], timers: [...this.agenda.ids('timer')] };
   }
 
+  /** The flight recorder's events, without secrets; undefined when it is off. `why`: what the recording is for. */
+  recording(why: string): Recording | undefined {
+    return this.recorder?.recording(why, this.transport.now());
+  }
+
   /** How long the event being handled has taken so far (0 when idle); for the health check. */
   busyFor(): number {
     return this.busySince === undefined ? 0 : this.transport.now() - this.busySince;
@@ -230,9 +246,10 @@ export class Runner {
     try {
       // A read index, not shift(): a burst of thousands of events would be copied each time.
       for (; next < this.queue.length; next++) {
-        this.busySince = this.transport.now();
+        const now = this.transport.now();
+        this.busySince = now;
         const current = this.queue[next]!;
-        const effects = step(this.state, current);
+        const effects = this.recorder ? this.recorder.step(this.core, this.state, current, now) : this.core(this.state, current);
         this.handled++;
         this.check(current);
         for (const effect of effects) this.execute(effect, current);

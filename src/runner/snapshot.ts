@@ -2,8 +2,8 @@ import type { TapaState } from '../core/index.js';
 
 /**
  * The core's state as plain JSON, for the log line of a broken invariant: maps become
- * objects, sets arrays, and the owners of calls and timers their names, so that the
- * line says what each op and timer is for without repeating whole conduits.
+ * objects, sets arrays, and the owners of calls and timers one name each, so that the
+ * line says briefly what each op and timer is for.
  */
 export function snapshot(state: TapaState): unknown {
   return JSON.parse(
@@ -21,12 +21,13 @@ export function snapshot(state: TapaState): unknown {
 
 interface Owner {
   readonly kind: string;
-  readonly stream?: { readonly key: string };
-  readonly conduit?: { readonly trench: string; readonly name: string };
+  readonly trench?: string;
+  readonly conduit?: string;
+  readonly stream?: string;
   readonly watch?: string;
 }
 
 function ownerName(owner: Owner): string {
-  const of = owner.stream?.key ?? (owner.conduit ? `${owner.conduit.trench}/${owner.conduit.name}` : '');
+  const of = [owner.trench, owner.conduit, owner.stream].filter(Boolean).join('/');
   return [owner.kind, owner.watch, of].filter(Boolean).join(' ');
 }

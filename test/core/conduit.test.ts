@@ -14,10 +14,11 @@ import {
   pushFlows,
   pushStreams,
   tapStream,
+  watched,
 } from './driver.js';
 
 const KEY = JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']);
-const status = (d: Driver): string => d.state.registry.get(KEY)?.status ?? 'absent';
+const status = (d: Driver): string => watched(d.state, KEY)?.status ?? 'absent';
 const conduitState = (d: Driver) => d.state.trenches.get('trench-a')!.conduits.get('load-balancer-a1')!;
 
 function monitorEvent(d: Driver, event: ConnectionEvent): void {

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import type { CallEffect, TapaEffect } from '../../src/core/effects.js';
 import type { TapaEvent } from '../../src/core/events.js';
 import { invariants } from '../../src/core/invariants.js';
-import { initialState, type TapaState } from '../../src/core/state.js';
+import { initialState, type StreamState, type TapaState } from '../../src/core/state.js';
 import { step } from '../../src/core/step.js';
+import { streamOf } from '../../src/core/trench.js';
 import { emptyIpContext } from '../../src/core/vip.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import type { Connection, NspFlow, NspStream, NspTarget, TapStream } from '../../src/core/wire.js';
@@ -101,6 +102,12 @@ export class Driver {
 }
 
 export const TRENCH = 'trench-a';
+
+/** The stream Tap.Watch reports under `key`, if any. */
+export function watched(state: TapaState, key: string): StreamState | undefined {
+  const at = state.registry.get(key);
+  return at && streamOf(state, at);
+}
 
 export function tapStream(stream: string, conduit = 'load-balancer-a1', trench = TRENCH): TapStream {
   return { name: stream, conduit: { name: conduit, trench: { name: trench } } };

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { invariants } from '../../src/core/invariants.js';
+import { conduitAt, streamAt } from '../../src/core/trench.js';
 import type { ConduitState, StreamState, TapaState, TrenchState } from '../../src/core/state.js';
 import { Driver, IP_B, connect, openStream, tapStream } from './driver.js';
 
@@ -110,32 +111,32 @@ describe('core: invariants name what is broken', () => {
     p.state.trenches.set('trench-b', { name: 'trench-b', conduits: new Map([[conduit.name, conduit]]) });
     flags(p.state, /^2 trenches have open streams; a pod belongs to one trench at a time$/);
     p = stages.open();
-    p.state.registry.set('extra', p.stream);
+    p.state.registry.set('extra', streamAt(p.stream));
     flags(p.state, /^Watch registry has 2 streams, 1 are open$/);
   });
 
   it('calls: an op nobody owns, an owner whose op is not current, an op of a conduit that is gone', () => {
     let p = stages.open();
-    p.state.pending.set(999, { kind: 'target', stream: p.stream });
+    p.state.pending.set(999, { kind: 'target', ...streamAt(p.stream) });
     flags(p.state, /^op 999 waits for a stream call that is not current$/);
     p = stages.connecting();
-    p.state.pending.set(999, { kind: 'nsm', conduit: p.conduit });
+    p.state.pending.set(999, { kind: 'nsm', ...conduitAt(p.conduit) });
     flags(p.state, /^op 999 waits for an NSM call that is not current$/);
     p = stages.open();
-    p.state.pending.set(999, { kind: 'watch', conduit: p.conduit, watch: 'flows' });
+    p.state.pending.set(999, { kind: 'watch', ...conduitAt(p.conduit), watch: 'flows' });
     flags(p.state, /^op 999 is a flows watch that is not current$/);
 
-    // The same op, owned by a copy that is filed nowhere.
+    // The same op, owned by a handle to where nothing is filed.
     p = stages.closing();
     const op = p.stream.op!.id;
-    p.state.pending.set(op, { kind: 'target', stream: { ...p.stream } });
+    p.state.pending.set(op, { kind: 'target', ...streamAt(p.stream), trench: 'nowhere' });
     flags(p.state, new RegExp(`^op ${op} waits for a stream call that is not current$`));
     p = stages.connecting();
-    p.state.pending.set(p.conduit.nsmOp!.id, { kind: 'nsm', conduit: { ...p.conduit } });
+    p.state.pending.set(p.conduit.nsmOp!.id, { kind: 'nsm', ...conduitAt(p.conduit), trench: 'nowhere' });
     flags(p.state, new RegExp(`^op ${p.conduit.nsmOp!.id} waits for an NSM call that is not current$`));
     p = stages.open();
     const watch = p.conduit.watches.streams.op!;
-    p.state.pending.set(watch, { kind: 'watch', conduit: { ...p.conduit }, watch: 'streams' });
+    p.state.pending.set(watch, { kind: 'watch', ...conduitAt(p.conduit), trench: 'nowhere', watch: 'streams' });
     flags(p.state, new RegExp(`^op ${watch} is a streams watch that is not current$`));
 
     p = stages.closing();
@@ -148,31 +149,31 @@ describe('core: invariants name what is broken', () => {
 
   it('timers: one nobody owns, or owned by a conduit that is gone', () => {
     let p = stages.open();
-    p.state.timers.set(999, { kind: 'stream', stream: p.stream });
+    p.state.timers.set(999, { kind: 'stream', ...streamAt(p.stream) });
     flags(p.state, /^timer 999 belongs to no stream$/);
     for (const [kind, problem] of [
       ['nsm', 'NSM back-off'],
       ['recovery', 'recovery'],
     ] as const) {
       p = stages.open();
-      p.state.timers.set(999, { kind, conduit: p.conduit });
+      p.state.timers.set(999, { kind, ...conduitAt(p.conduit) });
       flags(p.state, new RegExp(`^timer 999 belongs to no ${problem}$`));
     }
     p = stages.open();
-    p.state.timers.set(999, { kind: 'watch', conduit: p.conduit, watch: 'monitor' });
+    p.state.timers.set(999, { kind: 'watch', ...conduitAt(p.conduit), watch: 'monitor' });
     flags(p.state, /^timer 999 belongs to no watch$/);
 
     p = stages.opening();
     const recovery = p.conduit.recoveryTimer!;
-    p.state.timers.set(recovery, { kind: 'recovery', conduit: { ...p.conduit } });
+    p.state.timers.set(recovery, { kind: 'recovery', ...conduitAt(p.conduit), trench: 'nowhere' });
     flags(p.state, new RegExp(`^timer ${recovery} belongs to no recovery$`));
     p = stages.open();
     p.conduit.nsmTimer = 999;
-    p.state.timers.set(999, { kind: 'nsm', conduit: { ...p.conduit } });
+    p.state.timers.set(999, { kind: 'nsm', ...conduitAt(p.conduit), trench: 'nowhere' });
     flags(p.state, /^timer 999 belongs to no NSM back-off$/);
     p = stages.open();
     p.conduit.watches.flows = { timer: 999 };
-    p.state.timers.set(999, { kind: 'watch', conduit: { ...p.conduit }, watch: 'flows' });
+    p.state.timers.set(999, { kind: 'watch', ...conduitAt(p.conduit), trench: 'nowhere', watch: 'flows' });
     flags(p.state, /^timer 999 belongs to no watch$/);
   });
 
@@ -181,10 +182,10 @@ describe('core: invariants name what is broken', () => {
     state.trenches.set('trench-a', stages.open().trench);
     flags(state, /^shut down with work left$/);
     state = stages.done();
-    state.pending.set(999, { kind: 'target', stream: stages.open().stream });
+    state.pending.set(999, { kind: 'target', ...streamAt(stages.open().stream) });
     flags(state, /^shut down with work left$/);
     state = stages.done();
-    state.timers.set(999, { kind: 'stream', stream: stages.open().stream });
+    state.timers.set(999, { kind: 'stream', ...streamAt(stages.open().stream) });
     flags(state, /^shut down with work left$/);
   });
 
@@ -223,7 +224,7 @@ describe('core: invariants name what is broken', () => {
     p.state.registry.clear();
     flags(p.state, new RegExp(`^${at} is open but not in the Watch registry$`));
     p = stages.closing();
-    p.state.registry.set(p.stream.key, p.stream);
+    p.state.registry.set(p.stream.key, streamAt(p.stream));
     flags(p.state, new RegExp(`^${at} is closed but in the Watch registry$`));
     p = stages.open();
     p.stream.status = 'PENDING';
@@ -258,16 +259,16 @@ describe('core: invariants name what is broken', () => {
 
   it('owners that do not hold what they are filed under: another op, no op, no timer, a conduit of no trench', () => {
     let p = stages.closing();
-    p.state.pending.set(999, { kind: 'target', stream: p.stream });
+    p.state.pending.set(999, { kind: 'target', ...streamAt(p.stream) });
     flags(p.state, /^op 999 waits for a stream call that is not current$/);
     p = stages.open();
-    p.state.pending.set(999, { kind: 'nsm', conduit: p.conduit });
+    p.state.pending.set(999, { kind: 'nsm', ...conduitAt(p.conduit) });
     flags(p.state, /^op 999 waits for an NSM call that is not current$/);
     p = stages.closing();
-    p.state.timers.set(999, { kind: 'stream', stream: p.stream });
+    p.state.timers.set(999, { kind: 'stream', ...streamAt(p.stream) });
     flags(p.state, /^timer 999 belongs to no stream$/);
     p = stages.connecting();
-    p.state.pending.set(p.conduit.nsmOp!.id, { kind: 'nsm', conduit: { ...p.conduit, trench: 'nowhere' } });
+    p.state.pending.set(p.conduit.nsmOp!.id, { kind: 'nsm', ...conduitAt(p.conduit), trench: 'nowhere' });
     flags(p.state, new RegExp(`^op ${p.conduit.nsmOp!.id} waits for an NSM call that is not current$`));
     p = stages.open();
     p.stream.registered = undefined;
@@ -276,18 +277,18 @@ describe('core: invariants name what is broken', () => {
 
   it('token refresh: a timer nobody owns, a timer or a debt without a connection', () => {
     let p = stages.open();
-    p.state.timers.set(999, { kind: 'refresh', conduit: p.conduit });
+    p.state.timers.set(999, { kind: 'refresh', ...conduitAt(p.conduit) });
     flags(p.state, /^timer 999 belongs to no token refresh$/);
     p = stages.open();
     p.conduit.refreshTimer = 999;
-    p.state.timers.set(999, { kind: 'refresh', conduit: { ...p.conduit } });
+    p.state.timers.set(999, { kind: 'refresh', ...conduitAt(p.conduit), trench: 'nowhere' });
     flags(p.state, /^timer 999 belongs to no token refresh$/);
     p = stages.open();
     p.conduit.refreshTimer = 999;
     flags(p.state, new RegExp(`^conduit ${A1} refreshes tokens of no connection$`));
     p = stages.connecting();
     p.conduit.refreshTimer = 999;
-    p.state.timers.set(999, { kind: 'refresh', conduit: p.conduit });
+    p.state.timers.set(999, { kind: 'refresh', ...conduitAt(p.conduit) });
     flags(p.state, new RegExp(`^conduit ${A1} refreshes tokens of no connection$`));
     p = stages.connecting();
     p.conduit.refreshDue = true;

@@ -13,10 +13,10 @@ import {
   tapStream,
   target,
   targets,
+  watched,
 } from './driver.js';
 
-const status = (d: Driver): string =>
-  d.state.registry.get(JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']))?.status ?? 'absent';
+const status = (d: Driver): string => watched(d.state, JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']))?.status ?? 'absent';
 
 function connected(d: Driver, maxTargets = 100): void {
   d.open(tapStream('stream-a1'));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { watchFilterMatches } from '../../src/core/index.js';
-import { Driver, acquire, connect, nspStream, openStream, pushStreams, tapStream } from './driver.js';
+import { Driver, acquire, connect, nspStream, openStream, pushStreams, tapStream, watched } from './driver.js';
 
 describe('core: Watch', () => {
   it('sends a snapshot on subscribe, even an empty one', () => {
@@ -76,7 +76,7 @@ describe('core: Open and Close are applied in order', () => {
     d.done(d.pending('unregister').op);
     acquire(d);
     const key = JSON.stringify(['trench-a', 'load-balancer-a1', 'stream-a1']);
-    expect(d.state.registry.get(key)?.status).to.equal('OPEN');
+    expect(watched(d.state, key)?.status).to.equal('OPEN');
     expect(d.openCalls('nsmClose')).to.have.length(0);
   });
 

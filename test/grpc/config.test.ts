@@ -21,6 +21,8 @@ const defaults: Config = {
   healthSocket: '/tmp/health.sock',
   nspAddress: undefined,
   spiffeEndpoint: undefined,
+  recordEvents: 0,
+  recordDir: undefined,
 };
 
 /** Asserts that `env` is rejected with a ConfigError naming `variable` and quoting `value`. */
@@ -72,6 +74,8 @@ describe('grpc/config', () => {
       MERIDIO_SOCKET_MODE: '0660',
       MERIDIO_HEALTH_SOCKET: '/run/tapa/health.sock',
       MERIDIO_NSP_ADDRESS: '127.0.0.1:7778',
+      MERIDIO_RECORD_EVENTS: '100',
+      MERIDIO_RECORD_DIR: '/var/lib/tapa/recordings',
     });
     expect(config).to.deep.equal({
       name: 'target-a',
@@ -92,6 +96,8 @@ describe('grpc/config', () => {
       healthSocket: '/run/tapa/health.sock',
       nspAddress: '127.0.0.1:7778',
       spiffeEndpoint: 'unix:///run/spire/sockets/agent.sock',
+      recordEvents: 100,
+      recordDir: '/var/lib/tapa/recordings',
     } satisfies Config);
   });
 
@@ -288,6 +294,21 @@ describe('grpc/config', () => {
         rejects({ SPIFFE_ENDPOINT_SOCKET: value }, 'SPIFFE_ENDPOINT_SOCKET', value, /unix:\/\/\/path\/to\/agent.sock or tcp:\/\/IP:port/);
       });
     }
+  });
+
+  describe('the flight recorder', () => {
+    it('MERIDIO_RECORD_EVENTS=0 turns it off; an empty MERIDIO_RECORD_DIR means no automatic recordings', () => {
+      expect(loadConfig({ MERIDIO_RECORD_EVENTS: '0' }).recordEvents).to.equal(0);
+      expect(loadConfig({ MERIDIO_RECORD_DIR: '' }).recordDir).to.equal(undefined);
+    });
+    for (const value of ['', '-1', '1e3', '010', 'many']) {
+      it(`MERIDIO_RECORD_EVENTS=${JSON.stringify(value)} is refused`, () => {
+        rejects({ MERIDIO_RECORD_EVENTS: value }, 'MERIDIO_RECORD_EVENTS', value, /a number of events/);
+      });
+    }
+    it('MERIDIO_RECORD_DIR must be absolute', () => {
+      rejects({ MERIDIO_RECORD_DIR: 'recordings' }, 'MERIDIO_RECORD_DIR', 'recordings', /an absolute path/);
+    });
   });
 
   describe('SPIFFE_ENDPOINT_SOCKET', () => {

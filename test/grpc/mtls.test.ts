@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unary } from '../../src/grpc/calls.js';
@@ -17,6 +17,7 @@ import type { EmbeddedTls } from '../../src/embedded/embedded.js';
 import { NetworkServiceService } from '../../src/wire/networkservice/networkservice.js';
 import { TestCa, type IssuedSvid } from '../support/spiffe-ca.js';
 import { WorkloadApi } from '../support/workload-api.js';
+import { parseRecording, replayRecording } from '../../src/sim/explore/recording.js';
 import { eventually, rig, stream, type Rig } from './world.js';
 
 const REGISTER = '/nsp.v1.TargetRegistry/Register';
@@ -150,6 +151,35 @@ describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client c
     } finally {
       await s.stop();
     }
+  });
+
+  it('a flight recording holds no key, certificate or token: they are redacted, and it still replays', async () => {
+    const svid = ca.issue('/meridio/tapa');
+    const s = await secured(svid, ca.bundleDer, { MERIDIO_RECORD_EVENTS: '4096', MERIDIO_RECORD_DIR: join(dir, 'recordings') });
+    let text: string;
+    let tokens: string[];
+    try {
+      await s.r.call('open', stream('stream-a1'));
+      await eventually(() => expect(enabled(s.r)).to.have.length(1));
+      tokens = s.r.world.nsm.connections().flatMap((c) => c.path?.pathSegments.map((p) => p.token) ?? []);
+      text = readFileSync(s.r.sidecar.dump('on demand')!, 'utf8');
+    } finally {
+      await s.stop();
+    }
+    expect(
+      tokens.filter((t) => t !== ''),
+      'NSM holds our signed tokens',
+    ).to.not.have.length(0);
+    const keyBody = (pem: string): string[] => pem.split('\n').filter((line) => line.length > 40);
+    const secrets = [
+      ...tokens.filter((t) => t !== ''),
+      ...keyBody(svid.keyPem),
+      ...keyBody(svid.certPem),
+      ...keyBody(readFileSync(join(ca['dir'], 'ca.key'), 'utf8')),
+    ];
+    for (const secret of secrets) expect(text.includes(secret), `the recording holds ${secret.slice(0, 20)}…`).to.equal(false);
+    expect(text).to.not.match(/eyJ[\w-]+\.[\w-]+\./);
+    expect(replayRecording(parseRecording(JSON.parse(text))).kind).to.equal('passed');
   });
 
   it('heals: NSM reports the connection DOWN, and the sidecar re-requests it (with a fresh token)', async () => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { CallError } from '../../src/core/events.js';
 import { invariants } from '../../src/core/invariants.js';
 import { matches } from '../../src/core/watch.js';
+import { streamOf } from '../../src/core/trench.js';
 import type {
   Connection,
   ConnectionEvent,
@@ -214,6 +215,7 @@ function play(seed: number, actions: Action[]): Played {
     for (const [trench, n] of perTrench) if (n > GATE) bad.push(`${n} target-protocol calls in flight to the NSP of ${trench}`);
     for (const [watcher, { filter, last }] of snapshots) {
       const now = [...runner.state.registry.values()]
+        .map((at) => streamOf(runner.state, at)!)
         .filter((s) => matches(filter, s.tap))
         .map((s) => ({ status: s.status, stream: s.tap }));
       if (JSON.stringify(last) !== JSON.stringify(now))

@@ -10,6 +10,7 @@ import type { HuntResult, StrategyName } from '../explore/hunt.js';
 import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../explore/merge.js';
 import { MODELS, PUBLIC_MODELS } from '../models/index.js';
 import { replay } from '../explore/replay.js';
+import { isRecording, parseRecording, RecordingError, replayRecording } from '../explore/recording.js';
 import { Progress, showsProgress } from '../explore/progress.js';
 import { hasTapaFrames, reproduce } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
@@ -108,6 +109,41 @@ function readTrace(file: string): Trace {
   } catch (e) {
     if (e instanceof TraceError) usage(`${file}: ${e.message}`);
     throw e;
+  }
+}
+
+/** Replays the file if it is a flight recording of a sidecar (`tapa record`); exits with the outcome's code. */
+function replayIfRecording(file: string): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return; // not readable JSON: the trace reader says what is wrong
+  }
+  if (!isRecording(value)) return;
+  let outcome;
+  try {
+    const recording = parseRecording(value);
+    outcome = replayRecording(recording);
+    const kept = recording.dropped > 0 ? `, the last of ${recording.dropped + recording.steps.length} events` : '';
+    out(
+      `recording ${file} (${recording.why}${recording.fault ? `, core fault ${recording.fault}` : ''}): ${recording.steps.length} steps${kept}`,
+    );
+  } catch (e) {
+    if (e instanceof RecordingError || e instanceof SyntaxError) usage(`${file}: ${e.message}`);
+    throw e;
+  }
+  switch (outcome.kind) {
+    case 'passed':
+      out(`replay ${file}: ${outcome.steps} steps, every effect as recorded, every invariant held`);
+      process.exit(0);
+      break;
+    case 'failed':
+      out(`replay ${file}: ${outcome.message}`);
+      process.exit(1);
+      break;
+    case 'diverged':
+      usage(`${file}: the core no longer does what was recorded, at ${outcome.message}`);
   }
 }
 
@@ -310,7 +346,9 @@ function reportBuckets(
 
 program
   .command('replay <file>')
-  .description('re-run a trace and check that it runs as recorded')
+  .description(
+    "re-run a trace and check that it runs as recorded; or a sidecar's flight recording (tapa record): its effects and invariants",
+  )
   .option(
     '--model <name|path>',
     "run the trace's scenario on another model; for a trace of a model file, the file (default: its recorded path)",
@@ -321,6 +359,7 @@ program
     'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle',
   )
   .action(async (file: string, o: { model?: string; dump?: boolean; html?: string }) => {
+    replayIfRecording(file);
     const trace = readTrace(file);
     const { model: m } = await modelOfTrace(trace, file, o.model);
     const drawn = o.html === undefined ? undefined : drawTrace(trace, m);

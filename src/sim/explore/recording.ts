@@ -1,0 +1,99 @@
+import { isDeepStrictEqual } from 'node:util';
+import { invariants, loadState, type TapaEffect, type TapaEvent } from '../../core/index.js';
+import { coreOf, isCoreFault } from '../../runner/core-fault.js';
+import {
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  recordedEffects,
+  redacted,
+  type RecordedEffect,
+  type Recording,
+  type RecordedStep,
+} from '../../runner/recording.js';
+
+/** A file that says it is a recording but cannot be one; the message says what is wrong. */
+export class RecordingError extends Error {}
+
+export type RecordingOutcome =
+  | { readonly kind: 'passed'; readonly steps: number }
+  /** The core broke an invariant or threw: what a recording of an incident is expected to show. */
+  | { readonly kind: 'failed'; readonly step: number; readonly message: string }
+  /** The core no longer does what it did when recorded (another version, or an edited recording). */
+  | { readonly kind: 'diverged'; readonly step: number; readonly message: string };
+
+/** Is this parsed JSON a recording rather than a trace? */
+export function isRecording(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['format'] === RECORDING_FORMAT;
+}
+
+export function parseRecording(value: unknown): Recording {
+  const r = value as Record<string, unknown>;
+  if (r['version'] !== RECORDING_VERSION)
+    throw new RecordingError(`recording version ${String(r['version'])}: this tapa-sim reads version ${RECORDING_VERSION}`);
+  if (r['fault'] !== undefined && !isCoreFault(r['fault']))
+    throw new RecordingError(`recorded with an unknown core fault ${JSON.stringify(r['fault'])}`);
+  if (typeof r['snapshot'] !== 'object' || r['snapshot'] === null) throw new RecordingError('the recording has no snapshot of the state');
+  if (!Array.isArray(r['steps'])) throw new RecordingError('the recording has no steps');
+  for (const [i, s] of (r['steps'] as unknown[]).entries()) {
+    const step = s as Partial<Record<keyof RecordedStep, unknown>> | null;
+    const ok = typeof step === 'object' && step !== null && typeof step.event === 'object' && step.event !== null;
+    if (!ok || (!Array.isArray(step.effects) && typeof step.threw !== 'string')) {
+      throw new RecordingError(`step ${i + 1} is not an event with its effects (or what the core threw)`);
+    }
+  }
+  return value as Recording;
+}
+
+/**
+ * Replays a recording: restores the state at its start, steps the core (the recorded
+ * fault's, if any) on every event, and checks at each step that the effects are the
+ * recorded ones, then that the invariants hold. Effects are compared as data, with the
+ * secrets taken out as the recorder takes them out, so key order and redacted tokens do
+ * not count. Steps are numbered from 1.
+ */
+export function replayRecording(recording: Recording): RecordingOutcome {
+  const core = coreOf(recording.fault);
+  const state = loadState(JSON.stringify(recording.snapshot));
+  const before = invariants(state);
+  if (before.length > 0)
+    return { kind: 'failed', step: 0, message: `the recorded state breaks invariants before the first step: ${before.join('; ')}` };
+  for (const [i, recorded] of recording.steps.entries()) {
+    const n = i + 1;
+    const where = `step ${n} (${describe(recorded.event)}, t=+${recorded.at - recording.startedAt} ms)`;
+    let effects: TapaEffect[];
+    try {
+      effects = core(state, structuredClone(recorded.event));
+    } catch (err) {
+      return { kind: 'failed', step: n, message: `${where}: the core threw: ${(err as Error).message}` };
+    }
+    const diff = firstDifference(recorded.effects ?? [], redacted(recordedEffects(effects)));
+    if (recorded.threw !== undefined)
+      return { kind: 'diverged', step: n, message: `${where}: recorded the core throwing "${recorded.threw}", it no longer does` };
+    if (diff) return { kind: 'diverged', step: n, message: `${where}: ${diff}` };
+    const broken = invariants(state);
+    if (broken.length > 0) return { kind: 'failed', step: n, message: `${where}: invariants broken: ${broken.join('; ')}` };
+  }
+  return { kind: 'passed', steps: recording.steps.length };
+}
+
+function firstDifference(recorded: readonly RecordedEffect[], replayed: readonly RecordedEffect[]): string | undefined {
+  for (let i = 0; i < Math.max(recorded.length, replayed.length); i++) {
+    const was = recorded[i];
+    const now = replayed[i];
+    if (isDeepStrictEqual(was, now)) continue;
+    return `effect ${i + 1} differs: recorded ${show(was)}, replayed ${show(now)}`;
+  }
+  return undefined;
+}
+
+function show(effect: RecordedEffect | undefined): string {
+  if (!effect) return 'nothing';
+  const text = JSON.stringify(effect);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+function describe(event: TapaEvent): string {
+  if ('op' in event) return `${event.kind} op ${event.op}`;
+  if (event.kind === 'timer') return `timer ${event.timer}`;
+  return event.kind;
+}
