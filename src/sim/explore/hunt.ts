@@ -73,12 +73,25 @@ export function runSeed(seed: number, i: number): number {
   return (Math.imul(seed, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
 }
 
+/**
+ * The arbitrary of each scenario options object, built once: building it cost more than
+ * drawing from it, once per run. Arbitraries hold no state, so a draw is the same either way.
+ */
+const arbitraries = new WeakMap<ScenarioOptions, fc.Arbitrary<Scenario>>();
+const NO_OPTIONS: ScenarioOptions = {};
+function arbitraryOf(options: ScenarioOptions = NO_OPTIONS): fc.Arbitrary<Scenario> {
+  let arb = arbitraries.get(options);
+  if (!arb) arbitraries.set(options, (arb = scenarioArb(options)));
+  return arb;
+}
+const CHOICES = fc.array(fc.nat(7), { maxLength: 400 });
+
 /** The scenario and schedule of one run, a pure function of the run's seed. */
 export function plan(
   options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenarios'>,
   seed: number,
 ): { scenario: Scenario; strategy: StrategySpec } {
-  const [scenario] = fc.sample(scenarioArb(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
+  const [scenario] = fc.sample(arbitraryOf(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
   return { scenario, strategy: schedule(options.strategy, options.depth, seed) };
 }
 
@@ -92,7 +105,7 @@ function schedule(strategy: StrategyName, depth: number | undefined, seed: numbe
     case 'pct':
       return { kind: 'pct', seed, depth: depth ?? 3 };
     case 'choices': {
-      const [choices] = fc.sample(fc.array(fc.nat(7), { maxLength: 400 }), { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
+      const [choices] = fc.sample(CHOICES, { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
       return { kind: 'choices', choices };
     }
     case 'portfolio': {
