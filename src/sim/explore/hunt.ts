@@ -129,7 +129,7 @@ export interface FailingRun extends Size {
 export function tryRun(options: Omit<HuntOptions, 'note' | 'stop' | 'progress'>, i: number): FailingRun | undefined {
   const seed = runSeed(options.seed, i);
   const { scenario, strategy } = plan(options, seed);
-  const result = runScenario(scenario, { model: options.model, strategy, seed, ...lockdepOf(options) });
+  const result = runScenario(scenario, { model: options.model, strategy, seed, log: false, ...lockdepOf(options) });
   const failure = result.failure;
   if (!failure) return undefined;
   const { signature, kind } = failure;
@@ -224,7 +224,7 @@ export function huntResult(options: HuntOptions, exploration: Exploration): Hunt
   const buckets = [...exploration.found.values()].map((c): Bucket => {
     const seed = runSeed(options.seed, c.run);
     const { scenario, strategy } = plan(options, seed);
-    const { choices } = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
+    const { choices } = runScenario(scenario, { model: options.model, strategy, seed, log: false, ...extra });
     const trace = shrink(options.model, scenario, [...choices], seed, (r) => r.failure?.signature === c.signature, {
       ...(options.scenarios ? { scenarios: options.scenarios } : {}),
       extra,
@@ -255,7 +255,8 @@ export const SHRINK_MAX_CHOICES = 1_000;
 
 /**
  * Shrinks a run as a (scenario, choice list) pair towards fewer steps and the plain
- * order, keeping whatever `still` says made it interesting, within `budget` runs.
+ * order, keeping whatever `still` says made it interesting, within `budget` runs
+ * (`still` sees runs without their log: only the one written down keeps it).
  */
 export function shrink(
   model: Model,
@@ -270,7 +271,7 @@ export function shrink(
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = options.budget ?? SHRINK_BUDGET;
   const keeps = (s: Scenario, c: number[]): boolean =>
-    budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }));
+    budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, log: false, ...extra }));
   const start = choices.length > SHRINK_MAX_CHOICES ? cutFromEnd(choices, (c) => keeps(scenario, c)) : choices;
   if (start.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices: start }, seed, extra, note);
   const check = fc.check(

@@ -190,7 +190,7 @@ export interface Attempt {
 }
 
 const runTry = (model: Model, t: Try): RunResult =>
-  runScenario(t.scenario, { model, strategy: t.strategy, seed: t.runSeed, lingerMs: REPRODUCE_LINGER_MS });
+  runScenario(t.scenario, { model, strategy: t.strategy, seed: t.runSeed, lingerMs: REPRODUCE_LINGER_MS, log: false });
 
 /**
  * Runs the tries of a search at increasing positions, and tells a try only when it comes
