@@ -1,4 +1,4 @@
-import { emptyIpContext } from '../dist/core/index.js';
+import { emptyIpContext, initialState, step, type TapaEvent } from '../dist/core/index.js';
 import type { Connection, NetworkServiceRequest, NspStream, NspTarget } from '../dist/core/wire.js';
 import { Runner, type Assertions } from '../dist/runner/runner.js';
 import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js';
@@ -22,16 +22,80 @@ export function runnerEventsPerSecond(streams: number, rounds: number, assertion
   return events / (Number(ns) / 1e9);
 }
 
-function runWorkload(streams: number, rounds: number, assertions: Assertions): { events: number; ns: bigint } {
+/** The config of the bench's TAPA, in the runner and alone. */
+const CONFIG = { name: 'bench', node: 'n' };
+
+/**
+ * Events per second of the core alone, and of a trivial reducer (it only tells the event
+ * kinds apart), over the very events the core met in a runner workload (recordCoreEvents):
+ * the ratio says what the core costs beyond walking the events, on a machine whose speed
+ * of the day the baseline measures alongside.
+ */
+export function coreEventsPerSecond(events: readonly TapaEvent[], minMs = 500): { core: number; trivial: number; events: number } {
+  // Each pass over fresh copies, made before the clock starts: the core may keep what an event carries and change it later.
+  const rate = (reduce: (copies: readonly TapaEvent[]) => void): number => {
+    let ns = 0n;
+    let n = 0;
+    do {
+      const copies = structuredClone(events);
+      const t0 = process.hrtime.bigint();
+      reduce(copies);
+      ns += process.hrtime.bigint() - t0;
+      n += events.length;
+    } while (ns < BigInt(minMs) * 1_000_000n);
+    return n / (Number(ns) / 1e9);
+  };
+  let kinds = 0;
+  const trivial = (state: { seen: number }, event: TapaEvent): readonly unknown[] => {
+    state.seen += event.kind.length;
+    return NO_EFFECTS;
+  };
+  const core = rate((copies) => {
+    const state = initialState(1, CONFIG);
+    for (const event of copies) step(state, event);
+  });
+  const baseline = rate((copies) => {
+    const state = { seen: 0 };
+    for (const event of copies) kinds += trivial(state, event).length + (state.seen & 1);
+  });
+  // Used, so that the baseline's loop is not optimised away.
+  if (kinds < 0) throw new Error('unreachable');
+  return { core, trivial: baseline, events: events.length };
+}
+
+const NO_EFFECTS: readonly unknown[] = [];
+
+/** The events the core meets in the runner workload of this size, in order, as they came. */
+export function recordCoreEvents(streams: number, rounds: number): TapaEvent[] {
+  const events: TapaEvent[] = [];
+  runWorkload(streams, rounds, 'off', (event) => events.push(structuredClone(event)));
+  return events;
+}
+
+function runWorkload(
+  streams: number,
+  rounds: number,
+  assertions: Assertions,
+  record?: (event: TapaEvent) => void,
+): { events: number; ns: bigint } {
   const conduits = 10;
   const transport = new ScriptedTransport();
-  const runner = new Runner(transport, {
+  const options = {
     seed: 1,
-    config: { name: 'bench', node: 'n' },
+    config: CONFIG,
     nspCallsInFlight: 256,
     newSegmentId: () => 's',
     assertions,
-  });
+  };
+  // The events in the order the runner hands them to the core: its dispatch queue is first in, first out.
+  const runner = record
+    ? new (class extends Runner {
+        protected override dispatch(event: TapaEvent): void {
+          record(event);
+          super.dispatch(event);
+        }
+      })(transport, options)
+    : new Runner(transport, options);
   const registry = new Map<string, NspTarget>();
   const watching = new Set<ScriptedCall>();
   const answer = (call: ScriptedCall): void => {
