@@ -48,7 +48,7 @@ for (const streams of [100, 1_000, 10_000]) {
 }
 // The core alone over the events it met in the runner, beside a trivial reducer over the same events.
 {
-  const events = recordCoreEvents(10_000, quick ? 4 : 10);
+  const events = recordCoreEvents(10_000, 4);
   coreEventsPerSecond(events, 100);
   spent();
   const ratios: number[] = [];
