@@ -233,15 +233,14 @@ class Search {
 /** The result of a search from its fold: a match is run again and shrunk. */
 function searchResult(options: ReproduceOptions, search: Search, started: number): ReproduceResult {
   const { found, tries: count } = search;
+  const target = blockedSignature(options.profile);
   if (found === undefined) {
-    const target = blockedSignature(options.profile);
     const b = search.best ?? { sig: new Map<string, number>(), ...compareSignatures(target, new Map()) };
     return { found: false, closest: b.sig, missing: b.missing, extra: b.extra, tries: count };
   }
   const plan = tries(inferShape(options.profile), options.seed);
   for (let i = 0; i < found; i++) plan.next();
   const t = plan.next().value;
-  const target = blockedSignature(options.profile);
   // Smaller, as long as the dump still blocks exactly where the report does.
   const same = (r: RunResult): boolean => r.failure?.kind === 'deadlock' && compareSignatures(target, runSignature(r)).score === 0;
   const trace = shrink(options.model, t.scenario, [...runTry(options.model, t).choices], t.runSeed, same, {
