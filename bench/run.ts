@@ -1,8 +1,11 @@
-import { cpus } from 'node:os';
-import { recorderHeapMb, runnerEventsPerSecond } from './runner.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coreEventsPerSecond, recordCoreEvents, recorderHeapMb, runnerEventsPerSecond } from './runner.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
-import { openLatency, openMany, openRttRatio } from './sidecar-figures.js';
+import { openLatency, openMany, recorderOpenRttRatio } from './sidecar-figures.js';
 import { enabledFraction } from './overload.js';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { simThroughput } from './sim.js';
@@ -10,23 +13,60 @@ import { hunt } from '../dist/sim/explore/hunt.js';
 import { MODELS } from '../dist/sim/models/index.js';
 
 /**
- * `npm run bench [-- --quick]`: one JSON line describing the machine, then one JSON line
- * per figure. Goals are reported by the README, never asserted.
+ * `npm run bench [-- --quick]`: one JSON line describing the machine (with the load
+ * average), then one JSON line per figure, each with the wall and CPU seconds it took,
+ * then the load average at the end. Goals are reported by the README, never asserted.
  */
 const quick = process.argv.includes('--quick');
+const load = (): number[] => loadavg().map((x) => Number(x.toFixed(2)));
+let since = { wall: performance.now(), cpu: process.cpuUsage() };
+/** Wall and CPU seconds of this process since the last figure: CPU far below wall means the machine was busy elsewhere. */
+const spent = (): { wall_s: number; cpu_s: number } => {
+  const cpu = process.cpuUsage(since.cpu);
+  const out = {
+    wall_s: Number(((performance.now() - since.wall) / 1000).toFixed(2)),
+    cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+  };
+  since = { wall: performance.now(), cpu: process.cpuUsage() };
+  return out;
+};
 const line = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
-line({ machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }, quick });
+const figure = (o: object): void => line({ ...o, ...spent() });
+line({ machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }, quick, load_at_start: load() });
 
 const rates: Record<number, number> = {};
 // Every size warms up before any is measured: the first, smallest run otherwise measured the JIT.
 for (const streams of [100, 1_000, 10_000]) runnerEventsPerSecond(streams, 2);
 for (const streams of [100, 1_000, 10_000]) {
   rates[streams] = runnerEventsPerSecond(streams, quick ? 4 : 10);
-  line({
+  figure({
     name: `runner.events_per_sec.streams_${streams}`,
     value: Math.round(rates[streams]!),
     unit: 'events/s',
     note: 'the core inside the production runner, against a scripted world',
+  });
+}
+// The core alone over the events it met in the runner, beside a trivial reducer over the same events.
+{
+  const events = recordCoreEvents(10_000, 4);
+  coreEventsPerSecond(events, 100);
+  spent();
+  const ratios: number[] = [];
+  let last = { core: 0, trivial: 0, events: 0 };
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    last = coreEventsPerSecond(events);
+    ratios.push(last.core / last.trivial);
+  }
+  ratios.sort((a, b) => a - b);
+  figure({
+    name: 'core.events_per_sec.streams_10000',
+    value: Math.round(last.core),
+    unit: 'events/s',
+    trivial_reducer: Math.round(last.trivial),
+    ratio_to_trivial_median: Number(ratios[Math.floor(ratios.length / 2)]!.toPrecision(3)),
+    n: ratios.length,
+    events: last.events,
+    note: 'step() alone over the events the core met in the runner workload of 10,000 streams; the trivial reducer walks the same events',
   });
 }
 line({ name: 'runner.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
@@ -38,7 +78,7 @@ function costRatio(name: string, note: string, without: () => number, withIt: ()
     ratios.push(withIt() / off);
   }
   ratios.sort((a, b) => a - b);
-  line({
+  figure({
     name,
     value: Number(ratios[Math.floor(ratios.length / 2)]!.toFixed(3)),
     max: Number(ratios[ratios.length - 1]!.toFixed(3)),
@@ -56,23 +96,23 @@ costRatio(
 for (const streams of [1_000, 10_000]) {
   costRatio(
     `runner.recorder_cost_ratio.streams_${streams}`,
-    "events/s with the sidecar's flight recorder (its default 4096 events) over events/s without, median of alternating pairs; goal >= 0.95",
+    'events/s with the flight recorder (MERIDIO_RECORD_EVENTS=4096) over events/s without, median of alternating pairs; goal >= 0.95',
     () => runnerEventsPerSecond(streams, 4, 'off'),
     () => runnerEventsPerSecond(streams, 4, 'off', 500, 4_096),
   );
 }
-line({
+figure({
   name: 'runner.recorder_heap_mb.streams_10000',
   value: Number(recorderHeapMb(10_000, 4, 4_096).toFixed(1)),
   unit: 'MB',
-  note: 'heap the flight recorder holds (its default 4096 events) once 10,000 streams are open: heap after GC with it minus without',
+  note: 'heap the flight recorder (MERIDIO_RECORD_EVENTS=4096) holds once 10,000 streams are open: heap after GC with it minus without',
 });
 if (!quick) {
   // Beyond 10,000: a cost per event that grows with the size, as an O(n) step would,
   // shows here as a ratio near 1/3; caches that no longer hold the state, as one near 1.
   runnerEventsPerSecond(30_000, 2);
   const rate = runnerEventsPerSecond(30_000, 10);
-  line({ name: 'runner.events_per_sec.streams_30000', value: Math.round(rate), unit: 'events/s' });
+  figure({ name: 'runner.events_per_sec.streams_30000', value: Math.round(rate), unit: 'events/s' });
   line({ name: 'runner.scaling_ratio_30000_vs_10000', value: Number((rate / rates[10_000]!).toFixed(3)), unit: 'ratio' });
 }
 
@@ -86,7 +126,7 @@ for (const strategy of ['random', 'pct', 'choices'] as const) {
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
     runs.push(r.found ? r.runs : Infinity);
   }
-  line({
+  figure({
     name: `hunt.legacy578.${strategy}.median_ms`,
     value: Math.round(median(ms)),
     unit: 'ms',
@@ -97,15 +137,65 @@ for (const strategy of ['random', 'pct', 'choices'] as const) {
 }
 
 simThroughput(50); // warm-up
+spent();
 const sim = simThroughput(quick ? 300 : 2_000);
 const standard = 'the standard scenario (bench/sim.ts: 2 TAPAs, 2 conduits, 3 streams, faults on) under seeded random schedules';
-line({ name: 'sim.schedules_per_sec.core', value: Math.round(sim.schedulesPerSec), unit: 'schedules/s', note: standard });
+figure({
+  name: 'sim.schedules_per_sec.core.standard_scenario',
+  value: Math.round(sim.schedulesPerSec),
+  unit: 'schedules/s',
+  note: standard,
+});
 line({
   name: 'sim.steps_per_sec.core',
   value: Math.round(sim.stepsPerSec),
   unit: 'steps/s',
   note: `scheduler steps (tasks run, each checked), ${standard}`,
 });
+
+// A core hunt (portfolio, seed 1, nothing to find) as \`tapa-sim hunt\` runs it, a fresh
+// process each time (each worker compiles and warms up on its own, as in CI), with one
+// worker and with every core, in alternating pairs so that both see the machine as it is:
+// schedules/s per worker and in all (the hunt's own elapsed time, start-up aside), and the
+// speedup, medians of the pairs.
+{
+  const cores = cpus().length;
+  const runs = quick ? 1_000 : 4_000;
+  const cli = new URL('../dist/sim/cli/main.js', import.meta.url).pathname;
+  const out = mkdtempSync(join(tmpdir(), 'tapa-bench-hunt-'));
+  const timed = (workers: number): number => {
+    const args = [
+      cli,
+      'hunt',
+      '--model',
+      'core',
+      '--runs',
+      String(runs),
+      '--seed',
+      '1',
+      '--workers',
+      String(workers),
+      '--out',
+      out,
+      '--json',
+    ];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the core hunt of the bench exited ${r.status}: ${r.stderr}`);
+    return (JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as { elapsedMs: number }).elapsedMs / 1000;
+  };
+  const one: number[] = [];
+  const all: number[] = [];
+  for (let i = 0; i < (quick ? 2 : 3); i++) {
+    one.push(timed(1));
+    all.push(timed(cores));
+  }
+  rmSync(out, { recursive: true, force: true });
+  const note = `tapa-sim hunt --model core --runs ${runs} --seed 1, ${one.length} alternating pairs, medians; CPU time is the children's`;
+  figure({ name: 'sim.schedules_per_sec.core', value: Math.round(runs / median(all)), unit: 'schedules/s', workers: cores, note });
+  line({ name: 'sim.schedules_per_sec.core.per_worker', value: Math.round(runs / median(one)), unit: 'schedules/s', note });
+  const speedups = one.map((t, i) => t / all[i]!);
+  line({ name: `hunt.workers_speedup_${cores}`, value: Number(median(speedups).toFixed(2)), unit: 'ratio', n: speedups.length, note });
+}
 
 // The #578 three-party cycle alone, both ways: fast-check's fc.scheduler over async/await
 // (it sees a deadlock only as work left unfinished once nothing is schedulable), and this
@@ -117,7 +207,7 @@ for (const seed of seeds) {
   peer.push((await fcSchedulerTimeToFind(seed)).ms);
   ours.push(runtimeTimeToFind(seed).ms);
 }
-line({
+figure({
   name: 'peer.fc_scheduler.578.median_ms',
   value: Number(median(peer).toFixed(3)),
   unit: 'ms',
@@ -138,12 +228,18 @@ line({
 
 // The sidecar as a process (tapa serve) against the embedded NSP and NSM in another
 // process, over its unix socket. Bounded: a stream count not ENABLED in time is reported.
-for (const f of await openLatency(quick ? 50 : 500)) line(f);
-line(await openRttRatio(quick ? 3 : 5, quick ? 100 : 200));
-// RSS is sampled for one NSP entry timeout (30 s, a refresh round) in a full run.
-const holdMs = quick ? 5_000 : 30_000;
+spent();
+{
+  const [first, ...rest] = await openLatency(quick ? 500 : 5_000, quick ? 100 : 500);
+  figure(first!);
+  rest.forEach(line);
+}
+figure(await recorderOpenRttRatio(quick ? 500 : 5_000, quick ? 100 : 500));
+// RSS swings once per refresh round (the NSP entry timeout, 30 s): a full run samples three.
+const ROUND_MS = 30_000;
+const holdMs = quick ? 5_000 : 3 * ROUND_MS;
 const thousand = await openMany(100, quick ? 20_000 : 60_000, holdMs);
-line({
+figure({
   name: 'sidecar.open_1000_streams_ms',
   value: Math.round(thousand.ms),
   unit: 'ms',
@@ -153,26 +249,28 @@ line({
 });
 const rss = (r: typeof thousand): object => ({
   unit: 'MB',
-  note: `median of 1 s samples over ${holdMs / 1_000} s once opened`,
+  note: `median of 1 s samples over ${holdMs / 1_000} s once opened (${(holdMs / ROUND_MS).toFixed(1)} refresh rounds)`,
+  n: Math.floor(holdMs / 1_000) + 1,
+  max_mb: Math.round(r.peakMb),
   first_mb: Math.round(r.firstMb),
-  peak_mb: Math.round(r.peakMb),
   idle_mb: Math.round(r.idleMb),
   opened: r.opened,
   enabled: r.enabled,
 });
-line({ name: 'sidecar.rss_mb.streams_1000', value: Math.round(thousand.rssMb), ...rss(thousand) });
+line({ name: 'sidecar.rss_mb.streams_1000', value: Math.round(thousand.rssMb), ...rss(thousand), hold: thousand.cost });
 const tenThousand = await openMany(1_000, quick ? 8_000 : 120_000, holdMs);
-line({
+figure({
   name: 'sidecar.rss_mb.streams_10000',
   value: Math.round(tenThousand.rssMb),
   ...rss(tenThousand),
+  hold: tenThousand.cost,
   after_ms: Math.round(tenThousand.ms),
   node_flags: SIDECAR_NODE_FLAGS.join(' '),
 });
 if (!quick) {
   // The same burst under V8's default young generation: what the production flags buy.
   const defaults = await openMany(1_000, 120_000, holdMs, []);
-  line({
+  figure({
     name: 'sidecar.rss_mb.streams_10000_default_gc',
     value: Math.round(defaults.rssMb),
     ...rss(defaults),
@@ -188,4 +286,5 @@ if (!quick) {
 }
 
 // Overload: 10,000 streams with a refresh every 10 s against the embedded NSP.
-line(quick ? await enabledFraction(100, 20_000) : await enabledFraction(1_000, 60_000));
+figure(quick ? await enabledFraction(100, 20_000) : await enabledFraction(1_000, 60_000));
+line({ load_at_end: load() });

@@ -1,4 +1,4 @@
-import { emptyIpContext } from '../dist/core/index.js';
+import { emptyIpContext, initialState, step, type TapaEvent } from '../dist/core/index.js';
 import type { Connection, NetworkServiceRequest, NspStream, NspTarget } from '../dist/core/wire.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -49,22 +49,82 @@ export function recorderHeapMb(streams: number, rounds: number, recordEvents: nu
   return (held(recordEvents) - without) / 2 ** 20;
 }
 
+/** The config of the bench's TAPA, in the runner and alone. */
+const CONFIG = { name: 'bench', node: 'n' };
+
+/**
+ * Events per second of the core alone, and of a trivial reducer (it only tells the event
+ * kinds apart), over the very events the core met in a runner workload (recordCoreEvents):
+ * the ratio says what the core costs beyond walking the events, on a machine whose speed
+ * of the day the baseline measures alongside.
+ */
+export function coreEventsPerSecond(events: readonly TapaEvent[], minMs = 500): { core: number; trivial: number; events: number } {
+  // The core's passes run over fresh copies, made before the clock starts: it may keep what an event carries and change it later.
+  const rate = (reduce: (copies: readonly TapaEvent[]) => void, fresh: boolean): number => {
+    let ns = 0n;
+    let n = 0;
+    do {
+      const copies = fresh ? structuredClone(events) : events;
+      const t0 = process.hrtime.bigint();
+      reduce(copies);
+      ns += process.hrtime.bigint() - t0;
+      n += events.length;
+    } while (ns < BigInt(minMs) * 1_000_000n);
+    return n / (Number(ns) / 1e9);
+  };
+  let kinds = 0;
+  const trivial = (state: { seen: number }, event: TapaEvent): readonly unknown[] => {
+    state.seen += event.kind.length;
+    return NO_EFFECTS;
+  };
+  const core = rate((copies) => {
+    const state = initialState(1, CONFIG);
+    for (const event of copies) step(state, event);
+  }, true);
+  const baseline = rate((copies) => {
+    const state = { seen: 0 };
+    for (const event of copies) kinds += trivial(state, event).length + (state.seen & 1);
+  }, false);
+  // Used, so that the baseline's loop is not optimised away.
+  if (kinds < 0) throw new Error('unreachable');
+  return { core, trivial: baseline, events: events.length };
+}
+
+const NO_EFFECTS: readonly unknown[] = [];
+
+/** The events the core meets in the runner workload of this size, in order, as they came. */
+export function recordCoreEvents(streams: number, rounds: number): TapaEvent[] {
+  const events: TapaEvent[] = [];
+  runWorkload(streams, rounds, 'off', 0, (event) => events.push(structuredClone(event)));
+  return events;
+}
+
 function runWorkload(
   streams: number,
   rounds: number,
   assertions: Assertions,
   recordEvents: number,
+  record?: (event: TapaEvent) => void,
 ): { events: number; ns: bigint; runner: Runner } {
   const conduits = 10;
   const transport = new ScriptedTransport();
-  const runner = new Runner(transport, {
+  const options = {
     seed: 1,
-    config: { name: 'bench', node: 'n' },
+    config: CONFIG,
     nspCallsInFlight: 256,
     newSegmentId: () => 's',
     assertions,
     recordEvents,
-  });
+  };
+  // The events in the order the runner hands them to the core: its dispatch queue is first in, first out.
+  const runner = record
+    ? new (class extends Runner {
+        protected override dispatch(event: TapaEvent): void {
+          record(event);
+          super.dispatch(event);
+        }
+      })(transport, options)
+    : new Runner(transport, options);
   const registry = new Map<string, NspTarget>();
   const watching = new Set<ScriptedCall>();
   const answer = (call: ScriptedCall): void => {

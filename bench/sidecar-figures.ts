@@ -1,5 +1,5 @@
 import { SidecarUnderTest } from './sidecar.js';
-import { benchStream } from './world.js';
+import { benchStream, epochNow } from './world.js';
 
 const CONDUITS = 10;
 
@@ -20,29 +20,56 @@ const ms = (x: number): number => Number(x.toFixed(2));
 
 /**
  * Tap.Open latency, one Open at a time over the unix socket, on conduits whose NSM
- * connection is already up (the first Open of each conduit is a warm-up, reported apart):
- * the round trip, and from sending it to the target being ENABLED in the NSP.
+ * connection is already up (the first Open of each conduit is reported apart), after
+ * `warmup` Opens that are not counted: the round trip; right after each, the same message
+ * to a bare grpc-js server in the world process over a unix socket, so that the ratio of
+ * their p99 holds on a busy machine; and from sending the Open to the
+ * target being ENABLED in the NSP, as the world process saw it, collected after the Open's
+ * round trip so that no answer about it lands in the middle of the call being timed.
  */
-export async function openLatency(samples: number): Promise<Figure[]> {
-  const s = await SidecarUnderTest.start(CONDUITS, 1 + Math.ceil(samples / CONDUITS));
+export async function openLatency(samples: number, warmup: number): Promise<Figure[]> {
+  const s = await SidecarUnderTest.start(CONDUITS, 1 + Math.ceil((samples + warmup) / CONDUITS));
   try {
     const cold: number[] = [];
     for (let c = 0; c < CONDUITS; c++) cold.push((await enabledAfterOpen(s, c, 0)).enabled);
     const rtt: number[] = [];
+    const bare: number[] = [];
     const enabled: number[] = [];
-    for (let i = 0; i < samples; i++) {
+    const cost = new Cost(s);
+    for (let i = 0; i < warmup + samples; i++) {
+      if (i === warmup) cost.start();
       const r = await enabledAfterOpen(s, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
+      if (i < warmup) continue;
       rtt.push(r.rtt);
+      bare.push(r.bare);
       enabled.push(r.enabled);
     }
-    const note = `${samples} Opens one at a time, ${CONDUITS} conduits already connected`;
+    const n = samples;
+    const note = `${samples} Opens one at a time after ${warmup} not counted, ${CONDUITS} conduits already connected`;
+    const spent = cost.end();
     return [
-      { name: 'sidecar.open_rtt_ms.p50', value: ms(percentile(rtt, 0.5)), unit: 'ms', note },
-      { name: 'sidecar.open_rtt_ms.p99', value: ms(percentile(rtt, 0.99)), unit: 'ms', note },
+      { name: 'sidecar.open_rtt_ms.p50', value: ms(percentile(rtt, 0.5)), unit: 'ms', n, note },
+      { name: 'sidecar.open_rtt_ms.p99', value: ms(percentile(rtt, 0.99)), unit: 'ms', n, note, ...spent },
+      {
+        name: 'sidecar.bare_grpc_unary_rtt_ms.p50',
+        value: ms(percentile(bare, 0.5)),
+        unit: 'ms',
+        n,
+        note: 'the same Open message to a bare grpc-js server in the world process, right after each Open',
+      },
+      { name: 'sidecar.bare_grpc_unary_rtt_ms.p99', value: ms(percentile(bare, 0.99)), unit: 'ms', n },
+      {
+        name: 'sidecar.open_rtt_ratio_p99',
+        value: Number((percentile(rtt, 0.99) / percentile(bare, 0.99)).toFixed(2)),
+        unit: 'ratio',
+        n,
+        note: 'Tap.Open p99 over the bare grpc-js unary p99, same run',
+      },
       {
         name: 'sidecar.open_to_enabled_ms.p50',
         value: ms(percentile(enabled, 0.5)),
         unit: 'ms',
+        n,
         note,
         observed: 'ENABLED in the NSP model',
       },
@@ -50,6 +77,7 @@ export async function openLatency(samples: number): Promise<Figure[]> {
         name: 'sidecar.open_to_enabled_ms.p99',
         value: ms(percentile(enabled, 0.99)),
         unit: 'ms',
+        n,
         note,
         first_open_of_a_conduit_p50: ms(percentile(cold, 0.5)),
       },
@@ -60,44 +88,70 @@ export async function openLatency(samples: number): Promise<Figure[]> {
 }
 
 /**
- * The flight recorder's cost on Tap.Open RTT: two sidecars, one recording (its default
- * size) and one not, each Open sent to one then the other, so that both see the same
- * machine; per round of `samples` Opens each, p99 with over p99 without.
+ * The flight recorder's cost on Tap.Open RTT: two sidecars, one recording
+ * (MERIDIO_RECORD_EVENTS=4096) and one not, each Open sent to one then the other after
+ * `warmup` of each, so that both see the same machine; p99 with over p99 without.
  */
-export async function openRttRatio(rounds: number, samples: number): Promise<Figure> {
-  const perConduit = 1 + Math.ceil((rounds * samples) / CONDUITS);
-  const off = await SidecarUnderTest.start(CONDUITS, perConduit, undefined, { MERIDIO_RECORD_EVENTS: '0' });
-  const on = await SidecarUnderTest.start(CONDUITS, perConduit);
+export async function recorderOpenRttRatio(samples: number, warmup: number): Promise<Figure> {
+  const perConduit = 1 + Math.ceil((samples + warmup) / CONDUITS);
+  const off = await SidecarUnderTest.start(CONDUITS, perConduit);
+  const on = await SidecarUnderTest.start(CONDUITS, perConduit, undefined, { MERIDIO_RECORD_EVENTS: '4096' });
   try {
     for (let c = 0; c < CONDUITS; c++) for (const s of [off, on]) await enabledAfterOpen(s, c, 0);
-    const ratios: number[] = [];
-    for (let r = 0, i = 0; r < rounds; r++) {
-      const rtt = { off: [] as number[], on: [] as number[] };
-      for (let k = 0; k < samples; k++, i++) {
-        rtt.off.push((await enabledAfterOpen(off, i % CONDUITS, 1 + Math.floor(i / CONDUITS))).rtt);
-        rtt.on.push((await enabledAfterOpen(on, i % CONDUITS, 1 + Math.floor(i / CONDUITS))).rtt);
-      }
-      ratios.push(percentile(rtt.on, 0.99) / percentile(rtt.off, 0.99));
+    const rtt = { off: [] as number[], on: [] as number[] };
+    for (let i = 0; i < warmup + samples; i++) {
+      const without = await enabledAfterOpen(off, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
+      const withIt = await enabledAfterOpen(on, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
+      if (i < warmup) continue;
+      rtt.off.push(without.rtt);
+      rtt.on.push(withIt.rtt);
     }
     return {
       name: 'sidecar.recorder_open_rtt_ratio_p99',
-      value: Number(percentile(ratios, 0.5).toFixed(3)),
-      max: Number(Math.max(...ratios).toFixed(3)),
-      n: `${rounds} rounds of ${samples} Opens each way`,
+      value: Number((percentile(rtt.on, 0.99) / percentile(rtt.off, 0.99)).toFixed(3)),
+      n: samples,
       unit: 'ratio',
-      note: 'Tap.Open RTT p99 with the flight recorder (its default 4096 events) over without, alternating Opens; goal <= 1.05',
+      note: `Tap.Open RTT p99 with the flight recorder over without, ${samples} alternating Opens each after ${warmup} not counted; goal <= 1.05`,
     };
   } finally {
     await Promise.all([off.stop(), on.stop()]);
   }
 }
 
-async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Promise<{ rtt: number; enabled: number }> {
+async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Promise<{ rtt: number; bare: number; enabled: number }> {
   const stream = benchStream(c, i);
-  const t0 = performance.now();
-  const enabled = s.enabled(1, stream).then(() => performance.now() - t0);
+  const watch = s.watchEnabled(stream);
+  const sent = epochNow();
   const rtt = await s.open(stream);
-  return { rtt, enabled: await enabled };
+  const bare = await s.bareOpen(stream);
+  return { rtt, bare, enabled: (await watch.collect()) - sent };
+}
+
+/** Wall and CPU seconds of a measurement: the bench's own, the sidecar's and the world process's. */
+class Cost {
+  private wall = 0;
+  private own = process.cpuUsage();
+  private others = { sidecar: 0, world: 0 };
+
+  constructor(private readonly s: SidecarUnderTest) {}
+
+  start(): void {
+    this.wall = performance.now();
+    this.own = process.cpuUsage();
+    this.others = this.s.cpuSeconds();
+  }
+
+  end(): Record<string, number> {
+    const own = process.cpuUsage(this.own);
+    const others = this.s.cpuSeconds();
+    const secs = (x: number): number => Number(x.toFixed(2));
+    return {
+      wall_s: secs((performance.now() - this.wall) / 1000),
+      cpu_s_sidecar: secs(others.sidecar - this.others.sidecar),
+      cpu_s_world: secs(others.world - this.others.world),
+      cpu_s_bench: secs((own.user + own.system) / 1e6),
+    };
+  }
 }
 
 /**
@@ -106,7 +160,8 @@ async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Prom
  * answered and targets ENABLED by then), and the sidecar's RSS. RSS is sampled every second
  * for `holdMs` from then on, because right after the burst it is mostly garbage V8 has not
  * collected yet: the figure is the median of the samples (memory while holding the
- * streams), with the first sample and the peak beside it. `nodeFlags` replaces the
+ * streams), with the first sample and the peak beside it, and the CPU time of the hold
+ * (refresh rounds only). `nodeFlags` replaces the
  * production flags of the sidecar's Node process (src/grpc/node-flags.ts).
  */
 export async function openMany(
@@ -114,7 +169,16 @@ export async function openMany(
   limitMs: number,
   holdMs: number,
   nodeFlags?: readonly string[],
-): Promise<{ ms: number; rssMb: number; firstMb: number; peakMb: number; idleMb: number; opened: number; enabled: number }> {
+): Promise<{
+  ms: number;
+  rssMb: number;
+  firstMb: number;
+  peakMb: number;
+  idleMb: number;
+  opened: number;
+  enabled: number;
+  cost: Record<string, number>;
+}> {
   const s = await SidecarUnderTest.start(CONDUITS, streams, nodeFlags);
   try {
     const idleMb = s.rssMb();
@@ -134,6 +198,8 @@ export async function openMany(
     );
     const elapsed = performance.now() - t0;
     const enabled = all ? total : await s.enabled(0);
+    const cost = new Cost(s);
+    cost.start();
     const samples = [s.rssMb()];
     for (let waited = 0; waited < holdMs; waited += 1_000) {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -147,6 +213,7 @@ export async function openMany(
       idleMb,
       opened: all ? total : opened,
       enabled,
+      cost: cost.end(),
     };
   } finally {
     await s.stop();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { unary } from '../src/grpc/calls.js';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { TapService, type Stream } from '../src/wire/ambassador/v1/tap.js';
-import { benchStream, type EnabledQuery, type WorldMessage } from './world.js';
+import { benchStream, type EnabledQuery, type ToWorld, type WorldMessage } from './world.js';
 
 const STARTUP_MS = 30_000;
 const TSX = ['--import', 'tsx'];
@@ -17,7 +17,7 @@ const TSX = ['--import', 'tsx'];
  * and both processes are killed however the bench ends.
  */
 export class SidecarUnderTest {
-  private readonly answers = new Map<number, (enabled: number) => void>();
+  private readonly answers = new Map<number, (answer: { enabled: number; at: number }) => void>();
   private nextQuery = 1;
 
   private constructor(
@@ -25,10 +25,11 @@ export class SidecarUnderTest {
     private readonly world: ChildProcess,
     private readonly sidecar: ChildProcess,
     private readonly client: grpc.Client,
+    private readonly bare: grpc.Client,
     private readonly kill: () => void,
   ) {
     world.on('message', (m: WorldMessage) => {
-      if ('answered' in m) this.answers.get(m.answered)?.(m.enabled);
+      if ('answered' in m) this.answers.get(m.answered)?.(m);
     });
   }
 
@@ -40,10 +41,14 @@ export class SidecarUnderTest {
     env: Readonly<Record<string, string>> = {},
   ): Promise<SidecarUnderTest> {
     const dir = mkdtempSync(join(tmpdir(), 'tapa-bench-'));
-    const world = fork(new URL('./world-process.ts', import.meta.url), [join(dir, 'nsm.sock'), String(conduits), String(streams)], {
-      execArgv: TSX,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const world = fork(
+      new URL('./world-process.ts', import.meta.url),
+      [join(dir, 'nsm.sock'), String(conduits), String(streams), join(dir, 'bare.sock')],
+      {
+        execArgv: TSX,
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      },
+    );
     let sidecar: ChildProcess | undefined;
     // However the bench ends, neither child outlives it; stop() takes this back.
     const kill = (): void => {
@@ -78,7 +83,8 @@ export class SidecarUnderTest {
     for (const until = Date.now() + STARTUP_MS; !existsSync(socket); await sleep(20)) {
       if (Date.now() > until || sidecar.exitCode !== null) throw new Error('the sidecar did not start serving');
     }
-    const s = new SidecarUnderTest(dir, world, sidecar, new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure()), kill);
+    const client = (path: string): grpc.Client => new grpc.Client(`unix://${path}`, grpc.credentials.createInsecure());
+    const s = new SidecarUnderTest(dir, world, sidecar, client(socket), client(join(dir, 'bare.sock')), kill);
     // Closing a stream that was never opened changes nothing: a readiness probe through the core.
     await s.call('close', benchStream(0, 0));
     return s;
@@ -91,14 +97,39 @@ export class SidecarUnderTest {
     return performance.now() - t0;
   }
 
+  /** The same Open message to a bare grpc-js server in the world process, over a unix socket: its round trip in ms. */
+  async bareOpen(stream: Stream): Promise<number> {
+    const t0 = performance.now();
+    await this.call('open', stream, this.bare);
+    return performance.now() - t0;
+  }
+
   /** Resolves once the world's NSP holds at least `enabled` ENABLED targets (of `stream`, if given), with their count. */
-  enabled(enabled: number, stream?: Stream, limitMs = STARTUP_MS): Promise<number> {
+  async enabled(enabled: number, stream?: Stream, limitMs = STARTUP_MS): Promise<number> {
+    return (await this.ask(stream ? { id: this.nextQuery++, enabled, stream } : { id: this.nextQuery++, enabled }, limitMs)).enabled;
+  }
+
+  /**
+   * Asks the world to note when `stream`'s target is ENABLED, and to keep the answer until
+   * `collect()` is called, so that no answer reaches this process while it times the Open:
+   * collect resolves with that moment (ms since the epoch).
+   */
+  watchEnabled(stream: Stream): { collect: () => Promise<number> } {
     const id = this.nextQuery++;
-    const query: EnabledQuery = stream ? { id, enabled, stream } : { id, enabled };
-    const answered = new Promise<number>((resolve) => this.answers.set(id, resolve));
-    this.world.send(query);
-    return withTimeout(answered, limitMs, `fewer than ${enabled} targets ENABLED after ${limitMs} ms`).finally(() =>
-      this.answers.delete(id),
+    const answered = this.ask({ id, enabled: 1, stream, hold: true }, STARTUP_MS);
+    return {
+      collect: () => {
+        this.world.send({ collect: id } satisfies ToWorld);
+        return answered.then((a) => a.at);
+      },
+    };
+  }
+
+  private ask(query: EnabledQuery, limitMs: number): Promise<{ enabled: number; at: number }> {
+    const answered = new Promise<{ enabled: number; at: number }>((resolve) => this.answers.set(query.id, resolve));
+    this.world.send(query satisfies ToWorld);
+    return withTimeout(answered, limitMs, `fewer than ${query.enabled} targets ENABLED after ${limitMs} ms`).finally(() =>
+      this.answers.delete(query.id),
     );
   }
 
@@ -121,6 +152,7 @@ export class SidecarUnderTest {
   /** SIGTERM (the sidecar withdraws its targets), SIGKILL if that takes too long; then the world goes. */
   async stop(): Promise<void> {
     this.client.close();
+    this.bare.close();
     const exited = new Promise((resolve) => this.sidecar.once('exit', resolve));
     this.sidecar.kill('SIGTERM');
     await withTimeout(exited, 5_000, '').catch(() => this.sidecar.kill('SIGKILL'));
@@ -131,9 +163,9 @@ export class SidecarUnderTest {
     process.off('exit', this.kill);
   }
 
-  private call(method: 'open' | 'close', stream: Stream): Promise<void> {
+  private call(method: 'open' | 'close', stream: Stream, client = this.client): Promise<void> {
     return new Promise((resolve, reject) =>
-      unary(this.client, TapService[method], stream, 60_000, (r) =>
+      unary(client, TapService[method], stream, 60_000, (r) =>
         r.ok ? resolve() : reject(new Error(`Tap.${method}: ${r.error.code}: ${r.error.message}`)),
       ),
     );

@@ -26,15 +26,23 @@ function streamName(c: number, s: number): string {
 }
 
 /**
- * Asks the world process to answer `{ answered: id, enabled }` once at least `enabled`
- * targets are ENABLED in its NSP, of one stream (`stream` set) or of the whole trench.
+ * Asks the world process to answer `{ answered: id, enabled, at }` once at least `enabled`
+ * targets are ENABLED in its NSP, of one stream (`stream` set) or of the whole trench;
+ * `at` is when it saw them (ms since the epoch, sub-ms precision). With `hold`, the answer
+ * waits for `{ collect: id }`: nothing reaches the bench while it times a call.
  */
 export interface EnabledQuery {
   readonly id: number;
   readonly enabled: number;
   readonly stream?: Stream;
+  readonly hold?: boolean;
 }
+
+export type ToWorld = EnabledQuery | { readonly collect: number };
 
 export type WorldMessage =
   | { readonly ready: { readonly nspAddress: string; readonly nsmAddress: string } }
-  | { readonly answered: number; readonly enabled: number };
+  | { readonly answered: number; readonly enabled: number; readonly at: number };
+
+/** Now, in ms since the epoch with sub-ms precision: comparable between the bench's processes. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();

@@ -12,7 +12,7 @@ import { MODELS, PUBLIC_MODELS } from '../models/index.js';
 import { replay } from '../explore/replay.js';
 import { isRecording, parseRecording, RecordingError, replayRecording } from '../explore/recording.js';
 import { Progress, showsProgress } from '../explore/progress.js';
-import { hasTapaFrames, reproduce } from '../explore/reproduce.js';
+import { hasTapaFrames, reproduceOnWorkers } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
 import { MAX_SHARDS, parseShard, shardFile, shardSize, WHOLE, type Shard } from '../explore/shard.js';
 import { huntSummary, type HuntIdentity } from '../explore/summary.js';
@@ -456,75 +456,89 @@ program
     'give up after this many runs: then the outcome depends on the seed only, not on the machine',
     integer(1, 1_000_000_000),
   )
+  .option('--workers <n>', 'worker threads trying runs; the result is the same for any number', integer(1, 1024), defaultWorkers())
   .option('--out <dir>', 'where to write reproduction.json', '.')
   .option('--json', 'end with one line of JSON')
-  .action(async (o: { fromPprof: string; model: string; seed: number; timeLimit: number; runs?: number; out: string; json?: boolean }) => {
-    const { model: m, source } = await chooseModel(o.model);
-    let text: string;
-    try {
-      text = readFileSync(o.fromPprof, 'utf8');
-    } catch (e) {
-      usage(`${o.fromPprof}: cannot read: ${(e as Error).message}`);
-    }
-    let profile: TraceGroup[];
-    try {
-      profile = parseProfile(text);
-    } catch (e) {
-      usage(`${o.fromPprof}: ${(e as Error).message}`);
-    }
-    if (!hasTapaFrames(profile))
-      usage(`${o.fromPprof}: no TAPA frames (packages tap, conduit, stream, trench): not a TAPA goroutine profile`);
-    const target = blockedSignature(profile);
-    if (target.size === 0) usage(`${o.fromPprof}: no goroutine is blocked on a mutex or WaitGroup: nothing to reproduce`);
-    const started = Date.now();
-    const progress = new Progress(process.stderr, showsProgress(process.stderr, o.json === true), 'runs', o.runs);
-    const result = reproduce({
-      profile,
-      model: m,
-      seed: o.seed,
-      timeLimitMs: o.timeLimit * 1000,
-      ...(source ? { note: { modelSource: source } } : {}),
-      ...(o.runs === undefined ? {} : { maxRuns: o.runs }),
-      progress: (tries) => progress.update(tries),
-    });
-    progress.end();
-    const elapsedMs = Date.now() - started;
-    const fmt = (entries: Iterable<readonly [string, number]>): string =>
-      [...entries].map(([k, n]) => `${n} x ${k}`).join(', ') || '(none)';
-    if (result.found) {
-      mkdirSync(o.out, { recursive: true });
-      const file = join(o.out, 'reproduction.json');
-      writeFileSync(file, `${JSON.stringify(result.trace, null, 1)}\n`);
+  .action(
+    async (o: {
+      fromPprof: string;
+      model: string;
+      seed: number;
+      timeLimit: number;
+      runs?: number;
+      workers: number;
+      out: string;
+      json?: boolean;
+    }) => {
+      const { model: m, source } = await chooseModel(o.model);
+      let text: string;
+      try {
+        text = readFileSync(o.fromPprof, 'utf8');
+      } catch (e) {
+        usage(`${o.fromPprof}: cannot read: ${(e as Error).message}`);
+      }
+      let profile: TraceGroup[];
+      try {
+        profile = parseProfile(text);
+      } catch (e) {
+        usage(`${o.fromPprof}: ${(e as Error).message}`);
+      }
+      if (!hasTapaFrames(profile))
+        usage(`${o.fromPprof}: no TAPA frames (packages tap, conduit, stream, trench): not a TAPA goroutine profile`);
+      const target = blockedSignature(profile);
+      if (target.size === 0) usage(`${o.fromPprof}: no goroutine is blocked on a mutex or WaitGroup: nothing to reproduce`);
+      const started = Date.now();
+      const progress = new Progress(process.stderr, showsProgress(process.stderr, o.json === true), 'runs', o.runs);
+      const result = await reproduceOnWorkers({
+        profile,
+        model: m,
+        modelSpec: o.model,
+        workers: o.workers,
+        seed: o.seed,
+        timeLimitMs: o.timeLimit * 1000,
+        ...(source ? { note: { modelSource: source } } : {}),
+        ...(o.runs === undefined ? {} : { maxRuns: o.runs }),
+        progress: (tries) => progress.update(tries),
+      });
+      progress.end();
+      const elapsedMs = Date.now() - started;
+      const fmt = (entries: Iterable<readonly [string, number]>): string =>
+        [...entries].map(([k, n]) => `${n} x ${k}`).join(', ') || '(none)';
+      if (result.found) {
+        mkdirSync(o.out, { recursive: true });
+        const file = join(o.out, 'reproduction.json');
+        writeFileSync(file, `${JSON.stringify(result.trace, null, 1)}\n`);
+        out(
+          `reproduce ${o.fromPprof} on ${m.name} (seed ${o.seed}): exact match after ${result.tries} runs in ${(elapsedMs / 1000).toFixed(1)} s`,
+        );
+        out(`  blocked: ${fmt(target)}`);
+        out(`  trace: ${file}`);
+        out(`  replay it: tapa-sim replay ${file} --dump`);
+        if (o.json) out(JSON.stringify({ found: true, tries: result.tries, elapsedMs, file }));
+        process.exit(0);
+      }
       out(
-        `reproduce ${o.fromPprof} on ${m.name} (seed ${o.seed}): exact match after ${result.tries} runs in ${(elapsedMs / 1000).toFixed(1)} s`,
+        `reproduce ${o.fromPprof} on ${m.name} (seed ${o.seed}): no exact match in ${result.tries} runs (${(elapsedMs / 1000).toFixed(1)} s)`,
       );
-      out(`  blocked: ${fmt(target)}`);
-      out(`  trace: ${file}`);
-      out(`  replay it: tapa-sim replay ${file} --dump`);
-      if (o.json) out(JSON.stringify({ found: true, tries: result.tries, elapsedMs, file }));
-      process.exit(0);
-    }
-    out(
-      `reproduce ${o.fromPprof} on ${m.name} (seed ${o.seed}): no exact match in ${result.tries} runs (${(elapsedMs / 1000).toFixed(1)} s)`,
-    );
-    out(`  report:  ${fmt(target)}`);
-    out(`  closest: ${fmt(result.closest)}`);
-    out(`  missing (in the report, not produced): ${fmt(result.missing)}`);
-    out(`  extra (produced, not in the report): ${fmt(result.extra)}`);
-    if (o.json) {
-      out(
-        JSON.stringify({
-          found: false,
-          tries: result.tries,
-          elapsedMs,
-          closest: Object.fromEntries(result.closest),
-          missing: result.missing,
-          extra: result.extra,
-        }),
-      );
-    }
-    process.exit(1);
-  });
+      out(`  report:  ${fmt(target)}`);
+      out(`  closest: ${fmt(result.closest)}`);
+      out(`  missing (in the report, not produced): ${fmt(result.missing)}`);
+      out(`  extra (produced, not in the report): ${fmt(result.extra)}`);
+      if (o.json) {
+        out(
+          JSON.stringify({
+            found: false,
+            tries: result.tries,
+            elapsedMs,
+            closest: Object.fromEntries(result.closest),
+            missing: result.missing,
+            extra: result.extra,
+          }),
+        );
+      }
+      process.exit(1);
+    },
+  );
 
 program
   .command('demo')

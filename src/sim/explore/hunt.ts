@@ -73,12 +73,25 @@ export function runSeed(seed: number, i: number): number {
   return (Math.imul(seed, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
 }
 
+/**
+ * The arbitrary of each scenario options object, built once: building it cost more than
+ * drawing from it, once per run. Arbitraries hold no state, so a draw is the same either way.
+ */
+const arbitraries = new WeakMap<ScenarioOptions, fc.Arbitrary<Scenario>>();
+const NO_OPTIONS: ScenarioOptions = {};
+function arbitraryOf(options: ScenarioOptions = NO_OPTIONS): fc.Arbitrary<Scenario> {
+  let arb = arbitraries.get(options);
+  if (!arb) arbitraries.set(options, (arb = scenarioArb(options)));
+  return arb;
+}
+const CHOICES = fc.array(fc.nat(7), { maxLength: 400 });
+
 /** The scenario and schedule of one run, a pure function of the run's seed. */
 export function plan(
   options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenarios'>,
   seed: number,
 ): { scenario: Scenario; strategy: StrategySpec } {
-  const [scenario] = fc.sample(scenarioArb(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
+  const [scenario] = fc.sample(arbitraryOf(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
   return { scenario, strategy: schedule(options.strategy, options.depth, seed) };
 }
 
@@ -92,7 +105,7 @@ function schedule(strategy: StrategyName, depth: number | undefined, seed: numbe
     case 'pct':
       return { kind: 'pct', seed, depth: depth ?? 3 };
     case 'choices': {
-      const [choices] = fc.sample(fc.array(fc.nat(7), { maxLength: 400 }), { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
+      const [choices] = fc.sample(CHOICES, { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
       return { kind: 'choices', choices };
     }
     case 'portfolio': {
@@ -116,7 +129,7 @@ export interface FailingRun extends Size {
 export function tryRun(options: Omit<HuntOptions, 'note' | 'stop' | 'progress'>, i: number): FailingRun | undefined {
   const seed = runSeed(options.seed, i);
   const { scenario, strategy } = plan(options, seed);
-  const result = runScenario(scenario, { model: options.model, strategy, seed, ...lockdepOf(options) });
+  const result = runScenario(scenario, { model: options.model, strategy, seed, log: false, ...lockdepOf(options) });
   const failure = result.failure;
   if (!failure) return undefined;
   const { signature, kind } = failure;
@@ -211,7 +224,7 @@ export function huntResult(options: HuntOptions, exploration: Exploration): Hunt
   const buckets = [...exploration.found.values()].map((c): Bucket => {
     const seed = runSeed(options.seed, c.run);
     const { scenario, strategy } = plan(options, seed);
-    const { choices } = runScenario(scenario, { model: options.model, strategy, seed, ...extra });
+    const { choices } = runScenario(scenario, { model: options.model, strategy, seed, log: false, ...extra });
     const trace = shrink(options.model, scenario, [...choices], seed, (r) => r.failure?.signature === c.signature, {
       ...(options.scenarios ? { scenarios: options.scenarios } : {}),
       extra,
@@ -242,7 +255,8 @@ export const SHRINK_MAX_CHOICES = 1_000;
 
 /**
  * Shrinks a run as a (scenario, choice list) pair towards fewer steps and the plain
- * order, keeping whatever `still` says made it interesting, within `budget` runs.
+ * order, keeping whatever `still` says made it interesting, within `budget` runs
+ * (`still` sees runs without their log: only the one written down keeps it).
  */
 export function shrink(
   model: Model,
@@ -257,7 +271,7 @@ export function shrink(
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = options.budget ?? SHRINK_BUDGET;
   const keeps = (s: Scenario, c: number[]): boolean =>
-    budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, ...extra }));
+    budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, log: false, ...extra }));
   const start = choices.length > SHRINK_MAX_CHOICES ? cutFromEnd(choices, (c) => keeps(scenario, c)) : choices;
   if (start.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices: start }, seed, extra, note);
   const check = fc.check(

@@ -1,6 +1,7 @@
 import type { StrategySpec } from '../kernel/index.js';
 import { blockedSignature, normalizeFrame, parseTraces, TRACES_SEPARATOR, type TraceGroup } from '../goroutine/index.js';
 import { shrink } from './hunt.js';
+import { NO_CUTOFF, onWorkers } from './pool.js';
 import type { Model } from '../harness/model.js';
 import { runScenario, type RunResult } from '../harness/run.js';
 import type { Scenario, Step } from '../harness/scenario.js';
@@ -21,7 +22,7 @@ export interface ReproduceOptions {
   readonly maxRuns?: number;
   /** Asked before every run; true stops the search. */
   readonly stop?: () => boolean;
-  /** Told before every run: runs tried so far. */
+  /** Told before every run (a few times a second from workers): runs tried so far. */
   readonly progress?: (tries: number) => void;
   /** Written into the trace (where the model came from). */
   readonly note?: TraceNote;
@@ -151,6 +152,105 @@ export function candidate(shape: Shape, next: () => number, variant: number): Sc
   return { tapas: 1, conduits: 2, streams: shape.streams, maxTargets: 4, faultyProxy: true, steps };
 }
 
+/** What a search needs besides its model and limits: plain data, so that workers can run it too. */
+export interface SearchOptions {
+  readonly profile: readonly TraceGroup[];
+  readonly seed: number;
+}
+
+/** One try of a search: a scenario and a schedule. */
+interface Try {
+  readonly scenario: Scenario;
+  readonly strategy: StrategySpec;
+  readonly runSeed: number;
+}
+
+/**
+ * The tries of a search, in order: each scenario under a random schedule, then under PCT.
+ * A function of the profile's shape and the seed, so that any thread can go through them.
+ */
+function* tries(shape: Shape, seed: number): Generator<Try, never> {
+  const next = rng(seed ^ 0x578);
+  for (let variant = 0; ; variant++) {
+    const scenario = candidate(shape, next, variant);
+    const runSeed = Math.floor(next() * 2 ** 32) >>> 0;
+    yield { scenario, strategy: { kind: 'random', seed: runSeed }, runSeed };
+    yield { scenario, strategy: { kind: 'pct', seed: runSeed, depth: 2 + (variant % 3) }, runSeed };
+  }
+}
+
+/** How close a try came to the report. */
+export interface Attempt {
+  readonly score: number;
+  readonly sig: Map<string, number>;
+  readonly missing: [string, number][];
+  readonly extra: [string, number][];
+  /** A deadlock blocked exactly where the report does. */
+  readonly match: boolean;
+}
+
+const runTry = (model: Model, t: Try): RunResult =>
+  runScenario(t.scenario, { model, strategy: t.strategy, seed: t.runSeed, lingerMs: REPRODUCE_LINGER_MS, log: false });
+
+/**
+ * Runs the tries of a search at increasing positions, and tells a try only when it comes
+ * strictly closer than every earlier one it ran. Whoever runs a subset of the positions
+ * this way tells every try that can be the closest of any prefix of the positions: the
+ * closest (lowest score, then lowest position) beats all the earlier ones of its subset.
+ */
+export function searchRunner(model: Model, options: SearchOptions): (position: number) => Attempt | undefined {
+  const target = blockedSignature(options.profile);
+  const plan = tries(inferShape(options.profile), options.seed);
+  let at = -1;
+  let current: Try | undefined;
+  let closest = Infinity;
+  return (position) => {
+    for (; at < position; at++) current = plan.next().value;
+    const result = runTry(model, current!);
+    const sig = runSignature(result);
+    const cmp = compareSignatures(target, sig);
+    if (cmp.score >= closest) return undefined;
+    closest = cmp.score;
+    return { sig, ...cmp, match: cmp.score === 0 && result.failure?.kind === 'deadlock' };
+  };
+}
+
+/** The fold of a search over its tries, in position order: the first match ends it, else the closest try. */
+class Search {
+  best: Attempt | undefined;
+  /** The position of the first match. */
+  found: number | undefined;
+  /** Tries folded. */
+  tries = 0;
+
+  add(position: number, attempt: Attempt | undefined): void {
+    this.tries = position + 1;
+    if (attempt?.match) this.found = position;
+    else if (attempt && (this.best === undefined || attempt.score < this.best.score)) this.best = attempt;
+  }
+}
+
+/** The result of a search from its fold: a match is run again and shrunk. */
+function searchResult(options: ReproduceOptions, search: Search, started: number): ReproduceResult {
+  const { found, tries: count } = search;
+  const target = blockedSignature(options.profile);
+  if (found === undefined) {
+    const b = search.best ?? { sig: new Map<string, number>(), ...compareSignatures(target, new Map()) };
+    return { found: false, closest: b.sig, missing: b.missing, extra: b.extra, tries: count };
+  }
+  const plan = tries(inferShape(options.profile), options.seed);
+  for (let i = 0; i < found; i++) plan.next();
+  const t = plan.next().value;
+  // Smaller, as long as the dump still blocks exactly where the report does.
+  const same = (r: RunResult): boolean => r.failure?.kind === 'deadlock' && compareSignatures(target, runSignature(r)).score === 0;
+  const trace = shrink(options.model, t.scenario, [...runTry(options.model, t).choices], t.runSeed, same, {
+    extra: { lingerMs: REPRODUCE_LINGER_MS },
+    budget: REPRODUCE_SHRINK_BUDGET,
+    note: { ...options.note, foundBy: t.strategy },
+  });
+  return { found: true, trace, tries: count, elapsedMs: Date.now() - started };
+}
+
 /**
  * Searches the reporter-like scenarios of `model` for a run whose goroutine dump blocks
  * exactly where the profile does (the same blocked signature), under random and PCT
@@ -161,39 +261,44 @@ export function candidate(shape: Shape, next: () => number, variant: number): Sc
 export function reproduce(options: ReproduceOptions): ReproduceResult {
   const started = Date.now();
   const deadline = started + options.timeLimitMs;
-  const target = blockedSignature(options.profile);
-  const shape = inferShape(options.profile);
-  const next = rng(options.seed ^ 0x578);
-  let best: { score: number; sig: Map<string, number>; missing: [string, number][]; extra: [string, number][] } | undefined;
-  let tries = 0;
-  for (let variant = 0; ; variant++) {
-    const scenario = candidate(shape, next, variant);
-    const runSeed = Math.floor(next() * 2 ** 32) >>> 0;
-    const strategies: StrategySpec[] = [
-      { kind: 'random', seed: runSeed },
-      { kind: 'pct', seed: runSeed, depth: 2 + (variant % 3) },
-    ];
-    for (const strategy of strategies) {
-      if (tries >= (options.maxRuns ?? Infinity) || Date.now() >= deadline || options.stop?.()) {
-        const b = best ?? { sig: new Map<string, number>(), ...compareSignatures(target, new Map()) };
-        return { found: false, closest: b.sig, missing: b.missing, extra: b.extra, tries };
-      }
-      options.progress?.(tries);
-      tries++;
-      const result = runScenario(scenario, { model: options.model, strategy, seed: runSeed, lingerMs: REPRODUCE_LINGER_MS });
-      const sig = runSignature(result);
-      const cmp = compareSignatures(target, sig);
-      if (cmp.score === 0 && result.failure?.kind === 'deadlock') {
-        // Smaller, as long as the dump still blocks exactly where the report does.
-        const same = (r: RunResult): boolean => r.failure?.kind === 'deadlock' && compareSignatures(target, runSignature(r)).score === 0;
-        const trace = shrink(options.model, scenario, [...result.choices], runSeed, same, {
-          extra: { lingerMs: REPRODUCE_LINGER_MS },
-          budget: REPRODUCE_SHRINK_BUDGET,
-          note: { ...options.note, foundBy: strategy },
-        });
-        return { found: true, trace, tries, elapsedMs: Date.now() - started };
-      }
-      if (best === undefined || cmp.score < best.score) best = { sig, ...cmp };
-    }
+  const run = searchRunner(options.model, options);
+  const search = new Search();
+  for (let position = 0; search.found === undefined; position++) {
+    if (position >= (options.maxRuns ?? Infinity) || Date.now() >= deadline || options.stop?.()) break;
+    options.progress?.(position);
+    search.add(position, run(position));
   }
+  return searchResult(options, search, started);
+}
+
+export interface WorkerReproduceOptions extends Omit<ReproduceOptions, 'stop'> {
+  /** How a worker loads the model, as `--model` takes it. */
+  readonly modelSpec: string;
+  /** Worker threads; 1 searches in this thread. */
+  readonly workers: number;
+}
+
+/**
+ * `reproduce` with its tries spread over worker threads, with the result of one thread
+ * (elapsed time aside): the workers tell the tries that come closest (`searchRunner`),
+ * this thread folds them in position order and shrinks the first match.
+ */
+export async function reproduceOnWorkers(options: WorkerReproduceOptions): Promise<ReproduceResult> {
+  const { modelSpec, workers, progress, ...rest } = options;
+  if (workers <= 1) return reproduce(options);
+  const started = Date.now();
+  const total = options.maxRuns ?? Infinity;
+  const explored = await onWorkers<Attempt>({
+    modelSpec,
+    job: { kind: 'reproduce', options: { profile: rest.profile, seed: rest.seed } },
+    total,
+    workers,
+    deadline: started + options.timeLimitMs,
+    report: (position, attempt) => (attempt.match ? position : NO_CUTOFF),
+    ...(progress ? { progress } : {}),
+  });
+  const search = new Search();
+  for (let position = 0; position < total && search.found === undefined && explored.ran(position); position++)
+    search.add(position, explored.reports.get(position));
+  return searchResult(rest, search, started);
 }

@@ -479,7 +479,7 @@ export class Runtime {
     const members = found.stuck.map(memberOf);
     const deadlock: Deadlock = {
       time: this.now,
-      step: this.scheduler.log.length - 1,
+      step: this.scheduler.steps - 1,
       closedBy: found.cycle[0]!.actor,
       cycle: members.slice(0, found.cycle.length),
       stuck: members,

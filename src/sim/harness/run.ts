@@ -50,6 +50,8 @@ export interface RunOptions {
   readonly lockdep?: boolean;
   /** Sees every step and goroutine event, for a picture of the run (src/sim/swimlane); hunts leave it out. */
   readonly observer?: RunObserver;
+  /** Keep the log of steps (on unless false; off, `log` is empty): a search keeps it only for the runs it writes down. */
+  readonly log?: boolean;
 }
 
 export type RunObserver = SchedulerObserver & RuntimeObserver;
@@ -89,6 +91,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
   const scheduler = new Scheduler(createStrategy(options.strategy), {
     maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs,
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.log === false ? { log: false } : {}),
   });
   const env = new Environment(scheduler, scenario, options.seed);
   const asked = new Map<string, number>(); // unanswered Tap calls -> asked at

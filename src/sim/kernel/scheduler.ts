@@ -17,6 +17,11 @@ export interface SchedulerOptions {
   readonly maxLatencyMs?: number;
   /** Sees every task created and run (a swimlane picture of the run); hunts leave it out. */
   readonly observer?: SchedulerObserver;
+  /**
+   * Keep the log (on unless false). Hunts leave it out: most runs pass, and a failing run
+   * is run again, deterministically, for its trace.
+   */
+  readonly log?: boolean;
 }
 
 /** Watches a run task by task; it must not step the scheduler. */
@@ -58,14 +63,17 @@ export class Scheduler {
   private readonly observer: SchedulerObserver | undefined;
   private clock = 0;
   private nextId = 1;
-  // A Map iterates in insertion order, and tasks join it in the order they became ready
-  // (spawned now, or arrived in (due, id) order as the clock passed them), so its first
-  // entry is the one that has waited longest; without messages in flight this is id order.
-  private readonly immediate = new Map<number, ImmediateTask>();
+  // Tasks join it in the order they became ready (spawned now, or arrived in (due, id)
+  // order as the clock passed them), so its first entry is the one that has waited
+  // longest; without messages in flight this is id order. An array, not a Map, so that
+  // most steps offer it to the strategy as it is, without a copy; it holds a few tasks.
+  private readonly immediate: ImmediateTask[] = [];
   private readonly timers = new TimerQueue();
   private readonly inFlight = new TimerQueue<InFlight>();
   private readonly chosen: number[] = [];
   private readonly entries: LogEntry[] = [];
+  private readonly logging: boolean;
+  private ran = 0;
   private running = false;
 
   constructor(strategy: Strategy, options: SchedulerOptions = {}) {
@@ -74,6 +82,7 @@ export class Scheduler {
     this.strategy = strategy;
     this.maxLatencyMs = maxLatencyMs;
     this.observer = options.observer;
+    this.logging = options.log !== false;
   }
 
   /** Virtual milliseconds; moves when a timer runs, or to the next arrival when nothing else is ready. */
@@ -86,25 +95,31 @@ export class Scheduler {
     return this.chosen;
   }
 
+  /** Empty when the scheduler keeps no log. */
   get log(): readonly LogEntry[] {
     return this.entries;
   }
 
+  /** Tasks run so far, logged or not. */
+  get steps(): number {
+    return this.ran;
+  }
+
   /** No message or action is waiting or on its way: only timers are left, the world is at rest until one fires. */
   get quiescent(): boolean {
-    return this.immediate.size === 0 && this.inFlight.size === 0;
+    return this.immediate.length === 0 && this.inFlight.size === 0;
   }
 
   /** Tasks not yet run or cancelled, ready, in flight or not due. */
   get pending(): number {
-    return this.immediate.size + this.timers.size + this.inFlight.size;
+    return this.immediate.length + this.timers.size + this.inFlight.size;
   }
 
   spawn(actor: string, label: string, run: () => void): number {
     const id = this.nextId++;
     const task: ImmediateTask = { kind: 'immediate', id, actor, label, run, readyAt: this.clock };
-    this.immediate.set(id, task);
-    this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
+    this.immediate.push(task);
+    this.observer?.created(task, this.running ? this.ran - 1 : undefined);
     return id;
   }
 
@@ -119,7 +134,7 @@ export class Scheduler {
     const id = this.nextId++;
     const task: ImmediateTask = { kind: 'immediate', id, actor, label, run, readyAt: this.clock + delayMs };
     this.inFlight.add({ id, due: task.readyAt, task });
-    this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
+    this.observer?.created(task, this.running ? this.ran - 1 : undefined);
     return id;
   }
 
@@ -131,7 +146,7 @@ export class Scheduler {
     const id = this.nextId++;
     const task: TimerTask = { kind: 'timer', id, actor, label, run, due };
     this.timers.add(task);
-    this.observer?.created(task, this.running ? this.entries.length - 1 : undefined);
+    this.observer?.created(task, this.running ? this.ran - 1 : undefined);
     return id;
   }
 
@@ -142,7 +157,7 @@ export class Scheduler {
 
   /** Returns whether the task was still pending. */
   cancel(id: number): boolean {
-    return this.immediate.delete(id) || this.timers.delete(id) || this.inFlight.delete(id);
+    return this.dropImmediate(id) || this.timers.delete(id) || this.inFlight.delete(id);
   }
 
   /**
@@ -155,10 +170,22 @@ export class Scheduler {
    * contending TAPAs into lockstep. Empty only when nothing is pending.
    */
   ready(): readonly Task[] {
+    return [...this.offered()];
+  }
+
+  /** What `ready` returns, without a copy when only messages and actions are ready: valid until the next change. */
+  private offered(): readonly Task[] {
     const timers = this.readyTimers();
     const arrivals = this.readyArrivals();
-    if (timers.length === 0 && arrivals.length === 0) return [...this.immediate.values()];
-    return [...this.immediate.values(), ...arrivals, ...timers];
+    if (timers.length === 0 && arrivals.length === 0) return this.immediate;
+    return [...this.immediate, ...arrivals, ...timers];
+  }
+
+  private dropImmediate(id: number): boolean {
+    const at = this.immediate.findIndex((t) => t.id === id);
+    if (at < 0) return false;
+    this.immediate.splice(at, 1);
+    return true;
   }
 
   /**
@@ -175,7 +202,7 @@ export class Scheduler {
    */
   private readyTimers(): readonly TimerTask[] {
     if (this.timers.size === 0) return NO_TIMERS;
-    const oldest = this.immediate.values().next().value?.readyAt ?? Infinity;
+    const oldest = this.immediate[0]?.readyAt ?? Infinity;
     if (this.timers.minDue() > Math.min(oldest, this.inFlight.minDue()) + this.maxLatencyMs) return NO_TIMERS;
     return this.timers.earliest();
   }
@@ -187,9 +214,9 @@ export class Scheduler {
    * network. Only if no timer is due before it, or the clock would have to go back.
    */
   private readyArrivals(): readonly ImmediateTask[] {
-    if (this.inFlight.size === 0 || this.immediate.size === 0) return NO_ARRIVALS;
+    if (this.inFlight.size === 0 || this.immediate.length === 0) return NO_ARRIVALS;
     const next = this.inFlight.minDue();
-    const oldest = this.immediate.values().next().value!.readyAt;
+    const oldest = this.immediate[0]!.readyAt;
     if (next > this.timers.minDue() || next > oldest + this.maxLatencyMs) return NO_ARRIVALS;
     return this.inFlight.earliest().map((m) => m.task);
   }
@@ -200,7 +227,7 @@ export class Scheduler {
    * moves only when the strategy picks a timer.
    */
   private awaitArrival(): void {
-    if (this.immediate.size > 0 || this.inFlight.size === 0) return;
+    if (this.immediate.length > 0 || this.inFlight.size === 0) return;
     const next = this.inFlight.minDue();
     if (next > this.timers.minDue()) return;
     this.clock = next;
@@ -209,7 +236,7 @@ export class Scheduler {
 
   /** Messages whose latency has elapsed join the ready tasks. */
   private arrive(): void {
-    for (const { task } of this.inFlight.takeUntil(this.clock)) this.immediate.set(task.id, task);
+    for (const { task } of this.inFlight.takeUntil(this.clock)) this.immediate.push(task);
   }
 
   /** Runs one task chosen by the strategy; undefined when nothing is pending. */
@@ -218,7 +245,7 @@ export class Scheduler {
     // atomic step, and the log would no longer describe what happened.
     if (this.running) throw new Error('Scheduler.step called from inside a running task');
     this.awaitArrival();
-    const ready = this.ready();
+    const ready = this.offered();
     if (ready.length === 0) return undefined;
     const index = this.strategy.choose(ready, this.clock);
     const task = ready[index];
@@ -230,7 +257,7 @@ export class Scheduler {
       this.arrive();
     }
     // A ready task that is not pending would run twice, or run after being cancelled.
-    const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.immediate.delete(task.id);
+    const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.dropImmediate(task.id);
     if (!removed) throw new Error(`Scheduler: ready task ${task.id} (${task.actor}: ${task.label}) is not pending`);
     this.chosen.push(index);
     if (task.kind === 'timer') {
@@ -238,9 +265,12 @@ export class Scheduler {
       this.arrive();
     }
     // Logged before running, so a task that throws is the last entry of the log.
-    const entry = { seq: this.entries.length, time: this.clock, actor: task.actor, label: task.label };
-    this.entries.push(entry);
-    this.observer?.ran(task, entry);
+    if (this.logging || this.observer) {
+      const entry = { seq: this.ran, time: this.clock, actor: task.actor, label: task.label };
+      if (this.logging) this.entries.push(entry);
+      this.observer?.ran(task, entry);
+    }
+    this.ran++;
     this.running = true;
     try {
       task.run();

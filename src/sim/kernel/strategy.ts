@@ -8,6 +8,9 @@ import type { Task } from './task.js';
  */
 export interface Strategy {
   readonly name: string;
-  /** An index into `ready`, which is never empty: messages in id order, then the ready timers. */
+  /**
+   * An index into `ready`, which is never empty: messages in id order, then the ready
+   * timers. The list is the scheduler's own, valid during the call only: keep a copy.
+   */
   choose(ready: readonly Task[], now: number): number;
 }

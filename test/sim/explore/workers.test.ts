@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { hunt, type HuntOptions } from '../../../src/sim/explore/hunt.js';
+import { readFileSync } from 'node:fs';
+import { parseProfile } from '../../../src/sim/goroutine/index.js';
+import { reproduce, reproduceOnWorkers, type ReproduceResult } from '../../../src/sim/explore/reproduce.js';
 import { huntOnWorkers } from '../../../src/sim/explore/workers.js';
 import { MODELS } from '../../../src/sim/models/index.js';
 
@@ -30,5 +33,24 @@ describe('sim: a hunt on worker threads', function () {
   it('a shard on workers explores the runs of that shard only, as one thread does', async () => {
     const o = { ...options('broken:keeps-old-target', 60, 1), shard: { index: 1, count: 2 } };
     expect(await huntOnWorkers({ ...o, workers: 2 })).to.deep.equal(hunt(o));
+  });
+
+  describe('reproduce on worker threads', () => {
+    const profile = parseProfile(readFileSync(new URL('../../fixtures/pprof-578.txt', import.meta.url), 'utf8'));
+    const timeless = (r: ReproduceResult): object => (r.found ? { ...r, elapsedMs: 0 } : r);
+
+    // A match shrinks for seconds, so the search that finds one (after 27 tries, over two chunks) runs on 2 workers only.
+    for (const [spec, maxRuns, counts] of [
+      ['legacy-v1.1.4', 400, [2]],
+      ['core', 40, [2, 3]],
+    ] as const) {
+      it(`${spec}, up to ${maxRuns} tries: ${counts.join(' and ')} workers give the result of one thread, same tries, same trace`, async () => {
+        const o = { profile, model: MODELS.get(spec)!, modelSpec: spec, seed: 2, timeLimitMs: 600_000, maxRuns };
+        const alone = reproduce(o);
+        expect(alone.found).to.equal(spec !== 'core');
+        for (const workers of counts)
+          expect(timeless(await reproduceOnWorkers({ ...o, workers })), `${workers} workers`).to.deep.equal(timeless(alone));
+      });
+    }
   });
 });

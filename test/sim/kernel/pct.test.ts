@@ -20,7 +20,7 @@ function observe(pct: PctStrategy): { strategy: PctStrategy; seen: Observed[] } 
   strategy.choose = (ready: readonly Task[]): number => {
     const before = new Map(pct.priorities());
     const index = pct.choose(ready);
-    seen.push({ step: seen.length + 1, ready, index, before, after: new Map(pct.priorities()) });
+    seen.push({ step: seen.length + 1, ready: [...ready], index, before, after: new Map(pct.priorities()) });
     return index;
   };
   return { strategy, seen };
