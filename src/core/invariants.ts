@@ -38,6 +38,8 @@ export function invariants(state: TapaState): string[] {
   }
   if (trenchesInUse > 1) bad.push(`${trenchesInUse} trenches have open streams; a pod belongs to one trench at a time`);
   if (state.registry.size !== wantedTotal) bad.push(`Watch registry has ${state.registry.size} streams, ${wantedTotal} are open`);
+  const names = new Set([...state.interfaceNames.values()].map((n) => n.name));
+  if (names.size !== state.interfaceNames.size) bad.push('two connections have the same interface name');
 
   for (const [op, owner] of state.pending) {
     switch (owner.kind) {
@@ -75,6 +77,9 @@ export function invariants(state: TapaState): string[] {
       case 'watch':
         if (owner.conduit.watches[owner.watch].timer !== timer || !live(state, owner.conduit))
           bad.push(`timer ${timer} belongs to no watch`);
+        break;
+      case 'interfaceName':
+        if (state.interfaceNames.get(owner.connection)?.release !== timer) bad.push(`timer ${timer} releases no interface name`);
         break;
       case 'shutdown':
         if (state.shutdownTimer !== timer || state.shutdown !== 'draining') bad.push(`timer ${timer} belongs to no shutdown`);
@@ -119,6 +124,12 @@ function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): v
   if (conduit.refreshTimer !== undefined && (conduit.connection === undefined || !state.timers.has(conduit.refreshTimer))) {
     bad.push(`${conduitAt(conduit)} refreshes tokens of no connection`);
   }
+  // NSM may have made the interface under the name: nobody else may ask for it meanwhile.
+  if (conduit.held && state.interfaceNames.get(conduit.identity.id)?.release !== undefined) {
+    bad.push(`${conduitAt(conduit)} holds a connection whose interface name is being released`);
+  }
+  if (conduit.held && !state.interfaceNames.has(conduit.identity.id))
+    bad.push(`${conduitAt(conduit)} holds a connection without an interface name`);
   if (conduit.refreshDue && conduit.connection === undefined) bad.push(`${conduitAt(conduit)} owes a refresh of no connection`);
   if (conduit.wanted === 0 && conduit.streams.size === 0 && !conduit.held && !conduit.nsmOp && conduit.nsmTimer === undefined) {
     bad.push(`${conduitAt(conduit)} has nothing to do but was not dropped`);

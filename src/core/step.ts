@@ -3,6 +3,7 @@ import { onConduitTimer, onNsmResult, onWatchResult, reconcileConduit } from './
 import type { TapaEffect } from './effects.js';
 import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
+import { onInterfaceNameTimer } from './interfacename.js';
 import type { TapaState } from './state.js';
 import { beginShutdown, finishShutdown, giveUp } from './shutdown.js';
 import { close, open } from './tap.js';
@@ -94,6 +95,8 @@ function onTimer(turn: Turn, timer: number): void {
       return onConduitTimer(turn, owner.conduit, owner.kind);
     case 'watch':
       return onConduitTimer(turn, owner.conduit, owner.watch);
+    case 'interfaceName':
+      return onInterfaceNameTimer(turn, owner.connection, timer);
     case 'shutdown':
       return giveUp(turn);
     default:

@@ -24,9 +24,10 @@ interface Owner {
   readonly stream?: { readonly key: string };
   readonly conduit?: { readonly trench: string; readonly name: string };
   readonly watch?: string;
+  readonly connection?: string;
 }
 
 function ownerName(owner: Owner): string {
-  const of = owner.stream?.key ?? (owner.conduit ? `${owner.conduit.trench}/${owner.conduit.name}` : '');
+  const of = owner.stream?.key ?? (owner.conduit ? `${owner.conduit.trench}/${owner.conduit.name}` : (owner.connection ?? ''));
   return [owner.kind, owner.watch, of].filter(Boolean).join(' ');
 }
