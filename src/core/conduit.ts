@@ -11,6 +11,7 @@ import {
 } from './connection.js';
 import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
+import { claimInterfaceName, INTERFACE_NAME_KEY, interfaceNameOf, releaseInterfaceName, withInterfaceName } from './interfacename.js';
 import { localIps } from './localips.js';
 import { sameSet } from './prefix.js';
 import type { ConduitState, NsmOp, WatchKind } from './state.js';
@@ -88,7 +89,7 @@ export function reconcileConduit(turn: Turn, conduit: ConduitState): boolean {
     return true;
   }
   if (!conduit.connection) {
-    const request = conduit.request;
+    const request = withInterfaceName(conduit.request, interfaceNameOf(turn, conduit.identity.id));
     conduit.held = true;
     conduit.nsmOp = { id: nsmCall(turn, conduit, { kind: 'nsmRequest', request }), call: 'connect' };
     return true;
@@ -224,8 +225,11 @@ function onMonitorEvent(turn: Turn, conduit: ConduitState, event: Extract<TapaEv
   const { config } = turn.state;
   if (conduit.recovery === 'waiting') {
     const recovered = recoveredConnection(event, conduit.identity, config.node);
-    // A DOWN connection asks NSM to reselect.
-    if (recovered?.state === 'DOWN') reselect(turn, conduit, recovered);
+    const name = recovered?.mechanism?.parameters[INTERFACE_NAME_KEY];
+    const named = name === undefined || claimInterfaceName(turn, conduit.identity.id, name);
+    // A DOWN connection asks NSM to reselect; so does one whose interface name another
+    // connection of ours asked for meanwhile (two interfaces of a pod cannot share it).
+    if (recovered && (recovered.state === 'DOWN' || !named)) reselect(turn, conduit, recovered);
     else if (recovered) conduit.request = takeOverRequest(recovered);
     endRecovery(turn, conduit);
     return;
@@ -403,6 +407,7 @@ function stop(turn: Turn, conduit: ConduitState): void {
   turn.cancelTimer(conduit.recoveryTimer);
   turn.cancelTimer(conduit.nsmTimer);
   turn.cancelTimer(conduit.refreshTimer);
+  releaseInterfaceName(turn, conduit.identity.id);
 }
 
 export function scopeOf(conduit: ConduitState): { trench: string; conduit: string } {

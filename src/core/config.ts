@@ -46,6 +46,8 @@ export const limits = {
    * servers and exit, so that the whole shutdown fits in it.
    */
   shutdownShareOfTimeout: 0.9,
+  /** How long a gone connection's interface name stays taken (Meridio's interface name client). */
+  interfaceNameReleaseMs: 600_000,
   /** Reconcile passes one event may trigger; more means a reconcile loop, a bug. */
   maxSettleRounds: 16,
   /** Longest trench, conduit or stream name accepted (a Kubernetes object name). */

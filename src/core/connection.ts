@@ -16,8 +16,6 @@ export function connectionIdentity(name: string, namespace: string, trench: stri
   return { networkService, id: `${name}-${networkService}-0` };
 }
 
-const INTERFACE_NAME_KEY = 'name';
-
 /** The mechanism parameter that tells NSM where the interface goes: the pod's network namespace. */
 export const NETNS_KEY = 'inodeURL';
 
@@ -76,24 +74,11 @@ export function recoveredConnection(event: ConnectionEvent, identity: Connection
 }
 
 /**
- * A request that takes a recovered connection over. Keeping its context keeps the pod's
- * IPs; handing its interface name back as a mechanism preference keeps its interface.
+ * A request that takes a recovered connection over: keeping its context keeps the pod's
+ * IPs, and its interface name, asked for again as the request goes out, its interface.
  */
 export function takeOverRequest(connection: Connection): NetworkServiceRequest {
-  const preferences: Record<string, string> = {};
-  const mechanismParameters = { ...connection.mechanism?.parameters };
-  const interfaceName = mechanismParameters[INTERFACE_NAME_KEY];
-  if (interfaceName !== undefined) {
-    preferences[INTERFACE_NAME_KEY] = interfaceName;
-    delete mechanismParameters[INTERFACE_NAME_KEY];
-  }
-  return {
-    connection: {
-      ...connection,
-      ...(connection.mechanism ? { mechanism: { ...connection.mechanism, parameters: mechanismParameters } } : {}),
-    },
-    mechanismPreferences: [kernelMechanism(preferences)],
-  };
+  return { connection, mechanismPreferences: [kernelMechanism()] };
 }
 
 /**

@@ -41,6 +41,8 @@ export function invariants(state: TapaState): string[] {
   if (state.registry.size !== wantedTotal) bad.push(`Watch registry has ${state.registry.size} streams, ${wantedTotal} are open`);
   for (const [key, at] of state.registry)
     if (streamOf(state, at)?.key !== key) bad.push(`Watch registry files ${key} under another stream`);
+  const names = new Set([...state.interfaceNames.values()].map((n) => n.name));
+  if (names.size !== state.interfaceNames.size) bad.push('two connections have the same interface name');
 
   for (const [op, owner] of state.pending) {
     const conduit = conduitOf(state, owner.trench, owner.conduit);
@@ -63,6 +65,10 @@ export function invariants(state: TapaState): string[] {
   for (const [timer, owner] of state.timers) {
     if (owner.kind === 'shutdown') {
       if (state.shutdownTimer !== timer || state.shutdown !== 'draining') bad.push(`timer ${timer} belongs to no shutdown`);
+      continue;
+    }
+    if (owner.kind === 'interfaceName') {
+      if (state.interfaceNames.get(owner.connection)?.release !== timer) bad.push(`timer ${timer} releases no interface name`);
       continue;
     }
     const conduit = conduitOf(state, owner.trench, owner.conduit);
@@ -118,6 +124,12 @@ function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): v
   if (conduit.refreshTimer !== undefined && (conduit.connection === undefined || !state.timers.has(conduit.refreshTimer))) {
     bad.push(`${conduitAt(conduit)} refreshes tokens of no connection`);
   }
+  // NSM may have made the interface under the name: nobody else may ask for it meanwhile.
+  if (conduit.held && state.interfaceNames.get(conduit.identity.id)?.release !== undefined) {
+    bad.push(`${conduitAt(conduit)} holds a connection whose interface name is being released`);
+  }
+  if (conduit.held && !state.interfaceNames.has(conduit.identity.id))
+    bad.push(`${conduitAt(conduit)} holds a connection without an interface name`);
   if (conduit.refreshDue && conduit.connection === undefined) bad.push(`${conduitAt(conduit)} owes a refresh of no connection`);
   if (conduit.wanted === 0 && conduit.streams.size === 0 && !conduit.held && !conduit.nsmOp && conduit.nsmTimer === undefined) {
     bad.push(`${conduitAt(conduit)} has nothing to do but was not dropped`);

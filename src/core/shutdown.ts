@@ -1,5 +1,6 @@
 import { abandonConduit, hurryConduit } from './conduit.js';
 import { limits } from './config.js';
+import { forgetInterfaceNames } from './interfacename.js';
 import type { Turn } from './turn.js';
 import { unwant } from './tap.js';
 import { abandonTarget, dropRead } from './target.js';
@@ -35,6 +36,7 @@ export function finishShutdown(turn: Turn): void {
   if (state.shutdown !== 'draining' || state.trenches.size > 0) return;
   turn.cancelTimer(state.shutdownTimer);
   state.shutdownTimer = undefined;
+  forgetInterfaceNames(turn);
   state.shutdown = 'done';
   turn.emit({ kind: 'shutdownComplete' });
 }
@@ -56,6 +58,7 @@ export function giveUp(turn: Turn): void {
       dropConduit(turn, conduit);
     }
   }
+  forgetInterfaceNames(turn);
   state.shutdown = 'done';
   turn.emit({ kind: 'shutdownComplete', abandoned: { targets, connections } });
 }

@@ -18,9 +18,17 @@ export interface TapaState {
   readonly pending: Map<number, Pending>;
   /** Timers set and not yet fired or cancelled, by id. */
   readonly timers: Map<number, TimerOwner>;
+  /** The pod's interface of each NSM connection, by connection id (interfacename.ts). */
+  readonly interfaceNames: Map<string, InterfaceName>;
   shutdown: 'running' | 'draining' | 'done';
   /** While draining: when the shutdown gives up on what is left. */
   shutdownTimer: number | undefined;
+}
+
+export interface InterfaceName {
+  readonly name: string;
+  /** Set once the connection is gone: when it fires, the name is free again. */
+  release: number | undefined;
 }
 
 export interface TrenchState {
@@ -148,6 +156,7 @@ export type TimerOwner =
   | (StreamAt & { readonly kind: 'stream' })
   | (ConduitAt & { readonly kind: 'nsm' | 'recovery' | 'refresh' })
   | (ConduitAt & { readonly kind: 'watch'; readonly watch: WatchKind })
+  | { readonly kind: 'interfaceName'; readonly connection: string }
   | { readonly kind: 'shutdown' };
 
 export function initialState(seed: number, config: Partial<CoreConfig> = {}): TapaState {
@@ -160,6 +169,7 @@ export function initialState(seed: number, config: Partial<CoreConfig> = {}): Ta
     watchers: new Map(),
     pending: new Map(),
     timers: new Map(),
+    interfaceNames: new Map(),
     shutdown: 'running',
     shutdownTimer: undefined,
   };

@@ -3,6 +3,7 @@ import { onConduitTimer, onNsmResult, onWatchResult, reconcileConduit } from './
 import type { TapaEffect } from './effects.js';
 import type { TapaEvent } from './events.js';
 import { assertNever } from './exhaustive.js';
+import { onInterfaceNameTimer } from './interfacename.js';
 import type { TapaState } from './state.js';
 import { beginShutdown, finishShutdown, giveUp } from './shutdown.js';
 import { close, open } from './tap.js';
@@ -85,6 +86,7 @@ function onTimer(turn: Turn, timer: number): void {
   if (!owner) return; // cancelled, or fired twice
   turn.state.timers.delete(timer);
   if (owner.kind === 'shutdown') return giveUp(turn);
+  if (owner.kind === 'interfaceName') return onInterfaceNameTimer(turn, owner.connection, timer);
   const conduit = conduitOf(turn.state, owner.trench, owner.conduit);
   if (!conduit) return;
   switch (owner.kind) {

@@ -25,9 +25,10 @@ interface Owner {
   readonly conduit?: string;
   readonly stream?: string;
   readonly watch?: string;
+  readonly connection?: string;
 }
 
 function ownerName(owner: Owner): string {
-  const of = [owner.trench, owner.conduit, owner.stream].filter(Boolean).join('/');
+  const of = 'connection' in owner ? owner.connection : [owner.trench, owner.conduit, owner.stream].filter(Boolean).join('/');
   return [owner.kind, owner.watch, of].filter(Boolean).join(' ');
 }

@@ -57,7 +57,7 @@ describe('core: conduit and NSM', () => {
       labels: { nodeName: 'node-1' },
       payload: 'ETHERNET',
     });
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } }]);
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } }]);
   });
 
   it('the stream is UNAVAILABLE until connected, then UNDEFINED until the NSP defines it', () => {
@@ -97,7 +97,7 @@ describe('core: conduit and NSM', () => {
     expect(request.connection?.context).to.deep.equal(left.context);
     expect(request.connection?.path?.index).to.equal(0);
     expect(request.connection?.labels).to.deep.equal({ nodeName: 'node-1' });
-    expect(request.connection?.mechanism?.parameters).to.deep.equal({ inode: '7' });
+    expect(request.connection?.mechanism?.parameters).to.deep.equal({ name: 'nsm-3', inode: '7' });
     expect(request.mechanismPreferences).to.deep.equal([
       { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-3' } },
     ]);
@@ -370,7 +370,9 @@ describe('core: conduit and NSM', () => {
     expect(d.last.filter((e) => e.kind === 'cancel')).to.have.length(3);
     expect(d.state.trenches.size).to.equal(0);
     expect(d.state.pending.size).to.equal(0);
-    expect(d.state.timers.size).to.equal(0);
+    expect([...d.state.timers.values()], 'only the release of the interface name').to.deep.equal([
+      { kind: 'interfaceName', connection: 'pod-a-proxy.load-balancer-a1.trench-a.red-0' },
+    ]);
   });
 
   it('watch ended: re-opened after its delay (streams 500 ms, flows 2 s, monitor 5 s)', () => {
@@ -515,7 +517,7 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     const down: Connection = { ...answered(update, [IP_A]), state: 'DOWN' };
     d.send({ kind: 'nsmConnection', op: d.pending('nsmRequest').op, connection: down });
     expect(closedForReselect(d, down).request.mechanismPreferences).to.deep.equal([
-      { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } },
+      { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } },
     ]);
   });
 
@@ -558,8 +560,8 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     monitorEvent(d, { type: 'INITIAL_STATE_TRANSFER', connections: { [id]: left({}) } });
     const { request } = d.pending('nsmRequest');
     expect(request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B]);
-    // No interface name was left: none is asked for.
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL } }]);
+    // No interface name was left: the connection gets one of its own.
+    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } }]);
   });
 
   it("another pod's connection on the monitor, or one without a path, changes nothing", () => {
