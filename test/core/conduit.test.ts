@@ -57,7 +57,9 @@ describe('core: conduit and NSM', () => {
       labels: { nodeName: 'node-1' },
       payload: 'ETHERNET',
     });
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } }]);
+    expect(request.mechanismPreferences).to.deep.equal([
+      { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } },
+    ]);
   });
 
   it('the stream is UNAVAILABLE until connected, then UNDEFINED until the NSP defines it', () => {
@@ -561,7 +563,9 @@ describe('core: conduit, what NSM and the NSP are told and what is ignored', () 
     const { request } = d.pending('nsmRequest');
     expect(request.connection?.context?.ipContext?.srcIpAddrs).to.deep.equal([IP_B]);
     // No interface name was left: the connection gets one of its own.
-    expect(request.mechanismPreferences).to.deep.equal([{ cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } }]);
+    expect(request.mechanismPreferences).to.deep.equal([
+      { cls: 'LOCAL', type: 'KERNEL', parameters: { inodeURL: NETNS_URL, name: 'nsm-0' } },
+    ]);
   });
 
   it("another pod's connection on the monitor, or one without a path, changes nothing", () => {
