@@ -40,8 +40,8 @@ export type RecordedEffect =
   TapaEffect | { readonly kind: 'publish'; readonly watcher: number; readonly streams: number; readonly sha1: string };
 
 /**
- * Every step of a Watch subscriber may carry a snapshot of every stream; kept whole, a
- * ring of them would hold thousands of copies of a big registry. Replay compares digests
+ * Every step of a Watch subscriber may carry a snapshot of every stream; written whole, a
+ * recording would hold thousands of copies of a big registry. Replay compares digests
  * with digests, made the same way.
  */
 export function recordedEffects(effects: readonly TapaEffect[]): readonly RecordedEffect[] {
