@@ -89,8 +89,8 @@ describe('the container image (deploy/Dockerfile)', () => {
   });
 
   it('everything the built sidecar and simulator load at run time is a production dependency', () => {
-    // A hunt's workers load tsx only when the hunt itself runs TypeScript sources, under tsx: never in dist.
-    const sourcesOnly = new Set(['tsx (src/sim/explore/pool.ts)']);
+    // Worker threads (a hunt's, the watchdog's) load tsx only when this process runs TypeScript sources, under tsx: never in dist.
+    const sourcesOnly = new Set(['tsx (src/worker-thread.ts)']);
     const missing = new Set<string>();
     for (const file of sources(join(ROOT, 'src'))) {
       for (const name of runtimePackages(file)) if (!(name in pkg.dependencies)) missing.add(`${name} (${file.slice(ROOT.length)})`);

@@ -17,18 +17,17 @@ export interface HealthCheckResponse {
 export const HealthCheck = service['Check'] as unknown as Method<HealthCheckRequest, HealthCheckResponse>;
 export const HealthWatch = service['Watch'] as unknown as Method<HealthCheckRequest, HealthCheckResponse>;
 
-/** The event being handled may take this long before the health check says NOT_SERVING. */
-const STUCK_MS = 2_000;
-
 /** The probe services of Meridio's health server (pkg/health), which the target chart's exec probes query. */
 const PROBES = ['Startup', 'Readiness', 'Liveness'] as const;
 
-/** Services that report the event loop: "" as on the Go TAPA's Tap socket, and Liveness. */
+/** Services that report the core's health: "" as on the Go TAPA's Tap socket, and Liveness. */
 const WATCHED = ['', 'Liveness'] as const;
 
 /**
  * The sidecar's grpc.health.v1 statuses, served on the Tap socket and on the health socket.
- * Go's TAPA stays SERVING while deadlocked; this one reports on its event loop.
+ * Go's TAPA stays SERVING while deadlocked. This one answers on its event loop, so a
+ * loop held by one event answers nothing, and the probe's deadline fails it (see Watchdog
+ * for what the sidecar does then); and a core that broke an invariant is NOT_SERVING.
  */
 export class Health {
   private readonly statuses = new HealthImplementation({
@@ -37,20 +36,11 @@ export class Health {
     Readiness: 'NOT_SERVING',
     Liveness: 'SERVING',
   });
-  private readonly watchdog: NodeJS.Timeout;
   private readonly server = new grpc.Server();
-  /** The core broke an invariant: Liveness fails for good, so that the kubelet restarts us. */
-  private faulty = false;
   private served: UnixSocket | undefined;
 
-  /** `busyFor`: how long the event being handled has taken so far, in ms. */
-  constructor(
-    private readonly socket: SocketPath | undefined,
-    busyFor: () => number,
-  ) {
+  constructor(private readonly socket: SocketPath | undefined) {
     this.statuses.addToServer(this.server);
-    this.watchdog = setInterval(() => this.set(WATCHED, this.faulty || busyFor() > STUCK_MS ? 'NOT_SERVING' : 'SERVING'), 1_000);
-    this.watchdog.unref();
   }
 
   /** Also answers on the Tap socket, where Go's TAPA serves grpc.health.v1 and older charts probe it. */
@@ -69,15 +59,13 @@ export class Health {
     this.set(['Startup', 'Readiness'], 'SERVING');
   }
 
-  /** The core is in a state it should never be in: carrying on would hide it. */
+  /** The core is in a state it should never be in: Liveness fails for good, so that the kubelet restarts us. */
   broken(): void {
-    this.faulty = true;
     this.set(WATCHED, 'NOT_SERVING');
   }
 
   /** Shutting down: every service NOT_SERVING, for good. */
   stopping(): void {
-    clearInterval(this.watchdog);
     this.set(['', ...PROBES], 'NOT_SERVING');
   }
 

@@ -13,6 +13,7 @@ import { NetnsHandover } from './fd/netns.js';
 import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
 import { writeRecording } from './record-dir.js';
+import { Watchdog } from './watchdog.js';
 
 export interface Sidecar {
   /** Unregisters every target and closes every NSM connection (bounded by MERIDIO_TIMEOUT), then stops serving. */
@@ -26,7 +27,16 @@ export interface Sidecar {
 export interface SidecarOptions {
   /** Run a deliberately broken core (see core-fault.ts). */
   readonly fault?: CoreFault;
+  /** How long the event loop may stand still before the watchdog dumps a recording; STUCK_MS otherwise. */
+  readonly stuckMs?: number;
 }
+
+/**
+ * The event loop may stand still this long before the watchdog takes a recording. One
+ * event takes well under a millisecond and a burst of thousands some tens: seconds
+ * mean a core stuck in a loop (or a host that stopped us, which a dump does not hurt).
+ */
+const STUCK_MS = 2_000;
 
 /** Target-protocol calls in flight to one NSP; the others queue (see Gate). */
 const NSP_CALLS_IN_FLIGHT = 256;
@@ -54,7 +64,7 @@ export async function startSidecar(
     log,
   );
   const healthSocket = config.healthSocket === undefined ? undefined : { variable: 'MERIDIO_HEALTH_SOCKET', path: config.healthSocket };
-  const health = new Health(healthSocket, () => runner.busyFor());
+  const health = new Health(healthSocket);
   const runner: Runner = new Runner(transport, {
     // Identifiers are drawn from a seeded generator inside the core; in production the
     // seed itself is random, so that pods do not all draw the same sequence.
@@ -90,6 +100,14 @@ export async function startSidecar(
       return undefined;
     }
   };
+  // The dump is what the watchdog is for: without a directory to write to, no thread is spent on it.
+  const watchdog =
+    config.recordDir === undefined || config.recordEvents === 0
+      ? undefined
+      : new Watchdog(options.stuckMs ?? STUCK_MS, (stuckFor) => {
+          log.error({ stuckFor }, 'the event loop has not turned for seconds: writing a flight recording');
+          dump('stuck');
+        });
   health.addLocal(
     FlightRecorderService,
     flightRecorderServer((why) => runner.recording(why)),
@@ -102,6 +120,7 @@ export async function startSidecar(
   health.addTo(server);
   const tap = await serveOn(server, { variable: 'MERIDIO_SOCKET', path: config.socket, mode: config.socketMode }).catch((err: unknown) => {
     netns.dispose();
+    watchdog?.stop();
     throw err;
   });
   await health.serving().catch((err: unknown) => {
@@ -109,6 +128,7 @@ export async function startSidecar(
     tap.close();
     server.forceShutdown();
     netns.dispose();
+    watchdog?.stop();
     throw err;
   });
   log.info({ socket: config.socket, health: config.healthSocket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
@@ -132,6 +152,7 @@ export async function startSidecar(
       runner.dispose();
       transport.close();
       netns.dispose();
+      watchdog?.stop();
       tap.close();
       log.info({ outcome }, 'stopped');
       return outcome;

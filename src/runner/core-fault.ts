@@ -1,4 +1,5 @@
 import { step, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
+import { LOOP_STUCK } from '../grpc/watchdog.js';
 
 /** What the runner steps: the core, or for tests of what production does when it breaks, a broken one. */
 export type Core = (state: TapaState, event: TapaEvent) => TapaEffect[];
@@ -17,6 +18,19 @@ const FAULTS = {
     const effects = step(state, event);
     if (conduit && open) conduit.wanted++;
     return effects;
+  },
+  // Holds the event loop on every Close, the way a core stuck in a loop would, until the
+  // watchdog has made the stuck loop emit LOOP_STUCK (by then the sidecar has its dump);
+  // a minute at most, should no watchdog come.
+  'spins-on-close': (state: TapaState, event: TapaEvent): TapaEffect[] => {
+    if (event.kind === 'tapClose') {
+      let released = false;
+      const release = (): void => void (released = true);
+      process.once(LOOP_STUCK, release);
+      for (const end = Date.now() + 60_000; !released && Date.now() < end;);
+      process.off(LOOP_STUCK, release);
+    }
+    return step(state, event);
   },
 } as const satisfies Record<string, Core>;
 

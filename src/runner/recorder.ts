@@ -92,7 +92,7 @@ export class Recorder {
       dropped: this.dropped,
       startedAt: first.at,
       snapshot: JSON.parse(first.snapshot) as unknown,
-      steps: steps.map((s): RecordedStep => (s.effects ? { ...s, effects: recordedEffects(s.effects) } : s)),
+      steps: steps.map(recordedStep),
     });
   }
 
@@ -100,4 +100,9 @@ export class Recorder {
     const snapshot = saveState(state);
     return { snapshot, at, length: Math.max(this.segmentLength, Math.ceil(snapshot.length / SNAPSHOT_BYTES_PER_EVENT)), steps: [] };
   }
+}
+
+function recordedStep(step: KeptStep): RecordedStep {
+  if (step.effects) return { ...step, effects: recordedEffects(step.effects) };
+  return step.threw === undefined ? { ...step, unfinished: true } : step;
 }

@@ -13,6 +13,11 @@ export interface RecordedStep {
   readonly effects?: readonly RecordedEffect[];
   /** The core threw this message. */
   readonly threw?: string;
+  /**
+   * The core was still on this event when the recording was made: the event loop was
+   * stuck in it (the watchdog's dump). Only ever the last step.
+   */
+  readonly unfinished?: true;
 }
 
 /** A flight recording (docs/trace-format.md): the state at the start, then every step since. */

@@ -112,7 +112,6 @@ export class Runner {
   private readonly queue: TapaEvent[] = [];
   private draining = false;
   private waking = false;
-  private busySince: number | undefined;
   private readonly calls = new Map<number, InFlight>();
   private readonly gates = new Map<string, Gate>();
   private readonly stopped: (() => void)[] = [];
@@ -208,11 +207,6 @@ export class Runner {
     return this.recorder?.recording(why, this.transport.now());
   }
 
-  /** How long the event being handled has taken so far (0 when idle); for the health check. */
-  busyFor(): number {
-    return this.busySince === undefined ? 0 : this.transport.now() - this.busySince;
-  }
-
   private ask(kind: 'tapOpen' | 'tapClose', stream: TapStream | undefined, reply: Reply): void {
     const request = this.enroll({ kind: 'reply', reply }, 'request');
     this.dispatch({ kind, request, stream });
@@ -247,7 +241,6 @@ export class Runner {
       // A read index, not shift(): a burst of thousands of events would be copied each time.
       for (; next < this.queue.length; next++) {
         const now = this.transport.now();
-        this.busySince = now;
         const current = this.queue[next]!;
         const effects = this.recorder ? this.recorder.step(this.core, this.state, current, now) : this.core(this.state, current);
         this.handled++;
@@ -258,7 +251,6 @@ export class Runner {
       // Should the core throw, the event it threw on is dropped and the rest wait for the next dispatch.
       this.queue.splice(0, next + 1);
       this.draining = false;
-      this.busySince = undefined;
       if (!this.waking) this.rearm();
     }
   }

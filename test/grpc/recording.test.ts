@@ -65,7 +65,7 @@ describe('flight recorder: from a sidecar incident to a replay', function () {
 
   it('a core that breaks its invariants writes a recording by itself, and the recording replays to the broken invariant', async () => {
     const records = join(dir, 'auto');
-    const r = await rig({ MERIDIO_RECORD_EVENTS: '4096', MERIDIO_RECORD_DIR: records }, { fault: 'counts-reopen' });
+    const r = await rig({ MERIDIO_RECORD_EVENTS: '4096', MERIDIO_RECORD_DIR: records }, { sidecar: { fault: 'counts-reopen' } });
     try {
       expect(await r.call('open', stream('stream-a1'))).to.equal(undefined);
       await eventually(() => expect(enabled(r)).to.have.length(1));
@@ -83,6 +83,33 @@ describe('flight recorder: from a sidecar incident to a replay', function () {
     expect(replayed.stdout).to.match(/core fault counts-reopen/);
     expect(replayed.stdout).to.match(
       /step \d+ \(tapOpen\b.*\): invariants broken: conduit trench-a\/load-balancer-a1 counts 2 wanted streams, has 1/,
+    );
+  });
+
+  it('a core stuck in a loop: the watchdog thread has the stuck loop write a recording, which replays to the stuck step', async () => {
+    const records = join(dir, 'stuck');
+    const r = await rig(
+      { MERIDIO_RECORD_EVENTS: '4096', MERIDIO_RECORD_DIR: records },
+      { sidecar: { fault: 'spins-on-close', stuckMs: 200 } },
+    );
+    try {
+      expect(await r.call('open', stream('stream-a1'))).to.equal(undefined);
+      await eventually(() => expect(enabled(r)).to.have.length(1));
+      // The Close holds this very process until the watchdog has interrupted it: by the answer, the dump is there.
+      expect(await r.call('close', stream('stream-a1'))).to.equal(undefined);
+      expect(readdirSync(records).filter((f) => f.endsWith('-stuck.json'))).to.have.length(1);
+    } finally {
+      await r.stop();
+    }
+    const [file] = readdirSync(records);
+    const recording = JSON.parse(readFileSync(join(records, file!), 'utf8')) as Recording;
+    expect(recording.steps.at(-1)).to.include({ unfinished: true });
+    expect(recording.steps.at(-1)!.event.kind).to.equal('tapClose');
+    const replayed = await run('src/sim/cli/main.ts', ['replay', join(records, file!)]);
+    expect(replayed.code, replayed.stdout + replayed.stderr).to.equal(1);
+    expect(replayed.stdout).to.match(/core fault spins-on-close/);
+    expect(replayed.stdout).to.match(
+      /step \d+ \(tapClose\b.*\): the core was stuck on this event when the recording was made; not replayed/,
     );
   });
 });

@@ -6,10 +6,9 @@ import pino from 'pino';
 import { connectionIdentity } from '../../src/core/index.js';
 import { unary, serverStream } from '../../src/grpc/calls.js';
 import { loadConfig } from '../../src/grpc/config.js';
-import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
+import { startSidecar, type Sidecar, type SidecarOptions } from '../../src/grpc/sidecar.js';
 import type { Logger } from '../../src/grpc/log.js';
 import type { Security } from '../../src/grpc/security.js';
-import type { CoreFault } from '../../src/runner/core-fault.js';
 import { startEmbedded, type EmbeddedTls, type EmbeddedWorld } from '../../src/embedded/embedded.js';
 import { TapService, type Stream, type StreamResponse } from '../../src/wire/ambassador/v1/tap.js';
 import type { CallError } from '../../src/core/index.js';
@@ -33,8 +32,8 @@ export interface RigOptions {
   readonly tls?: EmbeddedTls;
   readonly security?: Security;
   readonly log?: Logger;
-  /** Run a deliberately broken core in the sidecar. */
-  readonly fault?: CoreFault;
+  /** Test-only sidecar options: a deliberately broken core, the watchdog's patience. */
+  readonly sidecar?: SidecarOptions;
 }
 
 export async function rig(extra: Record<string, string> = {}, options: RigOptions = {}): Promise<Rig> {
@@ -59,12 +58,7 @@ export async function rig(extra: Record<string, string> = {}, options: RigOption
     MERIDIO_LOG_LEVEL: 'ERROR',
     ...extra,
   };
-  const sidecar = await startSidecar(
-    loadConfig(env),
-    options.log ?? pino({ level: 'silent' }),
-    options.security,
-    options.fault ? { fault: options.fault } : {},
-  );
+  const sidecar = await startSidecar(loadConfig(env), options.log ?? pino({ level: 'silent' }), options.security, options.sidecar);
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
   return {
     world,

@@ -1,6 +1,5 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../worker-thread.js';
 import type { HuntOptions } from './hunt.js';
 import type { SearchOptions } from './reproduce.js';
 import type { Shard } from './shard.js';
@@ -104,23 +103,9 @@ export async function onWorkers<R>(options: PoolOptions<R>): Promise<Explored<R>
   };
 }
 
-const here = fileURLToPath(import.meta.url);
-/** The worker's file beside this one: compiled JavaScript from dist, TypeScript from sources. */
-const ENTRY = new URL(`./pool-worker${extname(here)}`, import.meta.url);
-
-/**
- * A worker running sources needs tsx's loader, and a loader given to this process
- * (`--import tsx`) does not reach workers on Node 20: the worker registers it itself.
- */
-function startWorker(data: WorkerData): Worker {
-  if (extname(here) !== '.ts') return new Worker(ENTRY, { workerData: data });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: data });
-}
-
 function work(data: WorkerData, started: Worker[], receive: (message: FromWorker) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(data);
+    const worker = startWorker(import.meta.url, 'pool-worker', data);
     started.push(worker);
     let finished = false;
     worker.on('message', (message: FromWorker) => {

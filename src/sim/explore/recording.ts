@@ -37,8 +37,9 @@ export function parseRecording(value: unknown): Recording {
   for (const [i, s] of (r['steps'] as unknown[]).entries()) {
     const step = s as Partial<Record<keyof RecordedStep, unknown>> | null;
     const ok = typeof step === 'object' && step !== null && typeof step.event === 'object' && step.event !== null;
-    if (!ok || (!Array.isArray(step.effects) && typeof step.threw !== 'string')) {
-      throw new RecordingError(`step ${i + 1} is not an event with its effects (or what the core threw)`);
+    const last = i === (r['steps'] as unknown[]).length - 1;
+    if (!ok || (!Array.isArray(step.effects) && typeof step.threw !== 'string' && !(last && step.unfinished === true))) {
+      throw new RecordingError(`step ${i + 1} is not an event with its effects (or what the core threw, or, last, unfinished)`);
     }
   }
   return value as Recording;
@@ -60,6 +61,10 @@ export function replayRecording(recording: Recording): RecordingOutcome {
   for (const [i, recorded] of recording.steps.entries()) {
     const n = i + 1;
     const where = `step ${n} (${describe(recorded.event)}, t=+${recorded.at - recording.startedAt} ms)`;
+    if (recorded.unfinished) {
+      // Stepping it again would most likely hold this process the way it held the sidecar.
+      return { kind: 'failed', step: n, message: `${where}: the core was stuck on this event when the recording was made; not replayed` };
+    }
     let effects: TapaEffect[];
     try {
       effects = core(state, structuredClone(recorded.event));
