@@ -14,6 +14,7 @@ import { isRecording, parseRecording, RecordingError, replayRecording } from '..
 import { Progress, showsProgress } from '../explore/progress.js';
 import { hasTapaFrames, reproduceOnWorkers } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
+import { drawRecording } from '../swimlane/recording.js';
 import { MAX_SHARDS, parseShard, shardFile, shardSize, WHOLE, type Shard } from '../explore/shard.js';
 import { huntSummary, type HuntIdentity } from '../explore/summary.js';
 import { defaultWorkers, huntOnWorkers } from '../explore/workers.js';
@@ -112,8 +113,17 @@ function readTrace(file: string): Trace {
   }
 }
 
-/** Replays the file if it is a flight recording of a sidecar (`tapa record`); exits with the outcome's code. */
-function replayIfRecording(file: string): void {
+/** Writes a page, or exits with why it cannot. */
+function writePage(page: string, html: string): void {
+  try {
+    writeFileSync(page, html);
+  } catch (e) {
+    usage(`${page}: cannot write: ${(e as Error).message}`);
+  }
+}
+
+/** Replays the file if it is a flight recording of a sidecar (`tapa record`), drawn into `html` if given; exits with the outcome's code. */
+function replayIfRecording(file: string, html: string | undefined): void {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
@@ -125,6 +135,7 @@ function replayIfRecording(file: string): void {
   try {
     const recording = parseRecording(value);
     outcome = replayRecording(recording);
+    if (html !== undefined) writePage(html, drawRecording(recording, outcome));
     const kept = recording.dropped > 0 ? `, the last of ${recording.dropped + recording.steps.length} events` : '';
     out(
       `recording ${file} (${recording.why}${recording.fault ? `, core fault ${recording.fault}` : ''}): ${recording.steps.length} steps${kept}`,
@@ -356,21 +367,15 @@ program
   .option('--dump', 'after a deadlock, print the goroutine dump (pprof traces form) too')
   .option(
     '--html <file>',
-    'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle',
+    'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle; for a recording, its steps in lanes of the application, NSP, NSM, timers and the core',
   )
   .action(async (file: string, o: { model?: string; dump?: boolean; html?: string }) => {
-    replayIfRecording(file);
+    replayIfRecording(file, o.html);
     const trace = readTrace(file);
     const { model: m } = await modelOfTrace(trace, file, o.model);
     const drawn = o.html === undefined ? undefined : drawTrace(trace, m);
     const outcome = drawn?.outcome ?? replay(trace, m);
-    if (drawn && 'html' in drawn && o.html !== undefined) {
-      try {
-        writeFileSync(o.html, drawn.html);
-      } catch (e) {
-        usage(`${o.html}: cannot write: ${(e as Error).message}`);
-      }
-    }
+    if (drawn && 'html' in drawn && o.html !== undefined) writePage(o.html, drawn.html);
     switch (outcome.kind) {
       case 'diverged':
         usage(`${file}: ${outcome.message}`);
