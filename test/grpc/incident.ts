@@ -23,10 +23,10 @@ export const enabled = (r: Rig, ips?: readonly string[]) =>
 /**
  * The incident of issue 18: a sidecar under the embedded world opens two streams, NSM
  * moves its connection to new IPs, the NSP restarts and forgets; then `tapa record`
- * dumps the flight recorder into `file`.
+ * dumps the flight recorder into `file`. `env`: more of the sidecar's variables.
  */
-export async function recordIncident(file: string, why = 'incident 42'): Promise<void> {
-  const r = await rig({ MERIDIO_RECORD_EVENTS: '4096' });
+export async function recordIncident(file: string, why = 'incident 42', env: Record<string, string> = {}): Promise<void> {
+  const r = await rig({ MERIDIO_RECORD_EVENTS: '4096', ...env });
   try {
     for (const name of ['stream-a1', 'stream-a2']) expect(await r.call('open', stream(name))).to.equal(undefined);
     await eventually(() => expect(enabled(r)).to.have.length(2));
