@@ -89,11 +89,11 @@ function sent(event: TapaEvent, calls: ReadonlyMap<number, { kind: string; scope
       const call = calls.get(event.op);
       const kind = call?.kind ?? 'call';
       const actor = NSM_CALLS.has(kind) || event.kind === 'nsmConnection' || event.kind === 'nsmEvent' ? NSM : NSP;
-      const about = [kind, call?.scope && scopeOf(call.scope), `op ${event.op}`].filter(Boolean).join(' ');
-      if (event.kind === 'nsmEvent') return { actor, label: `${about} MonitorConnections ${event.event.type} event` };
-      if (event.kind === 'done') return { actor, label: `${about} -> ok` };
-      if (event.kind === 'failed') return { actor, label: `${about} -> ${event.error?.code ?? 'ended'}` };
-      return { actor, label: `${about}: ${event.kind}` };
+      const about = [`op ${event.op}`, call?.scope && scopeOf(call.scope)].filter(Boolean).join(' ');
+      if (event.kind === 'nsmEvent') return { actor, label: `MonitorConnections ${about}: ${event.event.type} event` };
+      if (event.kind === 'done') return { actor, label: `${kind} ${about} -> ok` };
+      if (event.kind === 'failed') return { actor, label: `${kind} ${about} -> ${event.error?.code ?? 'ended'}` };
+      return { actor, label: `${event.kind} for ${kind} ${about}` };
     }
   }
 }
