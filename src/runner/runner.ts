@@ -55,6 +55,11 @@ export interface RunnerOptions {
   readonly recordEvents?: number;
   /** Tests only: run a deliberately broken core. */
   readonly fault?: CoreFault;
+  /**
+   * Start from this state rather than a fresh one (the simulator's hunts from a flight
+   * recording); `resume` then picks up what it waits for.
+   */
+  readonly restored?: TapaState;
 }
 
 /** A Tap caller waiting for the core: a reply to give once, or a Watch to keep feeding. */
@@ -127,7 +132,9 @@ export class Runner {
     protected readonly transport: Transport,
     private readonly options: RunnerOptions,
   ) {
-    this.state = initialState(options.seed, options.config);
+    this.state = options.restored ?? initialState(options.seed, options.config);
+    // A restored state's Watch subscribers keep their numbers: new callers come after them.
+    this.nextCaller = Math.max(0, ...this.state.watchers.keys());
     this.log = options.log ?? SILENT;
     this.core = coreOf(options.fault);
     const events = options.recordEvents ?? 0;
@@ -162,6 +169,19 @@ export class Runner {
     if (this.state.shutdown === 'done') return done();
     this.stopped.push(done);
     this.dispatch({ kind: 'shutdown' });
+  }
+
+  /**
+   * Picks up a restored state: makes again the calls it waits for and sets again its
+   * timers, each effect as the core asked for it with the event that asked (a timer's
+   * `afterMs`: what was left of it); the calls in `lost`, whose effects are not known,
+   * fail as calls cut off do.
+   */
+  resume(effects: readonly { readonly effect: TapaEffect; readonly cause: TapaEvent }[], lost: readonly number[]): void {
+    for (const { effect, cause } of effects) this.execute(effect, cause);
+    for (const op of lost)
+      this.dispatch({ kind: 'failed', op, error: { code: 'UNAVAILABLE', message: 'the call was cut off by the restart' } });
+    this.rearm();
   }
 
   /** The transport's wake-up: fires every timer and deadline that is due. */

@@ -1,66 +1,51 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recording } from '../../src/runner/recording.js';
-import { eventually, rig, stream, type Rig } from './world.js';
+import { enabled, recordIncident, run } from './incident.js';
+import { eventually, rig, stream } from './world.js';
 
-/** Runs one of our command-line tools from the sources; resolves with its exit code and output. */
-function run(tool: 'src/cli/tapa.ts' | 'src/sim/cli/main.ts', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', tool, ...args], { env: { ...process.env, MERIDIO_LOG_LEVEL: 'ERROR' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** A page that opens from a bug report as it is: nothing fetched from anywhere. */
+function selfContained(html: string): void {
+  expect(html).to.match(/^<!doctype html>/);
+  expect(html).to.not.match(/<(script|link|img)[^>]+(src|href)=/);
 }
-
-const enabled = (r: Rig, ips?: readonly string[]) =>
-  r.world.nsp.allTargets().filter((t) => t.status === 'ENABLED' && (ips === undefined || t.ips.every((ip) => ips.includes(ip))));
 
 describe('flight recorder: from a sidecar incident to a replay', function () {
   this.timeout(120_000);
   const dir = mkdtempSync(join(tmpdir(), 'tapa-recording-'));
 
   it('opens, an IP change and an NSP restart: tapa record over the health socket, and the recording replays exactly; without one NSM answer it does not', async () => {
-    const r = await rig({ MERIDIO_RECORD_EVENTS: '4096' });
     const file = join(dir, 'incident.json');
-    try {
-      for (const name of ['stream-a1', 'stream-a2']) expect(await r.call('open', stream(name))).to.equal(undefined);
-      await eventually(() => expect(enabled(r)).to.have.length(2));
-      const id = r.connectionId('load-balancer-a1');
-      const before = r.world.nsm.addressesOf(id);
-      expect(r.world.nsm.heal(id), 'NSM moves the connection to new IPs').to.equal(true);
-      const after = r.world.nsm.addressesOf(id);
-      expect(after).to.not.deep.equal(before);
-      await eventually(() => expect(enabled(r, after)).to.have.length(2));
-      await r.world.restartNsp('wipe');
-      await eventually(() => expect(enabled(r, after)).to.have.length(2));
-
-      const recorded = await run('src/cli/tapa.ts', ['record', '--socket', r.healthSocket, '--out', file, '--why', 'incident 42']);
-      expect(recorded.code, recorded.stderr).to.equal(0);
-    } finally {
-      await r.stop();
-    }
+    await recordIncident(file);
     const recording = JSON.parse(readFileSync(file, 'utf8')) as Recording;
     expect(recording.why).to.equal('incident 42');
     const kinds = new Set(recording.steps.map((s) => s.event.kind));
     for (const kind of ['tapOpen', 'nsmConnection', 'nsmEvent', 'nspTargets', 'failed']) expect([...kinds]).to.include(kind);
 
-    const replayed = await run('src/sim/cli/main.ts', ['replay', file]);
+    const page = join(dir, 'incident.html');
+    const replayed = await run('src/sim/cli/main.ts', ['replay', file, '--html', page]);
     expect(replayed.code, replayed.stdout + replayed.stderr).to.equal(0);
     expect(replayed.stdout).to.match(/every effect as recorded, every invariant held/);
+    const html = readFileSync(page, 'utf8');
+    selfContained(html);
+    expect(html).to.include('badge-passed');
+    for (const lane of ['application', 'NSP', 'NSM', 'target-a']) expect(html).to.include(`<b>${lane}</b>`);
+    for (const [i, s] of recording.steps.entries()) expect(html).to.include(`step ${i + 1}: `, s.event.kind);
+    expect(html).to.match(/Tap\.Open trench-a\/load-balancer-a1\/stream-a1/);
 
     // An NSM answer that never came: the core, replayed, no longer asks for what it asked next.
     const dropped = recording.steps.findIndex((s) => s.event.kind === 'nsmConnection');
     const edited = join(dir, 'edited.json');
     writeFileSync(edited, JSON.stringify({ ...recording, steps: recording.steps.filter((_, i) => i !== dropped) }));
-    const diverged = await run('src/sim/cli/main.ts', ['replay', edited]);
+    const editedPage = join(dir, 'edited.html');
+    const diverged = await run('src/sim/cli/main.ts', ['replay', edited, '--html', editedPage]);
     expect(diverged.code).to.equal(2);
     expect(diverged.stderr).to.match(new RegExp(`at step ${dropped + 1} \\(.*\\): effect \\d+ differs: recorded`));
+    const marked = readFileSync(editedPage, 'utf8');
+    expect(marked).to.include('badge-diverged');
+    expect(marked).to.match(new RegExp(`<g id="verdict"[^]*step ${dropped + 1} \\(`));
   });
 
   it('a core that breaks its invariants writes a recording by itself, and the recording replays to the broken invariant', async () => {
@@ -78,8 +63,13 @@ describe('flight recorder: from a sidecar incident to a replay', function () {
       await r.stop();
     }
     const [file] = readdirSync(records);
-    const replayed = await run('src/sim/cli/main.ts', ['replay', join(records, file!)]);
+    const page = join(records, 'broken.html');
+    const replayed = await run('src/sim/cli/main.ts', ['replay', join(records, file!), '--html', page]);
     expect(replayed.code, replayed.stdout + replayed.stderr).to.equal(1);
+    const html = readFileSync(page, 'utf8');
+    selfContained(html);
+    expect(html).to.include('badge-invariant');
+    expect(html).to.match(/<g id="verdict"[^]*invariants broken: conduit trench-a\/load-balancer-a1 counts 2 wanted streams/);
     expect(replayed.stdout).to.match(/core fault counts-reopen/);
     expect(replayed.stdout).to.match(
       /step \d+ \(tapOpen\b.*\): invariants broken: conduit trench-a\/load-balancer-a1 counts 2 wanted streams, has 1/,

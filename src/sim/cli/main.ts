@@ -10,10 +10,12 @@ import type { HuntResult, StrategyName } from '../explore/hunt.js';
 import { counterexampleText, merge, MergeError, readShards, type MergedHunt } from '../explore/merge.js';
 import { MODELS, PUBLIC_MODELS } from '../models/index.js';
 import { replay } from '../explore/replay.js';
-import { isRecording, parseRecording, RecordingError, replayRecording } from '../explore/recording.js';
+import { isRecording, parseRecording, RecordingError, replayRecording, startOf } from '../explore/recording.js';
+import type { Start } from '../harness/start.js';
 import { Progress, showsProgress } from '../explore/progress.js';
 import { hasTapaFrames, reproduceOnWorkers } from '../explore/reproduce.js';
 import { drawTrace } from '../swimlane/draw.js';
+import { drawRecording } from '../swimlane/recording.js';
 import { MAX_SHARDS, parseShard, shardFile, shardSize, WHOLE, type Shard } from '../explore/shard.js';
 import { huntSummary, type HuntIdentity } from '../explore/summary.js';
 import { defaultWorkers, huntOnWorkers } from '../explore/workers.js';
@@ -112,8 +114,36 @@ function readTrace(file: string): Trace {
   }
 }
 
-/** Replays the file if it is a flight recording of a sidecar (`tapa record`); exits with the outcome's code. */
-function replayIfRecording(file: string): void {
+/** Writes a page, or exits with why it cannot. */
+function writePage(page: string, html: string): void {
+  try {
+    writeFileSync(page, html);
+  } catch (e) {
+    usage(`${page}: cannot write: ${(e as Error).message}`);
+  }
+}
+
+/** The hunt's starting point from a flight recording, or exit 2 with what is wrong with the file. */
+function startFromRecording(file: string): Start {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    usage(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isRecording(value)) usage(`${file}: not a flight recording (tapa record writes one); a trace is replayed, not hunted from`);
+    return startOf(parseRecording(value));
+  } catch (e) {
+    if (e instanceof SyntaxError) usage(`${file}: not a whole recording (cut short?): ${e.message}`);
+    if (e instanceof RecordingError) usage(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Replays the file if it is a flight recording of a sidecar (`tapa record`), drawn into `html` if given; exits with the outcome's code. */
+function replayIfRecording(file: string, html: string | undefined): void {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
@@ -125,6 +155,7 @@ function replayIfRecording(file: string): void {
   try {
     const recording = parseRecording(value);
     outcome = replayRecording(recording);
+    if (html !== undefined) writePage(html, drawRecording(recording, outcome));
     const kept = recording.dropped > 0 ? `, the last of ${recording.dropped + recording.steps.length} events` : '';
     out(
       `recording ${file} (${recording.why}${recording.fault ? `, core fault ${recording.fault}` : ''}): ${recording.steps.length} steps${kept}`,
@@ -205,6 +236,10 @@ program
     '.',
   )
   .option('--lockdep', 'also report lock-order cycles (potential deadlocks) from runs that did not deadlock')
+  .option(
+    '--from-recording <file>',
+    "begin every run from a sidecar's flight recording (tapa record): its core at the end, in the world its state implies",
+  )
   .option('--json', 'end with one line of JSON')
   .addHelpText(
     'after',
@@ -238,8 +273,12 @@ is written to DIR/bucket-HASH.json. Merged shards give the buckets of one proces
       out: string;
       json?: boolean;
       lockdep?: boolean;
+      fromRecording?: string;
     }) => {
       const { model: m, source } = await chooseModel(o.model);
+      if (o.fromRecording !== undefined && !m.resumes)
+        usage(`model ${m.name} cannot begin from a recorded core; --from-recording takes the core or a broken core`);
+      const start = o.fromRecording === undefined ? undefined : startFromRecording(o.fromRecording);
       const ignore = [...new Set([...o.ignore, ...(o.ignoreFile === undefined ? [] : readIgnoreFile(o.ignoreFile))])].sort();
       const maxFailures = o.maxFailures ?? (o.keepGoing ? null : 1);
       const started = Date.now();
@@ -257,6 +296,7 @@ is written to DIR/bucket-HASH.json. Merged shards give the buckets of one proces
         ignore: new Set(ignore),
         ...(source ? { note: { modelSource: source } } : {}),
         ...(o.lockdep ? { lockdep: true } : {}),
+        ...(start ? { start } : {}),
         ...(o.shard ? { shard: o.shard } : {}),
         ...(o.timeLimit === undefined ? {} : { deadline: started + o.timeLimit * 1000 }),
         progress: (done, found) => progress.update(done, found),
@@ -286,10 +326,12 @@ is written to DIR/bucket-HASH.json. Merged shards give the buckets of one proces
       }
       const summary: Record<string, unknown> = {
         ...huntSummary(identity, o.shard ?? WHOLE, result, written),
+        ...(start ? { fromRecording: { why: start.recording, steps: start.steps } } : {}),
         schedules: result.runs,
         elapsedMs,
       };
-      const label = `hunt ${m.name} (${o.strategy}, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''})`;
+      const from = start ? `, from ${o.fromRecording} after its step ${start.steps}` : '';
+      const label = `hunt ${m.name} (${o.strategy}, seed ${o.seed}${o.shard ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${from})`;
       const rate = result.runs / Math.max(elapsedMs / 1000, 0.001);
       const passedOver = result.ignored > 0 ? `, ${result.ignored} failing runs of ignored signatures passed over` : '';
       if (maxFailures !== 1) {
@@ -356,21 +398,15 @@ program
   .option('--dump', 'after a deadlock, print the goroutine dump (pprof traces form) too')
   .option(
     '--html <file>',
-    'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle',
+    'also draw the run as a self-contained HTML page: a lane per goroutine or actor, locks, waits, the deadlock cycle; for a recording, its steps in lanes of the application, NSP, NSM, timers and the core',
   )
   .action(async (file: string, o: { model?: string; dump?: boolean; html?: string }) => {
-    replayIfRecording(file);
+    replayIfRecording(file, o.html);
     const trace = readTrace(file);
     const { model: m } = await modelOfTrace(trace, file, o.model);
     const drawn = o.html === undefined ? undefined : drawTrace(trace, m);
     const outcome = drawn?.outcome ?? replay(trace, m);
-    if (drawn && 'html' in drawn && o.html !== undefined) {
-      try {
-        writeFileSync(o.html, drawn.html);
-      } catch (e) {
-        usage(`${o.html}: cannot write: ${(e as Error).message}`);
-      }
-    }
+    if (drawn && 'html' in drawn && o.html !== undefined) writePage(o.html, drawn.html);
     switch (outcome.kind) {
       case 'diverged':
         usage(`${file}: ${outcome.message}`);

@@ -3,6 +3,7 @@ import type { StrategySpec } from '../kernel/index.js';
 import type { Model } from '../harness/model.js';
 import { runScenario, type FailureKind, type RunOptions, type RunResult } from '../harness/run.js';
 import { scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
+import { fitted, type Start } from '../harness/start.js';
 import { smaller, type Size } from './bucket.js';
 import { portfolioEntry } from './portfolio.js';
 import { shardRuns, WHOLE, type Shard } from './shard.js';
@@ -30,6 +31,8 @@ export interface HuntOptions {
   readonly ignore?: ReadonlySet<string>;
   /** Written into every trace (where the model came from). */
   readonly note?: TraceNote;
+  /** Every run begins here: a sidecar's recorded core and the world it implies (`--from-recording`). */
+  readonly start?: Start;
   /** Asked before every run; true stops the hunt (a wall-clock limit lives with the caller). */
   readonly stop?: () => boolean;
   /** Told before every run: its index, and the signatures found so far. */
@@ -129,7 +132,7 @@ export interface FailingRun extends Size {
 export function tryRun(options: Omit<HuntOptions, 'note' | 'stop' | 'progress'>, i: number): FailingRun | undefined {
   const seed = runSeed(options.seed, i);
   const { scenario, strategy } = plan(options, seed);
-  const result = runScenario(scenario, { model: options.model, strategy, seed, log: false, ...lockdepOf(options) });
+  const result = runScenario(scenario, { model: options.model, strategy, seed, log: false, ...extraOf(options) });
   const failure = result.failure;
   if (!failure) return undefined;
   const { signature, kind } = failure;
@@ -143,7 +146,11 @@ export function tryRun(options: Omit<HuntOptions, 'note' | 'stop' | 'progress'>,
   };
 }
 
-const lockdepOf = (options: Pick<HuntOptions, 'lockdep'>): Partial<RunOptions> => (options.lockdep ? { lockdep: true } : {});
+/** What every run of a hunt is given besides its scenario and schedule. */
+const extraOf = (options: Pick<HuntOptions, 'lockdep' | 'start'>): Partial<RunOptions> => ({
+  ...(options.lockdep ? { lockdep: true } : {}),
+  ...(options.start ? { start: options.start } : {}),
+});
 
 /** A bucket while the hunt goes on: its kept run, not yet shrunk. */
 interface Candidate {
@@ -220,7 +227,7 @@ export function hunt(options: HuntOptions): HuntResult {
 
 /** The result of a hunt from its exploration: the kept run of each bucket is run again and shrunk. */
 export function huntResult(options: HuntOptions, exploration: Exploration): HuntResult {
-  const extra = lockdepOf(options);
+  const extra = extraOf(options);
   const buckets = [...exploration.found.values()].map((c): Bucket => {
     const seed = runSeed(options.seed, c.run);
     const { scenario, strategy } = plan(options, seed);
@@ -309,7 +316,7 @@ export function record(
     format: TRACE_FORMAT,
     version: TRACE_VERSION,
     model: model.name,
-    scenario,
+    scenario: fitted(scenario, extra.start),
     strategy,
     seed,
     choices: [...result.choices],
@@ -318,6 +325,7 @@ export function record(
     ...(extra.lockdep ? { lockdep: true } : {}),
     ...(note.foundBy ? { foundBy: note.foundBy } : {}),
     ...(note.modelSource ? { modelSource: note.modelSource } : {}),
+    ...(extra.start ? { start: extra.start } : {}),
     log: [...result.log],
   };
 }

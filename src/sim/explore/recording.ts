@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { invariants, loadState, type TapaEffect, type TapaEvent } from '../../core/index.js';
+import { invariants, loadState, saveState, type TapaEffect, type TapaEvent, type TapaState } from '../../core/index.js';
 import { coreOf, isCoreFault } from '../../runner/core-fault.js';
 import {
   RECORDING_FORMAT,
@@ -10,6 +10,7 @@ import {
   type Recording,
   type RecordedStep,
 } from '../../runner/recording.js';
+import { StartError, startingWorld, type Start } from '../harness/start.js';
 
 /** A file that says it is a recording but cannot be one; the message says what is wrong. */
 export class RecordingError extends Error {}
@@ -53,12 +54,25 @@ export function parseRecording(value: unknown): Recording {
  * not count. Steps are numbered from 1.
  */
 export function replayRecording(recording: Recording): RecordingOutcome {
+  return stepThrough(recording, recording.steps.length, () => {}).outcome;
+}
+
+/**
+ * Replays the first `limit` steps; `stepped` sees each step that held, with the core's
+ * effects. The state is where the replay stopped.
+ */
+function stepThrough(
+  recording: Recording,
+  limit: number,
+  stepped: (recorded: RecordedStep, effects: readonly TapaEffect[]) => void,
+): { outcome: RecordingOutcome; state: TapaState } {
   const core = coreOf(recording.fault);
   const state = loadState(JSON.stringify(recording.snapshot));
+  const end = (outcome: RecordingOutcome) => ({ outcome, state });
   const before = invariants(state);
   if (before.length > 0)
-    return { kind: 'failed', step: 0, message: `the recorded state breaks invariants before the first step: ${before.join('; ')}` };
-  for (const [i, recorded] of recording.steps.entries()) {
+    return end({ kind: 'failed', step: 0, message: `the recorded state breaks invariants before the first step: ${before.join('; ')}` });
+  for (const [i, recorded] of recording.steps.slice(0, limit).entries()) {
     const n = i + 1;
     const where = `step ${n} (${describe(recorded.event)}, t=+${recorded.at - recording.startedAt} ms)`;
     if (recorded.unfinished) {
@@ -69,16 +83,63 @@ export function replayRecording(recording: Recording): RecordingOutcome {
     try {
       effects = core(state, structuredClone(recorded.event));
     } catch (err) {
-      return { kind: 'failed', step: n, message: `${where}: the core threw: ${(err as Error).message}` };
+      return end({ kind: 'failed', step: n, message: `${where}: the core threw: ${(err as Error).message}` });
     }
     const diff = firstDifference(recorded.effects ?? [], redacted(recordedEffects(effects)));
     if (recorded.threw !== undefined)
-      return { kind: 'diverged', step: n, message: `${where}: recorded the core throwing "${recorded.threw}", it no longer does` };
-    if (diff) return { kind: 'diverged', step: n, message: `${where}: ${diff}` };
+      return end({ kind: 'diverged', step: n, message: `${where}: recorded the core throwing "${recorded.threw}", it no longer does` });
+    if (diff) return end({ kind: 'diverged', step: n, message: `${where}: ${diff}` });
     const broken = invariants(state);
-    if (broken.length > 0) return { kind: 'failed', step: n, message: `${where}: invariants broken: ${broken.join('; ')}` };
+    if (broken.length > 0) return end({ kind: 'failed', step: n, message: `${where}: invariants broken: ${broken.join('; ')}` });
+    stepped(recorded, effects);
   }
-  return { kind: 'passed', steps: recording.steps.length };
+  return end({ kind: 'passed', steps: Math.min(limit, recording.steps.length) });
+}
+
+/**
+ * Where `hunt --from-recording` starts: the core at the end of the recording, or, when a
+ * step broke an invariant, just before that step (the incident is what the hunt looks
+ * for ways to). The calls it then waits for are made again, with the effects that made
+ * them; its timers are set again for what was left of them when the recording ends.
+ * A recording that no longer replays says nothing certain about any state: refused.
+ */
+export function startOf(recording: Recording): Start {
+  const first = replayRecording(recording);
+  if (first.kind === 'diverged') throw new RecordingError(`the core no longer does what was recorded, at ${first.message}`);
+  if (first.kind === 'failed' && first.step === 0) throw new RecordingError(first.message);
+  const steps = first.kind === 'failed' ? first.step - 1 : recording.steps.length;
+  const calls = new Map<number, { effect: TapaEffect; cause: TapaEvent }>();
+  const timers = new Map<number, { effect: TapaEffect & { kind: 'setTimer' }; cause: TapaEvent; due: number }>();
+  const { state } = stepThrough(recording, steps, (recorded, effects) => {
+    for (const effect of effects) {
+      if (effect.kind === 'setTimer') timers.set(effect.timer, { effect, cause: recorded.event, due: recorded.at + effect.afterMs });
+      else if ('op' in effect && effect.kind !== 'cancel') calls.set(effect.op, { effect, cause: recorded.event });
+    }
+  });
+  const now = recording.steps[steps]?.at ?? recording.madeAt;
+  const start: Start = {
+    recording: recording.why,
+    steps,
+    state: JSON.parse(saveState(state)) as unknown,
+    resume: [
+      ...[...state.pending.keys()].flatMap((op) => calls.get(op) ?? []),
+      // A timer set before the recording began fires at once: when it was due is not known.
+      ...[...state.timers.keys()].map((id) => {
+        const timer = timers.get(id);
+        return timer
+          ? { effect: { ...timer.effect, afterMs: Math.max(0, timer.due - now) }, cause: timer.cause }
+          : { effect: { kind: 'setTimer', timer: id, afterMs: 0 } as const, cause: { kind: 'timer', timer: id } as const };
+      }),
+    ],
+    lost: [...state.pending.keys()].filter((op) => !calls.has(op)),
+  };
+  try {
+    startingWorld(start);
+  } catch (e) {
+    if (e instanceof StartError) throw new RecordingError(e.message);
+    throw e;
+  }
+  return start;
 }
 
 function firstDifference(recorded: readonly RecordedEffect[], replayed: readonly RecordedEffect[]): string | undefined {

@@ -24,6 +24,7 @@ export function replay(trace: Trace, model: Model, observer?: RunObserver): Repl
       seed: trace.seed,
       ...(trace.lingerMs === undefined ? {} : { lingerMs: trace.lingerMs }),
       ...(trace.lockdep ? { lockdep: true } : {}),
+      ...(trace.start ? { start: trace.start } : {}),
       ...(observer ? { observer } : {}),
       strategy: own ? { kind: 'replay', choices: [...trace.choices] } : { kind: 'choices', choices: [...trace.choices] },
     });

@@ -1,6 +1,7 @@
 import type { LogEntry, StrategySpec } from '../kernel/index.js';
 import type { Failure, FailureKind } from '../harness/run.js';
 import { STEP_KINDS, type Latencies, type LatencyProfile, type Scenario, type Step } from '../harness/scenario.js';
+import type { Start } from '../harness/start.js';
 
 export const TRACE_FORMAT = 'tapa-sim-trace';
 export const TRACE_VERSION = 1;
@@ -25,6 +26,8 @@ export interface Trace {
   readonly foundBy?: StrategySpec;
   /** Of a model loaded from a file (`--model ./model.js`): where it came from. */
   readonly modelSource?: ModelSource;
+  /** Of a hunt from a flight recording: the recorded core and world the run began with (harness/start.ts). */
+  readonly start?: Start;
   readonly log: readonly LogEntry[];
 }
 
@@ -71,6 +74,7 @@ export function parseTrace(text: string, knownModels: readonly string[]): Trace 
     ...(t['lockdep'] === undefined ? {} : { lockdep: boolean(t['lockdep'], 'lockdep') }),
     ...(t['foundBy'] === undefined ? {} : { foundBy: object(t['foundBy'], 'foundBy') as unknown as StrategySpec }),
     ...(modelSource ? { modelSource } : {}),
+    ...(t['start'] === undefined ? {} : { start: parseStart(t['start']) }),
     log: array(t['log'], 'log').map((e, i) => {
       const o = object(e, `log[${i}]`);
       return {
@@ -125,6 +129,22 @@ function parseLatencies(raw: unknown): Latencies {
     };
   };
   return { nsp: profile('nsp'), nsm: profile('nsm') };
+}
+
+/** The recorded state itself is the core's to read, as a recording's snapshot is; the rest is checked here. */
+function parseStart(raw: unknown): Start {
+  const s = object(raw, 'start');
+  const effects = array(s['resume'], 'start.resume').map((r, i) => {
+    const e = object(r, `start.resume[${i}]`);
+    return { effect: object(e['effect'], `start.resume[${i}].effect`), cause: object(e['cause'], `start.resume[${i}].cause`) };
+  });
+  return {
+    recording: string(s['recording'], 'start.recording'),
+    steps: integer(s['steps'], 'start.steps', 0, 2 ** 40),
+    state: object(s['state'], 'start.state'),
+    resume: effects as unknown as Start['resume'],
+    lost: array(s['lost'], 'start.lost').map((op, i) => integer(op, `start.lost[${i}]`, 0, 2 ** 52)),
+  };
 }
 
 function parseModelSource(raw: unknown): ModelSource {

@@ -1,7 +1,8 @@
-import type { CallError, WorldView } from '../../core/index.js';
+import type { CallError, TapaState, WorldView } from '../../core/index.js';
 import type { NspTarget, StreamStatus, TapStream } from '../../core/wire.js';
 import type { Environment } from '../world/environment.js';
 import type { Runtime, RuntimeObserver } from '../goroutine/index.js';
+import type { Start } from './start.js';
 
 /** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
 export interface TapaUnderTest {
@@ -38,6 +39,8 @@ export interface TapaSpec {
   readonly reply: (request: number, error?: CallError) => void;
   /** Lock-level models show it their goroutines (a swimlane picture); absent in hunts. */
   readonly goroutines?: RuntimeObserver;
+  /** Begin as this recorded core (harness/start.ts), given only to models that `resume`. */
+  readonly restore?: { readonly state: TapaState } & Pick<Start, 'resume' | 'lost'>;
 }
 
 export interface Model {
@@ -59,5 +62,7 @@ export interface Model {
    * them. Default: true.
    */
   readonly keepsNsmPaths?: boolean;
+  /** Can begin from a core's recorded state (`TapaSpec.restore`): the core in the runner can, a model of Go code cannot. */
+  readonly resumes?: boolean;
   create(env: Environment, spec: TapaSpec): TapaUnderTest;
 }

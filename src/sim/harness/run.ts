@@ -15,7 +15,8 @@ import {
 import { createStrategy, Divergence, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from '../kernel/index.js';
 import type { Model, TapaUnderTest } from './model.js';
 import { Application } from '../world/application.js';
-import { quietAt, tapaName, timeline, windowMs, type Scenario } from './scenario.js';
+import { quietAt, timeline, windowMs, type Scenario } from './scenario.js';
+import { fitted, restoredState, startingWorld, tapaNames, type Start } from './start.js';
 import { textSignature } from './signature.js';
 
 export type FailureKind = 'invariant' | 'hang' | 'stall' | 'convergence' | 'deadlock' | 'potential-deadlock';
@@ -52,6 +53,8 @@ export interface RunOptions {
   readonly observer?: RunObserver;
   /** Keep the log of steps (on unless false; off, `log` is empty): a search keeps it only for the runs it writes down. */
   readonly log?: boolean;
+  /** The first TAPA begins as a recorded core, in the world its state implies (`hunt --from-recording`). */
+  readonly start?: Start;
 }
 
 export type RunObserver = SchedulerObserver & RuntimeObserver;
@@ -87,23 +90,28 @@ export function hangBound(model: Model, scenario: Scenario): number {
  * Runs one scenario under one schedule: the safety phase checks every step; once the
  * last step and fault are over, the liveness phase demands that the world converge.
  */
-export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
+export function runScenario(given: Scenario, options: RunOptions): RunResult {
+  const { start } = options;
+  if (start && !options.model.resumes) throw new Error(`model ${options.model.name} cannot begin from a recorded state`);
+  const scenario = fitted(given, start);
   const scheduler = new Scheduler(createStrategy(options.strategy), {
     maxLatencyMs: options.maxLatencyMs ?? DEFAULTS.maxLatencyMs,
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.log === false ? { log: false } : {}),
   });
-  const env = new Environment(scheduler, scenario, options.seed);
+  const env = new Environment(scheduler, scenario, options.seed, start);
   const asked = new Map<string, number>(); // unanswered Tap calls -> asked at
-  const tapas: TapaUnderTest[] = Array.from({ length: scenario.tapas }, (_, i) =>
+  const recorded = start && startingWorld(start);
+  const tapas: TapaUnderTest[] = tapaNames(scenario, start).map((name, i) =>
     options.model.create(env, {
-      name: tapaName(i),
+      name,
       node: `worker-${i + 1}`,
       seed: options.seed * 31 + i,
       ...(options.observer ? { goroutines: options.observer } : {}),
+      ...(i === 0 && start ? { restore: { state: restoredState(start), resume: start.resume, lost: start.lost } } : {}),
       reply: (request: number, _error?: CallError) => {
-        asked.delete(`${tapaName(i)}#${request}`);
-        app.answered(tapaName(i));
+        asked.delete(`${name}#${request}`);
+        app.answered(name);
       },
     }),
   );
@@ -112,6 +120,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     tapas,
     (tapa, request) => asked.set(`${tapa}#${request}`, scheduler.now),
     (tapa, request) => asked.delete(`${tapa}#${request}`),
+    recorded?.open.map(({ conduit, stream }) => `${recorded.tapa}/${conduit}/${stream}`),
   );
   for (const step of timeline(scenario)) {
     const byApp = app.handles(step);

@@ -42,7 +42,11 @@ export class CoreTapa implements TapaUnderTest {
       newSegmentId: () => `${spec.name}-segment-${++segments}`,
       // The harness checks the invariants after every step itself.
       assertions: 'off',
+      ...(spec.restore ? { restored: spec.restore.state } : {}),
     });
+    // At once, not as a task: the recorded core's calls and watches were under way before
+    // anything of the run happens, so what the world does next reaches them.
+    if (spec.restore) this.runner.resume(spec.restore.resume, spec.restore.lost);
   }
 
   get state(): TapaState {
@@ -104,5 +108,5 @@ function describe(s: TapStream): string {
 const plain: RunnerFactory = (transport, options) => new Runner(transport, options);
 
 export function coreModel(name = 'core', build: RunnerFactory = plain, tokenLifetimeMs?: number): Model {
-  return { name, create: (env, spec) => new CoreTapa(env, spec, build, tokenLifetimeMs) };
+  return { name, resumes: true, create: (env, spec) => new CoreTapa(env, spec, build, tokenLifetimeMs) };
 }

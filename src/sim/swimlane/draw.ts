@@ -1,6 +1,6 @@
 import type { Model } from '../harness/model.js';
 import { replay, type ReplayOutcome } from '../explore/replay.js';
-import { tapaName } from '../harness/scenario.js';
+import { tapaNames } from '../harness/start.js';
 import type { Trace } from '../explore/trace.js';
 import { swimlanePage } from './html.js';
 import { Recorder } from './recorder.js';
@@ -21,7 +21,7 @@ export function drawTrace(trace: Trace, model: Model): Drawn {
   const t = timeline(recorder, {
     model: model.name,
     seed: trace.seed,
-    tapas: Array.from({ length: trace.scenario.tapas }, (_, i) => tapaName(i)),
+    tapas: tapaNames(trace.scenario, trace.start),
     failure: outcome.kind === 'failed' ? outcome.failure : undefined,
   });
   return { outcome, timeline: t, html: swimlanePage(t) };

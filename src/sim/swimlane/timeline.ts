@@ -43,7 +43,8 @@ export interface Wait {
 }
 
 export interface Verdict {
-  readonly kind: FailureKind | 'passed';
+  /** `diverged`: a flight recording whose replay no longer does what was recorded (swimlane/recording.ts). */
+  readonly kind: FailureKind | 'passed' | 'diverged';
   readonly message: string;
   /** Virtual ms. */
   readonly time: number | undefined;

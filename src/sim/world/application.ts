@@ -29,7 +29,11 @@ export class Application {
     private readonly asked: (tapa: string, request: number) => void,
     /** Told when a shutdown is over (Tap calls are answered through the model's `reply`). */
     private readonly settled: (tapa: string, request: number) => void,
-  ) {}
+    /** Streams open before the run began (`tapa/conduit/stream` by number): a recorded application's. */
+    open: readonly string[] = [],
+  ) {
+    for (const key of open) this.open.add(key);
+  }
 
   handles(step: Step): boolean {
     return APP_STEPS.includes(step.kind);

@@ -45,10 +45,26 @@ export class Bridge {
     return this.host(reused);
   }
 
+  /**
+   * A pair this bridge handed out before the run began (a connection restored from a
+   * recording): it stays taken, and the next allocations come after it.
+   */
+  claim(pair: readonly string[]): void {
+    const v4 = pair.find((a) => !Number.isNaN(hostOf(a))) ?? '';
+    const n = hostOf(v4);
+    if (!this.holds(v4) || !(n >= FIRST_HOST && n <= LAST_HOST)) {
+      throw new RangeError(`bridge ${this.subnets[0]!.text}: ${pair.join(',')} is not one of its host addresses`);
+    }
+    for (let k = this.nextHost; k < n; k++) this.free.push(k);
+    this.nextHost = Math.max(this.nextHost, n + 1);
+    const at = this.free.indexOf(n);
+    if (at >= 0) this.free.splice(at, 1);
+  }
+
   /** A pair from `allocate` is no longer any connection's (closed, expired, or healed onto new ones). */
   release(pair: readonly string[]): void {
     const [v4 = ''] = pair;
-    const n = Number(/\.(\d+)\/24$/.exec(v4)?.[1]);
+    const n = hostOf(v4);
     if (!this.holds(v4) || !(n >= FIRST_HOST && n < this.nextHost)) {
       throw new RangeError(`bridge ${this.subnets[0]!.text}: ${pair.join(',')} is not one it handed out`);
     }
@@ -67,6 +83,17 @@ export class Bridge {
   private host(n: number): string[] {
     return [prefix(`172.16.${this.index}.${n}/24`).text, prefix(`fd00:${this.index.toString(16)}::${n.toString(16)}/64`).text];
   }
+}
+
+/** The host number of an IPv4 address of a bridge, NaN for anything else. */
+function hostOf(v4: string): number {
+  return Number(/\.(\d+)\/24$/.exec(v4)?.[1]);
+}
+
+/** The number of the bridge an address lies in (the third octet of 172.16.n.0/24), if it lies in one. */
+export function bridgeIndexOf(v4: string): number | undefined {
+  const m = /^172\.16\.(\d+)\.\d+\/24$/.exec(v4);
+  return m ? Number(m[1]) : undefined;
 }
 
 function prefix(text: string): Prefix {

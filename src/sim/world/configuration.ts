@@ -39,9 +39,10 @@ export function reconfigured(config: readonly ConduitConfig[], scenario: Scenari
   }
 }
 
-/** Applies a 'heal', 'down', 'drop' or 'loseAddresses' step to NSM; false for any other step. */
-export function applyNsmFault(nsm: NsmModel, scenario: Scenario, step: Step): boolean {
-  const id = connectionIdentity(tapaName(step.a % scenario.tapas), NAMESPACE, TRENCH, conduitName(step.b % scenario.conduits)).id;
+/** Applies a 'heal', 'down', 'drop' or 'loseAddresses' step to NSM; false for any other step. `names`: the TAPAs' (default: tapaName). */
+export function applyNsmFault(nsm: NsmModel, scenario: Scenario, step: Step, names?: readonly string[]): boolean {
+  const a = step.a % scenario.tapas;
+  const id = connectionIdentity(names?.[a] ?? tapaName(a), NAMESPACE, TRENCH, conduitName(step.b % scenario.conduits)).id;
   switch (step.kind) {
     case 'heal':
       nsm.heal(id);

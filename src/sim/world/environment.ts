@@ -9,8 +9,9 @@ import type {
   NspTarget,
 } from '../../core/wire.js';
 import type { Scheduler } from '../kernel/index.js';
-import { applyNsmFault, initialConfiguration, reconfigured } from './configuration.js';
+import { applyNsmFault, reconfigured } from './configuration.js';
 import { TRENCH, windowMs, type Scenario, type Step } from '../harness/scenario.js';
+import { startingConfiguration, startingWorld, tapaNames, type Start } from '../harness/start.js';
 import { Latency } from './latency.js';
 import { Ports, type LatestStream, type Outcome, type Subscription } from './ports.js';
 import { NsmModel } from './nsm.js';
@@ -33,18 +34,24 @@ export class Environment {
   private config: ConduitConfig[];
   private readonly configWatches = new Map<LatestStream, string>();
   private readonly monitors = new Map<Subscription, { ids: Set<string>; send: (e: ConnectionEvent) => void }>();
+  /** The TAPAs' names, by number. */
+  private readonly names: readonly string[];
 
   constructor(
     readonly scheduler: Scheduler,
     readonly scenario: Scenario,
     /** The run's seed: the network's latencies are drawn from it. */
     seed: number,
+    /** The world begins as a recorded TAPA's state implies (harness/start.ts). */
+    start?: Start,
   ) {
     this.nsp = new NspModel();
     this.nsm = new NsmModel({ faultyProxy: scenario.faultyProxy });
     this.ports = new Ports(scheduler, new Latency(scenario.latency, seed, { nsp: NSP, nsm: NSM }));
-    this.config = initialConfiguration(scenario);
+    this.names = tapaNames(scenario, start);
+    this.config = startingConfiguration(scenario, start);
     this.nsp.configure(TRENCH, this.config);
+    if (start) this.adopt(start);
     this.nsp.onConfigChange((trench) => {
       for (const [sub, t] of this.configWatches) if (t === trench) sub.changed();
     });
@@ -57,16 +64,7 @@ export class Environment {
   }
 
   register(caller: string, label: string, target: NspTarget, done: (o: Outcome<void>) => void): void {
-    this.ports.call(
-      NSP,
-      caller,
-      label,
-      () => {
-        const { key, generation } = this.nsp.register(target, this.scheduler.now);
-        this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
-      },
-      done,
-    );
+    this.ports.call(NSP, caller, label, () => this.armExpiry(this.nsp.register(target, this.scheduler.now)), done);
   }
 
   unregister(caller: string, label: string, target: NspTarget, done: (o: Outcome<void>) => void): void {
@@ -154,12 +152,10 @@ export class Environment {
       this.config = config;
       return this.nsp.configure(TRENCH, config);
     }
-    if (applyNsmFault(this.nsm, this.scenario, step)) return;
+    if (applyNsmFault(this.nsm, this.scenario, step, this.names)) return;
     switch (step.kind) {
       case 'nspRestart':
-        for (const { key, generation } of this.nsp.restart(step.c % 2 === 0 ? 'reload' : 'wipe', this.scheduler.now)) {
-          this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
-        }
+        for (const arming of this.nsp.restart(step.c % 2 === 0 ? 'reload' : 'wipe', this.scheduler.now)) this.armExpiry(arming);
         return this.ports.failAll(NSP, RESTARTED);
       case 'nspOutage':
         this.nsp.available = false;
@@ -179,6 +175,17 @@ export class Environment {
       default:
         return; // application steps
     }
+  }
+
+  /** The targets and connections a recorded TAPA holds are there before the run begins; targets expire unless refreshed. */
+  private adopt(start: Start): void {
+    const world = startingWorld(start);
+    for (const target of world.targets) this.armExpiry(this.nsp.register(target, this.scheduler.now));
+    for (const connection of world.connections) this.nsm.adopt(connection);
+  }
+
+  private armExpiry({ key, generation }: { key: string; generation: number }): void {
+    this.scheduler.after(this.nsp.entryTimeoutMs, NSP, `expire ${key} #${generation}`, () => this.nsp.expire(key, generation));
   }
 
   private configWatch<T>(

@@ -1,7 +1,7 @@
 import { formatPrefixes } from '../../core/prefix.js';
 import { emptyIpContext } from '../../core/vip.js';
 import type { Connection, ConnectionEvent, IPContext, MonitorScopeSelector, NetworkServiceRequest } from '../../core/wire.js';
-import { Bridge } from './bridge.js';
+import { Bridge, bridgeIndexOf } from './bridge.js';
 import { Listeners } from './listeners.js';
 import { copyMessage } from './message.js';
 import { inScope, monitorView } from './monitorscope.js';
@@ -120,6 +120,22 @@ export class NsmModel {
     const known = this.held.get(connection.id);
     if (known && !this.samePath(known, segment, 'Close')) return;
     this.forget(connection.id);
+  }
+
+  /**
+   * A connection NSM already holds when the run begins (a TAPA restored from a
+   * recording), as the TAPA last saw it: its addresses on the bridge stay its own.
+   */
+  adopt(connection: Connection): void {
+    const index = sources(connection)
+      .map(bridgeIndexOf)
+      .find((n) => n !== undefined);
+    const bridge = this.bridge(connection.networkService, index);
+    const local = sources(connection).filter((a) => bridge.holds(a));
+    if (local.length > 0) bridge.claim(local);
+    const path = connection.path && { ...copyMessage(connection.path), index: 0 };
+    this.held.set(connection.id, { connection: { ...copyMessage(connection), ...(path ? { path } : {}) }, local: [...local] });
+    this.history.set(connection.id, [...(this.history.get(connection.id) ?? []), ...local]);
   }
 
   /** World rules a client broke so far, for the harness to report (empty: none). */
@@ -291,11 +307,17 @@ export class NsmModel {
     return true;
   }
 
-  /** Bridges are numbered in the order their services are first asked for. */
-  private bridge(service: string): Bridge {
+  /**
+   * Bridges are numbered in the order their services are first asked for, the lowest
+   * number free; an adopted connection's bridge keeps the number its addresses carry.
+   */
+  private bridge(service: string, index?: number): Bridge {
     let bridge = this.bridges.get(service);
     if (!bridge) {
-      bridge = new Bridge(this.bridges.size);
+      const taken = new Set([...this.bridges.values()].map((b) => b.index));
+      let n = index ?? 0;
+      while (index === undefined && taken.has(n)) n++;
+      bridge = new Bridge(n);
       this.bridges.set(service, bridge);
     }
     return bridge;
