@@ -77,7 +77,11 @@ function stepThrough(
     const where = `step ${n} (${describe(recorded.event)}, t=+${recorded.at - recording.startedAt} ms)`;
     if (recorded.unfinished) {
       // Stepping it again would most likely hold this process the way it held the sidecar.
-      return { kind: 'failed', step: n, message: `${where}: the core was stuck on this event when the recording was made; not replayed` };
+      return end({
+        kind: 'failed',
+        step: n,
+        message: `${where}: the core was stuck on this event when the recording was made; not replayed`,
+      });
     }
     let effects: TapaEffect[];
     try {
