@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { lstatSync, type Stats } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { ConfigError } from './config.js';
+import { FrontedConnection, type FrontEvents } from './fronted-connection.js';
+import type { Logger } from './log.js';
 import { claim, isSocket, type SocketPath } from './socket-path.js';
 
 export interface UnixSocket {
@@ -12,6 +14,8 @@ export interface UnixSocket {
 /**
  * Serves `server` on a new unix socket at `socket.path`, born with `socket.mode`; throws a
  * ConfigError naming the variable if the path is not one the sidecar may take (see claim).
+ * Each connection reaches grpc-js through a FrontedConnection, so that clients which send the
+ * socket path as `:authority` are served.
  *
  * Why this way, as measured on Node 20 with grpc-js 1.14:
  * - a chmod after the bind follows a symlink that anyone who can write the directory swaps in, and
@@ -26,11 +30,21 @@ export interface UnixSocket {
  * - libuv unlinks the path a listener bound when it closes, whatever is there by then, so the
  *   listener is closed only while the path still names our socket.
  */
-export async function serveOn(server: grpc.Server, socket: SocketPath): Promise<UnixSocket> {
+export async function serveOn(server: grpc.Server, socket: SocketPath, log?: Logger): Promise<UnixSocket> {
   await claim(socket);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const events: FrontEvents = {
+    rewritten: (from, to) =>
+      log?.debug(
+        { socket: socket.path, authority: from, as: to },
+        'a client sent an :authority that is not one; served as percent-encoded',
+      ),
+    refused: (reason) => log?.warn({ socket: socket.path, reason }, 'closed a connection: its client sent what no HTTP/2 client sends'),
+  };
   let open = true;
-  const listener = createServer((connection) => (open ? injector.injectConnection(connection) : connection.destroy()));
+  const listener = createServer((connection) =>
+    open ? injector.injectConnection(new FrontedConnection(connection, events)) : connection.destroy(),
+  );
   const created = await listen(listener, socket);
   return {
     close: () => {

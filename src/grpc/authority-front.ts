@@ -1,0 +1,241 @@
+import hpack, { type FieldToEncode, type HeaderField } from 'hpack.js';
+import { getDefaultSettings } from 'node:http2';
+
+/** What Node's HTTP/2 server advertises; grpc-js passes it none of these settings. */
+const SERVER = ((settings) => ({
+  headerTableSize: settings.headerTableSize ?? 4_096,
+  maxFrameSize: settings.maxFrameSize ?? 16_384,
+  maxHeaderListSize: settings.maxHeaderListSize ?? 65_535,
+}))(getDefaultSettings());
+
+const PREFACE_LENGTH = 24;
+const FRAME_HEADER_LENGTH = 9;
+/** Offsets in a frame header. */
+const TYPE = 3;
+const FLAGS = 4;
+const STREAM = 5;
+const STREAM_MASK = 0x7fff_ffff;
+/** Frame types. */
+const HEADERS = 0x1;
+const CONTINUATION = 0x9;
+/** HEADERS flags. */
+const END_STREAM = 0x1;
+const END_HEADERS = 0x4;
+const PADDED = 0x8;
+const PRIORITY = 0x20;
+/** Stream dependency and weight. */
+const PRIORITY_LENGTH = 5;
+/** What RFC 7541 4.1 counts per field besides its name and value, as SETTINGS_MAX_HEADER_LIST_SIZE does. */
+const FIELD_OVERHEAD = 32;
+
+/**
+ * The client-to-server bytes of one HTTP/2 connection on a unix socket, as Node's HTTP/2
+ * server will take them: a request whose `:authority` is not an RFC 3986 authority gets it
+ * percent-encoded; every other byte goes on as it came.
+ *
+ * Why: nghttp2, inside Node, resets with PROTOCOL_ERROR every request whose `:authority` has
+ * a character RFC 3986 does not allow there, and neither Node nor grpc-js can turn the check
+ * off. Clients that dial a unix socket by its path send the path: older grpc-go with a custom
+ * dialer, grpcurl `-unix` before 1.9.0, grpc-java over a domain socket. A grpc-go server
+ * serves them. Current grpc-go percent-encodes the same path, so the server now sees what
+ * such a client would send.
+ *
+ * The header block is HPACK-compressed with a dynamic table per direction that both ends
+ * keep in step, so every block of the connection is decoded here, in order, whether rewritten
+ * or not. Until the first rewrite, blocks go on byte for byte and nghttp2's table stays the
+ * client's; from then on every block is re-encoded with literals that are not indexed
+ * (RFC 7541 6.2.2), which leave nghttp2's table as it is, so nothing the client's later blocks
+ * refer to can be missing there. Such literals need no dynamic table size update either:
+ * one is due only when the server lowers SETTINGS_HEADER_TABLE_SIZE, and grpc-js never does.
+ *
+ * Sans I/O: feed() takes what the socket read and returns what the server must read, and
+ * throws a MalformedRequest when the bytes cannot be an HTTP/2 client's, after which the
+ * connection is closed. Chunks without a header block are returned as they are, not copied.
+ */
+export class AuthorityFront {
+  private prefaceLeft = PREFACE_LENGTH;
+  /** The frame header being read, whole once `headFill` is FRAME_HEADER_LENGTH. */
+  private readonly head = Buffer.alloc(FRAME_HEADER_LENGTH);
+  private headFill = 0;
+  /** Payload bytes still to come of a frame that is passed on as it is. */
+  private passLeft = 0;
+  /** A HEADERS or CONTINUATION frame being read whole. */
+  private frame: { readonly header: Buffer; readonly payload: Buffer[]; left: number } | undefined;
+  /** The header block being gathered, until a frame with END_HEADERS. */
+  private block: Block | undefined;
+  private rewriting = false;
+  private readonly decoder = hpack.decompressor.create({ table: { maxSize: SERVER.headerTableSize } });
+  /** Holds no state: it only ever writes literals that are not indexed (or static table entries). */
+  private readonly encoder = hpack.compressor.create({ table: { maxSize: SERVER.headerTableSize } });
+
+  /** `rewritten`: told each `:authority` changed, as the client sent it and as the server gets it. */
+  constructor(private readonly rewritten: (from: string, to: string) => void = () => {}) {}
+
+  feed(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let at = Math.min(this.prefaceLeft, chunk.length);
+    this.prefaceLeft -= at;
+    /** Where the bytes of this chunk not yet returned start. */
+    let from = 0;
+    while (at < chunk.length) {
+      if (this.passLeft > 0) {
+        const n = Math.min(this.passLeft, chunk.length - at);
+        this.passLeft -= n;
+        at += n;
+      } else if (this.frame !== undefined) {
+        const n = Math.min(this.frame.left, chunk.length - at);
+        this.frame.payload.push(chunk.subarray(at, at + n));
+        this.frame.left -= n;
+        at += n;
+        from = at;
+        if (this.frame.left === 0) out.push(...this.frameRead(this.frame.header, Buffer.concat(this.frame.payload)));
+      } else {
+        const carried = this.headFill;
+        const n = Math.min(FRAME_HEADER_LENGTH - carried, chunk.length - at);
+        chunk.copy(this.head, carried, at, at + n);
+        this.headFill += n;
+        at += n;
+        if (this.headFill < FRAME_HEADER_LENGTH) break;
+        this.headFill = 0;
+        const length = this.head.readUIntBE(0, 3);
+        const type = this.head[TYPE];
+        if (this.block !== undefined && type !== CONTINUATION)
+          throw new MalformedRequest('a frame other than CONTINUATION inside a header block');
+        if (type === HEADERS || type === CONTINUATION) {
+          if (length > SERVER.maxFrameSize)
+            throw new MalformedRequest(`a ${length}-byte header frame, above the server's SETTINGS_MAX_FRAME_SIZE`);
+          if (from < at - n) out.push(chunk.subarray(from, at - n));
+          this.frame = { header: Buffer.from(this.head), payload: [], left: length };
+          from = at;
+          if (length === 0) out.push(...this.frameRead(this.frame.header, Buffer.alloc(0)));
+        } else {
+          // The part of the header that came with the previous chunk was held back, in case it began a header block.
+          if (carried > 0) out.push(Buffer.from(this.head.subarray(0, carried)));
+          this.passLeft = length;
+        }
+      }
+    }
+    // A frame header cut by the end of the chunk is held back until its type is known.
+    const end = Math.max(0, chunk.length - this.headFill);
+    if (from === 0 && end === chunk.length && out.length === 0) return [chunk];
+    if (from < end) out.push(chunk.subarray(from, end));
+    return out;
+  }
+
+  /** What the server gets for one whole HEADERS or CONTINUATION frame: nothing until its block is complete. */
+  private frameRead(header: Buffer, payload: Buffer): Buffer[] {
+    this.frame = undefined;
+    const type = header[TYPE];
+    const flags = header[FLAGS] ?? 0;
+    const stream = header.readUInt32BE(STREAM) & STREAM_MASK;
+    if (type === HEADERS) {
+      const padding = (flags & PADDED) !== 0 ? (payload[0] ?? 0) : 0;
+      const start = ((flags & PADDED) !== 0 ? 1 : 0) + ((flags & PRIORITY) !== 0 ? PRIORITY_LENGTH : 0);
+      if (start + padding > payload.length) throw new MalformedRequest('HEADERS whose padding or priority is longer than the frame');
+      this.block = {
+        stream,
+        flags: flags & (END_STREAM | PRIORITY),
+        priority: (flags & PRIORITY) !== 0 ? payload.subarray(start - PRIORITY_LENGTH, start) : undefined,
+        frames: [],
+        fragments: [],
+        size: 0,
+      };
+      this.gather(header, payload, payload.subarray(start, payload.length - padding));
+    } else {
+      if (this.block?.stream !== stream) throw new MalformedRequest('CONTINUATION that continues no header block of its stream');
+      this.gather(header, payload, payload);
+    }
+    return (flags & END_HEADERS) !== 0 ? this.blockRead(this.block) : [];
+  }
+
+  private gather(header: Buffer, payload: Buffer, fragment: Buffer): void {
+    const block = this.block!;
+    block.frames.push(header, payload);
+    block.fragments.push(fragment);
+    block.size += fragment.length;
+    if (block.size > SERVER.maxHeaderListSize)
+      throw new MalformedRequest(`a header block above ${SERVER.maxHeaderListSize} bytes, the server's SETTINGS_MAX_HEADER_LIST_SIZE`);
+  }
+
+  private blockRead(block: Block): Buffer[] {
+    this.block = undefined;
+    const fields = this.decoded(Buffer.concat(block.fragments, block.size));
+    if (!this.rewriting && fields.every(isServed)) return block.frames;
+    this.rewriting = true;
+    let size = 0;
+    const encoded = fields.map((field): FieldToEncode => {
+      size += field.name.length + field.value.length + FIELD_OVERHEAD;
+      const value = isServed(field) ? field.value : asAuthority(field.value);
+      if (value !== field.value) this.rewritten(field.value, value);
+      return { name: field.name, value, neverIndex: field.neverIndex, incremental: false, huffman: false };
+    });
+    // A block that refers to big table entries many times decodes to far more than it weighs.
+    if (size > SERVER.maxHeaderListSize)
+      throw new MalformedRequest(`a header list above ${SERVER.maxHeaderListSize} bytes, the server's SETTINGS_MAX_HEADER_LIST_SIZE`);
+    this.encoder.write(encoded);
+    return framed(block, this.encoder.read() ?? Buffer.alloc(0));
+  }
+
+  private decoded(block: Buffer): HeaderField[] {
+    this.decoder.write(block);
+    try {
+      this.decoder.execute();
+    } catch (err) {
+      throw new MalformedRequest(`a header block HPACK cannot decode: ${(err as Error).message}`);
+    }
+    const fields: HeaderField[] = [];
+    for (let field = this.decoder.read(); field !== null; field = this.decoder.read()) fields.push(field);
+    return fields;
+  }
+}
+
+/** The client sent bytes no HTTP/2 client sends; the connection is closed. */
+export class MalformedRequest extends Error {}
+
+interface Block {
+  readonly stream: number;
+  /** Of the HEADERS frame: END_STREAM and PRIORITY, which the rewritten block keeps. */
+  readonly flags: number;
+  readonly priority: Buffer | undefined;
+  /** Every frame header and payload, to pass the block on as it came. */
+  readonly frames: Buffer[];
+  readonly fragments: Buffer[];
+  size: number;
+}
+
+/** HEADERS and then CONTINUATION frames carrying `encoded`, none above the server's SETTINGS_MAX_FRAME_SIZE. */
+function framed(block: Block, encoded: Buffer): Buffer[] {
+  const frames: Buffer[] = [];
+  let at = 0;
+  do {
+    const first = at === 0;
+    const room = SERVER.maxFrameSize - (first && block.priority !== undefined ? PRIORITY_LENGTH : 0);
+    const fragment = encoded.subarray(at, at + room);
+    at += fragment.length;
+    const last = at === encoded.length;
+    const prefix = first ? (block.priority ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    const header = Buffer.alloc(FRAME_HEADER_LENGTH);
+    header.writeUIntBE(prefix.length + fragment.length, 0, 3);
+    header[TYPE] = first ? HEADERS : CONTINUATION;
+    header[FLAGS] = (first ? block.flags : 0) | (last ? END_HEADERS : 0);
+    header.writeUInt32BE(block.stream, STREAM);
+    frames.push(header, prefix, fragment);
+  } while (at < encoded.length);
+  return frames;
+}
+
+/**
+ * The characters nghttp2 allows in `:authority` (RFC 3986 3.2 without the userinfo rules):
+ * unreserved, sub-delims, ":", "@", "[", "]" and "%".
+ */
+const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]*$/;
+const NOT_AUTHORITY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]/g;
+
+function isServed(field: { name: string; value: string }): boolean {
+  return field.name !== ':authority' || AUTHORITY.test(field.value);
+}
+
+/** Every octet nghttp2 refuses, percent-encoded (values are latin1: one character per octet). */
+export function asAuthority(value: string): string {
+  return value.replace(NOT_AUTHORITY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
