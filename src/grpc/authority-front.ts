@@ -1,4 +1,4 @@
-import hpack, { type FieldToEncode, type HeaderField } from 'hpack.js';
+import hpack, { type HeaderField } from 'hpack.js';
 import { getDefaultSettings } from 'node:http2';
 
 /** What Node's HTTP/2 server advertises; grpc-js passes it none of these settings. */
@@ -25,6 +25,11 @@ const PADDED = 0x8;
 const PRIORITY = 0x20;
 /** Stream dependency and weight. */
 const PRIORITY_LENGTH = 5;
+/** First octets of a field with a literal name (RFC 7541 6.2.2, 6.2.3). */
+const WITHOUT_INDEXING = 0x00;
+const NEVER_INDEXED = 0x10;
+/** A string's length fits in the first octet below this (H bit clear). */
+const STRING_PREFIX_MAX = 0x7f;
 /** What RFC 7541 4.1 counts per field besides its name and value, as SETTINGS_MAX_HEADER_LIST_SIZE does. */
 const FIELD_OVERHEAD = 32;
 
@@ -64,9 +69,8 @@ export class AuthorityFront {
   /** The header block being gathered, until a frame with END_HEADERS. */
   private block: Block | undefined;
   private rewriting = false;
+  private lastRewrite = { from: '', to: '' };
   private readonly decoder = hpack.decompressor.create({ table: { maxSize: SERVER.headerTableSize } });
-  /** Holds no state: it only ever writes literals that are not indexed (or static table entries). */
-  private readonly encoder = hpack.compressor.create({ table: { maxSize: SERVER.headerTableSize } });
 
   /** `rewritten`: told each `:authority` changed, as the client sent it and as the server gets it. */
   constructor(private readonly rewritten: (from: string, to: string) => void = () => {}) {}
@@ -88,7 +92,7 @@ export class AuthorityFront {
         this.frame.left -= n;
         at += n;
         from = at;
-        if (this.frame.left === 0) out.push(...this.frameRead(this.frame.header, Buffer.concat(this.frame.payload)));
+        if (this.frame.left === 0) out.push(...this.frameRead(this.frame.header, joined(this.frame.payload)));
       } else {
         const carried = this.headFill;
         const n = Math.min(FRAME_HEADER_LENGTH - carried, chunk.length - at);
@@ -159,21 +163,22 @@ export class AuthorityFront {
 
   private blockRead(block: Block): Buffer[] {
     this.block = undefined;
-    const fields = this.decoded(Buffer.concat(block.fragments, block.size));
+    const fields = this.decoded(joined(block.fragments));
     if (!this.rewriting && fields.every(isServed)) return block.frames;
     this.rewriting = true;
-    let size = 0;
-    const encoded = fields.map((field): FieldToEncode => {
-      size += field.name.length + field.value.length + FIELD_OVERHEAD;
-      const value = isServed(field) ? field.value : asAuthority(field.value);
-      if (value !== field.value) this.rewritten(field.value, value);
-      return { name: field.name, value, neverIndex: field.neverIndex, incremental: false, huffman: false };
-    });
+    const served = fields.map((field) => (isServed(field) ? field : this.rewrite(field)));
     // A block that refers to big table entries many times decodes to far more than it weighs.
+    const size = served.reduce((sum, { name, value }) => sum + name.length + value.length + FIELD_OVERHEAD, 0);
     if (size > SERVER.maxHeaderListSize)
       throw new MalformedRequest(`a header list above ${SERVER.maxHeaderListSize} bytes, the server's SETTINGS_MAX_HEADER_LIST_SIZE`);
-    this.encoder.write(encoded);
-    return framed(block, this.encoder.read() ?? Buffer.alloc(0));
+    return framed(block, literalBlock(served));
+  }
+
+  private rewrite(field: HeaderField): HeaderField {
+    // A client sends the same authority on every request.
+    if (field.value !== this.lastRewrite.from) this.lastRewrite = { from: field.value, to: asAuthority(field.value) };
+    this.rewritten(field.value, this.lastRewrite.to);
+    return { ...field, value: this.lastRewrite.to };
   }
 
   private decoded(block: Buffer): HeaderField[] {
@@ -201,6 +206,52 @@ interface Block {
   readonly frames: Buffer[];
   readonly fragments: Buffer[];
   size: number;
+}
+
+/**
+ * Literals without indexing (RFC 7541 6.2.2), or never indexed (6.2.3) where the client sent
+ * them so, as an intermediary must keep them: the server adds none of them to its table. Written
+ * here rather than with hpack.js' compressor, which allocates with the deprecated Buffer
+ * constructor on every block (Node looks at the stack each time) and would Huffman-code for nothing.
+ */
+function literalBlock(fields: readonly HeaderField[]): Buffer {
+  const size = fields.reduce((sum, { name, value }) => sum + 1 + literalSize(name) + literalSize(value), 0);
+  const block = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { name, value, neverIndex } of fields) {
+    block[at++] = neverIndex ? NEVER_INDEXED : WITHOUT_INDEXING;
+    at = writeLiteral(block, at, name);
+    at = writeLiteral(block, at, value);
+  }
+  return block;
+}
+
+/** A string literal without Huffman coding: its length as an integer with a 7-bit prefix (RFC 7541 5.1), then its octets. */
+function writeLiteral(block: Buffer, at: number, text: string): number {
+  let rest = text.length;
+  if (rest < STRING_PREFIX_MAX) block[at++] = rest;
+  else {
+    block[at++] = STRING_PREFIX_MAX;
+    for (rest -= STRING_PREFIX_MAX; rest >= 0x80; rest >>>= 7) block[at++] = (rest & 0x7f) | 0x80;
+    block[at++] = rest;
+  }
+  return at + block.write(text, at, 'latin1');
+}
+
+/** Octets of a string literal: its length (one octet, and one more per 7 bits beyond the prefix), then the string. */
+function literalSize(text: string): number {
+  let octets = 1;
+  if (text.length >= STRING_PREFIX_MAX)
+    for (let rest = text.length - STRING_PREFIX_MAX; ; rest >>>= 7) {
+      octets++;
+      if (rest < 0x80) break;
+    }
+  return octets + text.length;
+}
+
+/** One buffer of `parts`, copied only if there are several (a frame is mostly read in one go). */
+function joined(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** HEADERS and then CONTINUATION frames carrying `encoded`, none above the server's SETTINGS_MAX_FRAME_SIZE. */

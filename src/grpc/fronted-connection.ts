@@ -33,8 +33,8 @@ export class FrontedConnection extends Duplex {
       try {
         bytes = this.front.feed(chunk);
       } catch (err) {
-        if (!(err instanceof MalformedRequest)) throw err;
-        events.refused(err.message);
+        // Whatever a client sends, it costs that client its connection and nothing more.
+        events.refused(err instanceof MalformedRequest ? err.message : `cannot read it: ${String(err)}`);
         this.destroy();
         return;
       }
@@ -52,7 +52,20 @@ export class FrontedConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    if (this.socket.write(chunk)) done();
+    this.written(this.socket.write(chunk), done);
+  }
+
+  /** What Node's HTTP/2 session writes at once (frames of several streams) goes to the socket in one system call. */
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this.socket.cork();
+    let more = true;
+    for (const { chunk } of chunks) more = this.socket.write(chunk);
+    this.socket.uncork();
+    this.written(more, done);
+  }
+
+  private written(more: boolean, done: (err?: Error | null) => void): void {
+    if (more) done();
     else this.socket.once('drain', () => done());
   }
 

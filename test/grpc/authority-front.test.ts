@@ -176,6 +176,15 @@ describe('AuthorityFront: the client-to-server bytes of an HTTP/2 connection, as
     );
   });
 
+  it('writes string lengths right on either side of each integer prefix boundary (RFC 7541 5.1)', () => {
+    const lengths = [0, 126, 127, 128, 254, 255, 256, 127 + 128 * 128 - 1, 127 + 128 * 128];
+    const extra = lengths.map((n): [string, string] => [`x-${n}`, 'v'.repeat(n)]);
+    const [block] = blocks([request('/x.sock', extra)]);
+    const split = [block!.subarray(0, 16_384), block!.subarray(16_384)];
+    const { out } = through(Buffer.concat([PREFACE, frame(0x1, 0, 1, split[0]!), frame(0x9, 0x4, 1, split[1]!)]));
+    expect(standalone(out)[0]!.fields).to.deep.equal(request('%2Fx.sock', extra));
+  });
+
   it('keeps a "never indexed" field never indexed', () => {
     const [block] = blocks([request('/x.sock', [['authorization', 'secret']])]);
     const { out } = through(Buffer.concat([PREFACE, frame(0x1, 0x4, 1, block!)]));
