@@ -1,4 +1,4 @@
-/** The part of hpack.js 2.1 the Tap socket uses; the package ships no types. */
+/** The part of hpack.js 2.1 the sockets' HTTP/2 front (decompressor) and its tests (compressor) use; the package ships no types. */
 declare module 'hpack.js' {
   import type { Duplex } from 'node:stream';
 
