@@ -8,7 +8,7 @@ const SERVER = ((settings) => ({
   maxHeaderListSize: settings.maxHeaderListSize ?? 65_535,
 }))(getDefaultSettings());
 
-const PREFACE_LENGTH = 24;
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const FRAME_HEADER_LENGTH = 9;
 /** Offsets in a frame header. */
 const TYPE = 3;
@@ -17,7 +17,10 @@ const STREAM = 5;
 const STREAM_MASK = 0x7fff_ffff;
 /** Frame types. */
 const HEADERS = 0x1;
+const SETTINGS = 0x4;
 const CONTINUATION = 0x9;
+/** SETTINGS flag. */
+const ACK = 0x1;
 /** HEADERS flags. */
 const END_STREAM = 0x1;
 const END_HEADERS = 0x4;
@@ -53,12 +56,16 @@ const FIELD_OVERHEAD = 32;
  * refer to can be missing there. Such literals need no dynamic table size update either:
  * one is due only when the server lowers SETTINGS_HEADER_TABLE_SIZE, and grpc-js never does.
  *
+ * The server's side of the connection begins with an empty SETTINGS that is not nghttp2's (see
+ * AcceptedConnection), so the client's first SETTINGS acknowledgement is for nobody there and is
+ * dropped: nghttp2 takes an acknowledgement of settings it never sent for a connection error.
+ *
  * Sans I/O: feed() takes what the socket read and returns what the server must read, and
  * throws a MalformedRequest when the bytes cannot be an HTTP/2 client's, after which the
  * connection is closed. Chunks without a header block are returned as they are, not copied.
  */
 export class AuthorityFront {
-  private prefaceLeft = PREFACE_LENGTH;
+  private prefaceLeft = PREFACE.length;
   /** The frame header being read, whole once `headFill` is FRAME_HEADER_LENGTH. */
   private readonly head = Buffer.alloc(FRAME_HEADER_LENGTH);
   private headFill = 0;
@@ -68,16 +75,46 @@ export class AuthorityFront {
   private frame: { readonly header: Buffer; readonly payload: Buffer[]; left: number } | undefined;
   /** The header block being gathered, until a frame with END_HEADERS. */
   private block: Block | undefined;
-  private rewriting = false;
+  private rewrote = false;
+  private ackDropped = false;
+  private anyBlock = false;
   private lastRewrite = { from: '', to: '' };
   private readonly decoder = hpack.decompressor.create({ table: { maxSize: SERVER.headerTableSize } });
 
   /** `rewritten`: told each `:authority` changed, as the client sent it and as the server gets it. */
   constructor(private readonly rewritten: (from: string, to: string) => void = () => {}) {}
 
+  /** Whether a header block has been rewritten: from then on, every block is. */
+  get rewriting(): boolean {
+    return this.rewrote;
+  }
+
+  /** Whether the client's acknowledgement of the empty SETTINGS has come (and was dropped). */
+  get acknowledged(): boolean {
+    return this.ackDropped;
+  }
+
+  /** Whether a whole header block has been read. */
+  get requested(): boolean {
+    return this.anyBlock;
+  }
+
+  /**
+   * The bytes read and not returned yet, as they came: the header block being gathered and the
+   * frame or frame header being read. Until a block is rewritten, everything fed is what feed()
+   * returned, then these, but for the dropped acknowledgement.
+   */
+  held(): Buffer[] {
+    const frame = this.frame === undefined ? [] : [this.frame.header, ...this.frame.payload];
+    return [...(this.block?.frames ?? []), ...frame, ...(this.headFill > 0 ? [Buffer.from(this.head.subarray(0, this.headFill))] : [])];
+  }
+
   feed(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let at = Math.min(this.prefaceLeft, chunk.length);
+    const prefaceAt = PREFACE.length - this.prefaceLeft;
+    if (!chunk.subarray(0, at).equals(PREFACE.subarray(prefaceAt, prefaceAt + at)))
+      throw new MalformedRequest('bytes that do not begin with the HTTP/2 client preface');
     this.prefaceLeft -= at;
     /** Where the bytes of this chunk not yet returned start. */
     let from = 0;
@@ -112,6 +149,11 @@ export class AuthorityFront {
           this.frame = { header: Buffer.from(this.head), payload: [], left: length };
           from = at;
           if (length === 0) out.push(...this.frameRead(this.frame.header, Buffer.alloc(0)));
+        } else if (type === SETTINGS && (this.head[FLAGS]! & ACK) !== 0 && !this.ackDropped) {
+          if (length !== 0) throw new MalformedRequest('a SETTINGS acknowledgement with a payload');
+          this.ackDropped = true;
+          if (from < at - n) out.push(chunk.subarray(from, at - n));
+          from = at;
         } else {
           // The part of the header that came with the previous chunk was held back, in case it began a header block.
           if (carried > 0) out.push(Buffer.from(this.head.subarray(0, carried)));
@@ -163,9 +205,10 @@ export class AuthorityFront {
 
   private blockRead(block: Block): Buffer[] {
     this.block = undefined;
+    this.anyBlock = true;
     const fields = this.decoded(joined(block.fragments));
-    if (!this.rewriting && fields.every(isServed)) return block.frames;
-    this.rewriting = true;
+    if (!this.rewrote && fields.every(isServed)) return block.frames;
+    this.rewrote = true;
     const served = fields.map((field) => (isServed(field) ? field : this.rewrite(field)));
     // A block that refers to big table entries many times decodes to far more than it weighs.
     const size = served.reduce((sum, { name, value }) => sum + name.length + value.length + FIELD_OVERHEAD, 0);

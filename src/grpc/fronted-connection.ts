@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { AuthorityFront, MalformedRequest } from './authority-front.js';
+import { MalformedRequest, type AuthorityFront } from './authority-front.js';
 
-/** What a fronted connection tells about its client. */
+/** What the front of a connection tells about its client. */
 export interface FrontEvents {
   /** The first `:authority` the connection rewrote, as sent and as served. */
   rewritten(from: string, to: string): void;
@@ -16,25 +16,21 @@ export interface FrontEvents {
  * closes both.
  */
 export class FrontedConnection extends Duplex {
-  private readonly front: AuthorityFront;
-
+  /** `read`: what `front` already returned, which the server reads first. */
   constructor(
     private readonly socket: Socket,
+    front: AuthorityFront,
+    read: readonly Buffer[],
     events: FrontEvents,
   ) {
     super();
-    let told = false;
-    this.front = new AuthorityFront((from, to) => {
-      if (!told) events.rewritten(from, to);
-      told = true;
-    });
+    for (const b of read) this.push(b);
     socket.on('data', (chunk: Buffer) => {
       let bytes: Buffer[];
       try {
-        bytes = this.front.feed(chunk);
+        bytes = front.feed(chunk);
       } catch (err) {
-        // Whatever a client sends, it costs that client its connection and nothing more.
-        events.refused(err instanceof MalformedRequest ? err.message : `cannot read it: ${String(err)}`);
+        events.refused(refusal(err));
         this.destroy();
         return;
       }
@@ -78,4 +74,9 @@ export class FrontedConnection extends Duplex {
     this.socket.destroy();
     done(err);
   }
+}
+
+/** Why a front refused its client: whatever a client sends, it costs that client its connection and nothing more. */
+export function refusal(err: unknown): string {
+  return err instanceof MalformedRequest ? err.message : `cannot read it: ${String(err)}`;
 }

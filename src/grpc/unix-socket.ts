@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { lstatSync, type Stats } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { ConfigError } from './config.js';
-import { FrontedConnection, type FrontEvents } from './fronted-connection.js';
+import { serveConnection } from './accepted-connection.js';
+import type { FrontEvents } from './fronted-connection.js';
 import type { Logger } from './log.js';
 import { claim, isSocket, type SocketPath } from './socket-path.js';
 
@@ -14,7 +15,7 @@ export interface UnixSocket {
 /**
  * Serves `server` on a new unix socket at `socket.path`, born with `socket.mode`; throws a
  * ConfigError naming the variable if the path is not one the sidecar may take (see claim).
- * Each connection reaches grpc-js through a FrontedConnection, so that clients which send the
+ * Each connection reaches grpc-js through serveConnection, so that clients which send the
  * socket path as `:authority` are served.
  *
  * Why this way, as measured on Node 20 with grpc-js 1.14:
@@ -43,7 +44,7 @@ export async function serveOn(server: grpc.Server, socket: SocketPath, log?: Log
   };
   let open = true;
   const listener = createServer((connection) =>
-    open ? injector.injectConnection(new FrontedConnection(connection, events)) : connection.destroy(),
+    open ? serveConnection(connection, events, (c) => injector.injectConnection(c)) : connection.destroy(),
   );
   const created = await listen(listener, socket);
   return {

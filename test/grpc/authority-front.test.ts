@@ -7,6 +7,7 @@ import { frame } from '../support/raw-http2.js';
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const SETTINGS = frame(0x4, 0, 0, Buffer.alloc(6));
 const WINDOW_UPDATE = frame(0x8, 0, 0, Buffer.from([0, 1, 0, 0]));
+const ACK = frame(0x4, 0x1, 0, Buffer.alloc(0));
 const data = (stream: number, bytes: number): Buffer => frame(0x0, 0x1, stream, Buffer.alloc(bytes, 7));
 
 type Fields = [string, string][];
@@ -196,6 +197,53 @@ describe('AuthorityFront: the client-to-server bytes of an HTTP/2 connection, as
     expect(fields.find((h) => h.name === 'authorization')).to.deep.equal({ name: 'authorization', value: 'secret', neverIndex: true });
   });
 
+  it('drops the first SETTINGS acknowledgement, which is for the empty SETTINGS nghttp2 did not send, and passes on the next', () => {
+    const [block] = blocks([request('localhost')]);
+    const bytes = Buffer.concat([PREFACE, SETTINGS, ACK, frame(0x1, 0x4, 1, block!), ACK, data(1, 3)]);
+    fc.assert(
+      fc.property(cutsArb, (cuts) => {
+        expect(through(bytes, cuts).out.equals(Buffer.concat([PREFACE, SETTINGS, frame(0x1, 0x4, 1, block!), ACK, data(1, 3)]))).to.equal(
+          true,
+        );
+      }),
+    );
+  });
+
+  it('until it rewrites, what it returned and then what it holds are the bytes fed but the dropped acknowledgement, at every cut', () => {
+    const [first, second] = blocks([request('localhost'), request('localhost', [['x-id', '2']])]);
+    const split = [
+      frame(0x1, 0x0, 1, first!.subarray(0, 5)),
+      frame(0x9, 0x0, 1, first!.subarray(5, 9)),
+      frame(0x9, 0x4, 1, first!.subarray(9)),
+    ];
+    const before = [SETTINGS, WINDOW_UPDATE];
+    const after = [data(1, 30), frame(0x1, 0x4 | 0x8, 3, Buffer.concat([Buffer.from([2]), second!, Buffer.alloc(2)])), data(3, 4)];
+    fc.assert(
+      fc.property(fc.nat({ max: before.length + after.length }), cutsArb, (ackAt, cuts) => {
+        const frames = [...before, ...split, ...after];
+        // The acknowledgement comes before the request (the client read the empty SETTINGS first) or after it, never inside a header block.
+        frames.splice(ackAt <= before.length ? ackAt : ackAt + split.length, 0, ACK);
+        const bytes = Buffer.concat([PREFACE, ...frames]);
+        const ackStart = PREFACE.length + Buffer.concat(frames.slice(0, frames.indexOf(ACK))).length;
+        const blockEnd = PREFACE.length + Buffer.concat(frames.slice(0, frames.indexOf(split[2]!) + 1)).length;
+        const front = new AuthorityFront();
+        const out: Buffer[] = [];
+        const edges = [...new Set([...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
+        let fed = 0;
+        for (const edge of edges) {
+          out.push(...front.feed(bytes.subarray(fed, edge)));
+          fed = edge;
+          const acknowledged = fed >= ackStart + ACK.length;
+          const expected = acknowledged
+            ? Buffer.concat([bytes.subarray(0, ackStart), bytes.subarray(ackStart + ACK.length, fed)])
+            : bytes.subarray(0, fed);
+          expect(Buffer.concat([...out, ...front.held()]).equals(expected)).to.equal(true);
+          expect([front.acknowledged, front.requested, front.rewriting]).to.deep.equal([acknowledged, fed >= blockEnd, false]);
+        }
+      }),
+    );
+  });
+
   describe('refuses bytes no HTTP/2 client sends', () => {
     const [ok] = blocks([request('/x.sock')]);
     const cases: Record<string, [Buffer, RegExp]> = {
@@ -225,5 +273,20 @@ describe('AuthorityFront: the client-to-server bytes of an HTTP/2 connection, as
     };
     for (const [name, [bytes, reason]] of Object.entries(cases))
       it(name, () => expect(() => through(Buffer.concat([PREFACE, SETTINGS, bytes]))).to.throw(MalformedRequest, reason));
+
+    it('a SETTINGS acknowledgement with a payload', () =>
+      expect(() => through(Buffer.concat([PREFACE, SETTINGS, frame(0x4, 0x1, 0, Buffer.alloc(6))]))).to.throw(
+        MalformedRequest,
+        /acknowledgement with a payload/,
+      ));
+
+    it('anything but the HTTP/2 client preface first, however the reads cut it (HTTP/1.1, say)', () => {
+      const wrong = [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\r')];
+      fc.assert(
+        fc.property(fc.constantFrom(...wrong), cutsArb, (bytes, cuts) => {
+          expect(() => through(Buffer.concat([bytes, SETTINGS]), cuts)).to.throw(MalformedRequest, /client preface/);
+        }),
+      );
+    });
   });
 });

@@ -27,6 +27,8 @@ const CONTINUATION = 0x9;
 /** Before the server's SETTINGS arrive, a client may send no bigger frame. */
 const MAX_FRAME_SIZE = 16_384;
 const END_STREAM = 0x1;
+/** SETTINGS flag. */
+const ACK = 0x1;
 const END_HEADERS = 0x4;
 const PADDED = 0x8;
 const PRIORITY = 0x20;
@@ -53,6 +55,9 @@ export class RawHttp2 {
   private nextStream = 1;
   /** Resolves when the server closes the connection. */
   readonly closed: Promise<void>;
+  /** Resolves when the server's first SETTINGS (its connection preface) has come. */
+  readonly prefaced: Promise<void>;
+  private onSettings: () => void = () => {};
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
@@ -63,14 +68,22 @@ export class RawHttp2 {
       }),
     );
     socket.on('error', () => {});
+    this.prefaced = new Promise((resolve) => (this.onSettings = resolve));
     socket.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, Buffer.alloc(0))]));
   }
 
-  static open(path: string): Promise<RawHttp2> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Connects and sends the client preface. With `awaitPreface`, resolves only once the server's
+   * preface has come, as grpc-go does before its first request; without, at once, so that the
+   * first request goes out before the server's SETTINGS are read.
+   */
+  static async open(path: string, { awaitPreface = false } = {}): Promise<RawHttp2> {
+    const client = await new Promise<RawHttp2>((resolve, reject) => {
       const socket = connect({ path }, () => resolve(new RawHttp2(socket)));
       socket.once('error', reject);
     });
+    if (awaitPreface) await client.prefaced;
+    return client;
   }
 
   /** Sends a gRPC request with `message` as its only message, and waits for the answer. */
@@ -123,6 +136,10 @@ export class RawHttp2 {
 
   /** Node's server sends neither padding nor CONTINUATION for answers this small. */
   private frameRead(type: number | undefined, flags: number, stream: number, payload: Buffer): void {
+    if (type === SETTINGS && (flags & ACK) === 0) {
+      this.socket.write(frame(SETTINGS, ACK, 0, Buffer.alloc(0)));
+      this.onSettings();
+    }
     if (type === GOAWAY) {
       for (const { done } of this.pending.values()) done({ kind: 'closed' });
       return;
