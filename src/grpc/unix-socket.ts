@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { lstatSync, type Stats } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ConfigError } from './config.js';
 import { serveConnection } from './accepted-connection.js';
 import type { FrontEvents } from './fronted-connection.js';
@@ -8,7 +8,10 @@ import type { Logger } from './log.js';
 import { claim, isSocket, type SocketPath } from './socket-path.js';
 
 export interface UnixSocket {
-  /** Stops accepting connections; removes the socket file only if the path still names the one created here. */
+  /**
+   * Stops accepting connections and closes those not handed to grpc-js yet (its shutdown closes
+   * the others); removes the socket file only if the path still names the one created here.
+   */
   close(): void;
 }
 
@@ -43,14 +46,23 @@ export async function serveOn(server: grpc.Server, socket: SocketPath, log?: Log
     refused: (reason) => log?.warn({ socket: socket.path, reason }, 'closed a connection: its client sent what no HTTP/2 client sends'),
   };
   let open = true;
-  const listener = createServer((connection) =>
-    open ? serveConnection(connection, events, (c) => injector.injectConnection(c)) : connection.destroy(),
-  );
+  /** Connections grpc-js does not have yet, so that its shutdown does not close them. */
+  const undecided = new Set<Socket>();
+  const listener = createServer((connection) => {
+    if (!open) return connection.destroy();
+    undecided.add(connection);
+    connection.once('close', () => undecided.delete(connection));
+    serveConnection(connection, events, (c) => {
+      undecided.delete(connection);
+      injector.injectConnection(c);
+    });
+  });
   const created = await listen(listener, socket);
   return {
     close: () => {
       if (!open) return;
       open = false;
+      for (const connection of undecided) connection.destroy();
       if (isSocket(socket.path, created)) listener.close();
       // Someone else's file is at the path now. The socket cannot be reached any more; it goes when the process ends.
       else listener.unref();

@@ -1,17 +1,18 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { serveConnection } from '../../src/grpc/accepted-connection.js';
 import { unary } from '../../src/grpc/calls.js';
 import { loadConfig } from '../../src/grpc/config.js';
 import { FrontedConnection } from '../../src/grpc/fronted-connection.js';
 import { HealthCheck } from '../../src/grpc/health.js';
+import { serveOn } from '../../src/grpc/unix-socket.js';
 import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { frame, RawHttp2, type Answer } from '../support/raw-http2.js';
@@ -171,6 +172,7 @@ describe('a connection goes to grpc-js as the socket itself unless its client se
   after(() => {
     listener.close();
     server.forceShutdown();
+    rmSync(dirname(socket), { recursive: true, force: true });
   });
 
   it('an ordinary grpc-js client: one socket, natively, for calls one after another and many at once', async () => {
@@ -216,5 +218,13 @@ describe('a connection goes to grpc-js as the socket itself unless its client se
     await new Promise((resolve) => client.on('close', resolve));
     expect(refused).to.deep.equal(['bytes that do not begin with the HTTP/2 client preface']);
     expect(given).to.deep.equal([]);
+  });
+
+  it('a client that connects and sends nothing is closed when the socket is, although grpc-js never had it', async () => {
+    const path = join(dirname(socket), 'quiet.sock');
+    const served = await serveOn(server, { variable: 'MERIDIO_SOCKET', path });
+    const client = await RawHttp2.open(path, { awaitPreface: true });
+    served.close();
+    await client.closed;
   });
 });
