@@ -22,12 +22,14 @@ const UNDECIDED_MAX = 64 * 1_024;
  * JavaScript one, which costs every call on it; only the rare client that sends a path as
  * authority needs the front. Whether it does is known at its first request, so the connection's
  * bytes are read here until then. Clients that wait for the server's connection preface before
- * their first request (grpc-go; grpc-js waits for its SETTINGS) get an empty SETTINGS
+ * their first request (grpc-go, and grpc-js, which waits for its SETTINGS) get an empty SETTINGS
  * at once; nghttp2 sends its own when it takes over, and two are allowed. The client's
  * acknowledgement of ours must not reach nghttp2, which never sent it, so the socket is handed
  * over only once that acknowledgement has come and been dropped; Node's HTTP/2 session reads
  * what is in the socket's buffer first (unshifted here) and then reads the socket natively.
  *
+ * A connection handed over is not read here any more: a client that sent a path as authority
+ * only from its second request on would not be served (clients send the same one every time).
  * A client that connects and sends nothing holds its socket, as it would with grpc-js alone.
  */
 export function serveConnection(socket: Socket, events: FrontEvents, inject: (connection: Duplex) => void): void {

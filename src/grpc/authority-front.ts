@@ -57,7 +57,7 @@ const FIELD_OVERHEAD = 32;
  * one is due only when the server lowers SETTINGS_HEADER_TABLE_SIZE, and grpc-js never does.
  *
  * The server's side of the connection begins with an empty SETTINGS that is not nghttp2's (see
- * AcceptedConnection), so the client's first SETTINGS acknowledgement is for nobody there and is
+ * serveConnection), so the client's first SETTINGS acknowledgement is for nobody there and is
  * dropped: nghttp2 takes an acknowledgement of settings it never sent for a connection error.
  *
  * Sans I/O: feed() takes what the socket read and returns what the server must read, and
