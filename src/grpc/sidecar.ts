@@ -118,11 +118,13 @@ export async function startSidecar(
     tapServer(runner, () => accepting),
   );
   health.addTo(server);
-  const tap = await serveOn(server, { variable: 'MERIDIO_SOCKET', path: config.socket, mode: config.socketMode }).catch((err: unknown) => {
-    netns.dispose();
-    watchdog?.stop();
-    throw err;
-  });
+  const tap = await serveOn(server, { variable: 'MERIDIO_SOCKET', path: config.socket, mode: config.socketMode }, log).catch(
+    (err: unknown) => {
+      netns.dispose();
+      watchdog?.stop();
+      throw err;
+    },
+  );
   await health.serving().catch((err: unknown) => {
     // The start fails: the Tap socket goes too rather than staying behind, unanswered.
     tap.close();

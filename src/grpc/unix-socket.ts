@@ -1,17 +1,25 @@
 import * as grpc from '@grpc/grpc-js';
 import { lstatSync, type Stats } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ConfigError } from './config.js';
+import { serveConnection } from './accepted-connection.js';
+import type { FrontEvents } from './fronted-connection.js';
+import type { Logger } from './log.js';
 import { claim, isSocket, type SocketPath } from './socket-path.js';
 
 export interface UnixSocket {
-  /** Stops accepting connections; removes the socket file only if the path still names the one created here. */
+  /**
+   * Stops accepting connections and closes those not handed to grpc-js yet (its shutdown closes
+   * the others); removes the socket file only if the path still names the one created here.
+   */
   close(): void;
 }
 
 /**
  * Serves `server` on a new unix socket at `socket.path`, born with `socket.mode`; throws a
  * ConfigError naming the variable if the path is not one the sidecar may take (see claim).
+ * Each connection reaches grpc-js through serveConnection, so that clients which send the
+ * socket path as `:authority` are served.
  *
  * Why this way, as measured on Node 20 with grpc-js 1.14:
  * - a chmod after the bind follows a symlink that anyone who can write the directory swaps in, and
@@ -26,16 +34,35 @@ export interface UnixSocket {
  * - libuv unlinks the path a listener bound when it closes, whatever is there by then, so the
  *   listener is closed only while the path still names our socket.
  */
-export async function serveOn(server: grpc.Server, socket: SocketPath): Promise<UnixSocket> {
+export async function serveOn(server: grpc.Server, socket: SocketPath, log?: Logger): Promise<UnixSocket> {
   await claim(socket);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const events: FrontEvents = {
+    rewritten: (from, to) =>
+      log?.debug(
+        { socket: socket.path, authority: from, as: to },
+        'a client sent an :authority that is not one; served as percent-encoded',
+      ),
+    refused: (reason) => log?.warn({ socket: socket.path, reason }, 'closed a connection: its client sent what no HTTP/2 client sends'),
+  };
   let open = true;
-  const listener = createServer((connection) => (open ? injector.injectConnection(connection) : connection.destroy()));
+  /** Connections grpc-js does not have yet, so that its shutdown does not close them. */
+  const undecided = new Set<Socket>();
+  const listener = createServer((connection) => {
+    if (!open) return connection.destroy();
+    undecided.add(connection);
+    connection.once('close', () => undecided.delete(connection));
+    serveConnection(connection, events, (c) => {
+      undecided.delete(connection);
+      injector.injectConnection(c);
+    });
+  });
   const created = await listen(listener, socket);
   return {
     close: () => {
       if (!open) return;
       open = false;
+      for (const connection of undecided) connection.destroy();
       if (isSocket(socket.path, created)) listener.close();
       // Someone else's file is at the path now. The socket cannot be reached any more; it goes when the process ends.
       else listener.unref();
