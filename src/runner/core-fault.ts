@@ -1,7 +1,7 @@
-import { step, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
+import { step, type Changes, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
 
 /** What the runner steps: the core, or for tests of what production does when it breaks, a broken one. */
-export type Core = (state: TapaState, event: TapaEvent) => TapaEffect[];
+export type Core = (state: TapaState, event: TapaEvent, changes?: Changes) => TapaEffect[];
 
 /**
  * Cores broken on purpose, so that a test can see the sidecar notice a broken invariant
@@ -10,11 +10,11 @@ export type Core = (state: TapaState, event: TapaEvent) => TapaEffect[];
  */
 const FAULTS = {
   // Counts an Open of a stream that is already open as one more wanted stream.
-  'counts-reopen': (state: TapaState, event: TapaEvent): TapaEffect[] => {
+  'counts-reopen': (state: TapaState, event: TapaEvent, changes?: Changes): TapaEffect[] => {
     const names = event.kind === 'tapOpen' ? event.stream : undefined;
     const conduit = state.trenches.get(names?.conduit?.trench?.name ?? '')?.conduits.get(names?.conduit?.name ?? '');
     const open = conduit?.streams.get(names?.name ?? '')?.wanted === true;
-    const effects = step(state, event);
+    const effects = step(state, event, changes);
     if (conduit && open) conduit.wanted++;
     return effects;
   },
