@@ -3,17 +3,19 @@ import type { Core, CoreFault } from './core-fault.js';
 import { RECORDING_FORMAT, RECORDING_VERSION, recordedEffects, redacted, type Recording, type RecordedStep } from './recording.js';
 import { applyDelta, takeDelta, type StateDelta } from './state-delta.js';
 
-/** A step as the ring keeps it: the core's own event and effects, by reference. */
-interface KeptStep {
-  readonly at: number;
-  readonly event: TapaEvent;
-  effects?: readonly TapaEffect[];
-  threw?: string;
-}
-
+/**
+ * A segment's steps: the core's own events and effects, by reference, in arrays that are
+ * used again when the segment goes, so that a step costs the ring no allocation.
+ */
 interface Segment {
-  readonly at: number;
-  readonly steps: KeptStep[];
+  at: number;
+  /** The state's nextId when the segment began. */
+  nextId: number;
+  length: number;
+  readonly ats: number[];
+  readonly events: TapaEvent[];
+  /** The effects the core returned, or the message of what it threw. */
+  readonly outcomes: (readonly TapaEffect[] | string)[];
   /** What the segment's steps did to the state; set when the segment is over. */
   delta?: StateDelta;
 }
@@ -42,7 +44,7 @@ export class Recorder {
   private readonly segmentLength: number;
   /** The state before the first kept step. */
   private readonly start: TapaState;
-  private readonly changes = noChanges();
+  private changes = noChanges();
   private dropped = 0;
 
   /** `state`: the core's state now, where the recording starts. */
@@ -54,35 +56,45 @@ export class Recorder {
   ) {
     this.segmentLength = Math.max(1, Math.ceil(capacity / SEGMENTS));
     this.start = loadState(saveState(state));
-    this.segments.push({ at, steps: [] });
+    this.segments.push(emptySegment(at, state.nextId));
   }
 
   /** Steps the core on `event`, recording it; the step is recorded even if the core throws. */
   step(core: Core, state: TapaState, event: TapaEvent, at: number): TapaEffect[] {
     let segment = this.segments.at(-1)!;
-    if (segment.steps.length >= this.segmentLength) {
-      segment.delta = takeDelta(state, this.changes);
-      segment = { at, steps: [] };
+    if (segment.length >= this.segmentLength) {
+      segment.delta = takeDelta(state, this.changes, segment.nextId);
+      this.changes = noChanges();
+      segment = this.segments.length < SEGMENTS ? emptySegment(at, state.nextId) : this.dropOldest(at, state.nextId);
       this.segments.push(segment);
-      if (this.segments.length > SEGMENTS) {
-        const gone = this.segments.shift()!;
-        applyDelta(this.start, gone.delta!);
-        this.dropped += gone.steps.length;
-      }
     }
-    const kept: KeptStep = { at, event };
-    segment.steps.push(kept);
+    const i = segment.length++;
+    segment.ats[i] = at;
+    segment.events[i] = event;
     try {
-      return (kept.effects = core(state, event, this.changes));
+      const effects = core(state, event, this.changes);
+      segment.outcomes[i] = effects;
+      return effects;
     } catch (err) {
-      kept.threw = err instanceof Error ? err.message : String(err);
+      segment.outcomes[i] = err instanceof Error ? err.message : String(err);
       throw err;
     }
   }
 
+  /** Brings the ring's start past the oldest segment, and hands that segment back empty. */
+  private dropOldest(at: number, nextId: number): Segment {
+    const oldest = this.segments.shift()!;
+    applyDelta(this.start, oldest.delta!);
+    this.dropped += oldest.length;
+    oldest.at = at;
+    oldest.nextId = nextId;
+    oldest.length = 0;
+    oldest.delta = undefined;
+    return oldest;
+  }
+
   /** What the ring holds now, without secrets; `why`, for whoever reads it. */
   recording(why: string, at: number): Recording {
-    const steps = this.segments.flatMap((s) => s.steps);
     return redacted({
       format: RECORDING_FORMAT,
       version: RECORDING_VERSION,
@@ -92,7 +104,16 @@ export class Recorder {
       dropped: this.dropped,
       startedAt: this.segments[0]!.at,
       snapshot: JSON.parse(saveState(this.start)) as unknown,
-      steps: steps.map((s): RecordedStep => (s.effects ? { ...s, effects: recordedEffects(s.effects) } : s)),
+      steps: this.segments.flatMap((s) => Array.from({ length: s.length }, (_, i) => recordedStep(s, i))),
     });
   }
+}
+
+function emptySegment(at: number, nextId: number): Segment {
+  return { at, nextId, length: 0, ats: [], events: [], outcomes: [] };
+}
+
+function recordedStep(segment: Segment, i: number): RecordedStep {
+  const [at, event, outcome] = [segment.ats[i]!, segment.events[i]!, segment.outcomes[i]!];
+  return typeof outcome === 'string' ? { at, event, threw: outcome } : { at, event, effects: recordedEffects(outcome) };
 }

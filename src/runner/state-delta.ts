@@ -1,12 +1,10 @@
 import type { Changes, TapaState } from '../core/index.js';
 import type { ConduitState, InterfaceName, Pending, StreamAt, StreamState, TimerOwner } from '../core/state.js';
 
-/** A stream as a delta carries it: where it is filed, and a copy, or undefined when it no longer is. */
-interface StreamChange {
-  readonly trench: string;
-  readonly conduit: string;
-  readonly name: string;
-  readonly copy: StreamState | undefined;
+/** Calls or timers begun or over: their ids, and at the same index the owner now, or undefined when it is over. */
+interface OwnerChanges<T> {
+  readonly ids: readonly number[];
+  readonly owners: readonly (T | undefined)[];
 }
 
 /**
@@ -17,9 +15,9 @@ interface StreamChange {
  *
  * Maps keep their order: the core iterates in insertion order, so the order is part of
  * the state. A key set again keeps its place; one deleted and set again goes to the end.
- * A stream is filed as a new object, touched as it is filed, and one is dropped only
- * after it was touched: in the order of their first touch, the streams' changes delete
- * before they file again, and file in the order the core did. A stream joins the
+ * A stream is filed as a new object, touched as it is filed, and one is dropped before
+ * another of its name is filed: the streams dropped go first, then the others in the
+ * order of their first touch, which files new ones in the order the core did. A stream joins the
  * registry again as the same object, so the core keeps the order of joins apart. Call
  * and timer ids only grow: new ones are in id order. A conduit is dropped once its
  * streams are (or at the end of a shutdown, after which none is made), so one made again
@@ -32,27 +30,34 @@ export interface StateDelta {
   readonly shutdownTimer: number | undefined;
   /** Every conduit's own fields, by trench, in order; its streams are carried apart. */
   readonly trenches: readonly (readonly [string, readonly ConduitState[]])[];
-  /** Streams touched, in the order of their first touch. */
-  readonly streams: readonly StreamChange[];
+  /** Streams touched and dropped: the core's own objects, of which only where they were filed is read. */
+  readonly dropped: readonly StreamState[];
+  /** Copies of the streams touched and filed, in the order of their first touch. */
+  readonly streams: readonly StreamState[];
   /** Registry keys no longer registered. */
   readonly left: readonly string[];
   /** Registry entries that joined, in the order of their last join. */
   readonly joined: readonly (readonly [string, StreamAt])[];
-  /** Calls and timers begun or over: the owner now, or undefined when it is over. */
-  readonly pending: readonly (readonly [number, Pending | undefined])[];
-  readonly timers: readonly (readonly [number, TimerOwner | undefined])[];
+  readonly pending: OwnerChanges<Pending>;
+  readonly timers: OwnerChanges<TimerOwner>;
   readonly watchers: TapaState['watchers'];
   readonly interfaceNames: TapaState['interfaceNames'];
 }
 
-/** The delta since `changes` was last emptied, which it empties. */
-export function takeDelta(state: TapaState, changes: Changes): StateDelta {
+/**
+ * The delta of the steps that filled `changes` (fill a new one from here on). `since`:
+ * the state's nextId when they began; a call or timer of a later id that is already over
+ * never was in the copy the delta is for, and most are: an NSP call is answered within
+ * milliseconds.
+ */
+export function takeDelta(state: TapaState, changes: Changes, since: number): StateDelta {
   const trenches = [...state.trenches.values()].map((trench) => [trench.name, [...trench.conduits.values()].map(copyConduit)] as const);
-  const streams: StreamChange[] = [];
+  const dropped: StreamState[] = [];
+  const streams: StreamState[] = [];
   const left: string[] = [];
   for (const s of changes.streams) {
-    const filed = state.trenches.get(s.trench)?.conduits.get(s.conduit)?.streams.get(s.name) === s;
-    streams.push({ trench: s.trench, conduit: s.conduit, name: s.name, copy: filed ? { ...s } : undefined });
+    if (state.trenches.get(s.trench)?.conduits.get(s.conduit)?.streams.get(s.name) === s) streams.push({ ...s });
+    else dropped.push(s);
     if (!state.registry.has(s.key)) left.push(s.key);
   }
   const joined: [string, StreamAt][] = [];
@@ -60,22 +65,21 @@ export function takeDelta(state: TapaState, changes: Changes): StateDelta {
     const at = state.registry.get(s.key);
     if (at) joined.push([s.key, at]);
   }
-  const delta: StateDelta = {
+  return {
     nextId: state.nextId,
     rng: [...state.rng],
     shutdown: state.shutdown,
     shutdownTimer: state.shutdownTimer,
     trenches,
+    dropped,
     streams,
     left,
     joined,
-    pending: [...changes.ops].map((op) => [op, state.pending.get(op)] as const),
-    timers: [...changes.timers].map((timer) => [timer, state.timers.get(timer)] as const),
+    pending: ownerChanges(changes.ops, state.pending, since),
+    timers: ownerChanges(changes.timers, state.timers, since),
     watchers: new Map(state.watchers),
     interfaceNames: new Map([...state.interfaceNames].map(([connection, name]): [string, InterfaceName] => [connection, { ...name }])),
   };
-  for (const set of Object.values(changes)) set.clear();
-  return delta;
 }
 
 /** Brings `state`, a copy as it was where `delta` began, to where it ended. The delta's copies become the state's own. */
@@ -93,11 +97,9 @@ export function applyDelta(state: TapaState, delta: StateDelta): void {
     trenches.set(name, trench);
   }
   s.trenches = trenches;
-  for (const c of delta.streams) {
-    const streams = trenches.get(c.trench)?.conduits.get(c.conduit)?.streams;
-    if (c.copy) streams?.set(c.name, c.copy);
-    else streams?.delete(c.name);
-  }
+  const streamsOf = (s: StreamState): Map<string, StreamState> | undefined => trenches.get(s.trench)?.conduits.get(s.conduit)?.streams;
+  for (const gone of delta.dropped) streamsOf(gone)?.delete(gone.name);
+  for (const copy of delta.streams) streamsOf(copy)?.set(copy.name, copy);
   for (const key of delta.left) state.registry.delete(key);
   for (const [key, at] of delta.joined) {
     state.registry.delete(key);
@@ -109,10 +111,23 @@ export function applyDelta(state: TapaState, delta: StateDelta): void {
   s.interfaceNames = delta.interfaceNames;
 }
 
-function applyOwners<T>(map: Map<number, T>, changes: readonly (readonly [number, T | undefined])[]): void {
-  for (const [id, owner] of changes) {
-    if (owner === undefined) map.delete(id);
-    else map.set(id, owner);
+function ownerChanges<T>(changed: ReadonlySet<number>, map: ReadonlyMap<number, T>, since: number): OwnerChanges<T> {
+  const ids: number[] = [];
+  const owners: (T | undefined)[] = [];
+  for (const id of changed) {
+    const owner = map.get(id);
+    if (owner === undefined && id >= since) continue;
+    ids.push(id);
+    owners.push(owner);
+  }
+  return { ids, owners };
+}
+
+function applyOwners<T>(map: Map<number, T>, { ids, owners }: OwnerChanges<T>): void {
+  for (let i = 0; i < ids.length; i++) {
+    const owner = owners[i];
+    if (owner === undefined) map.delete(ids[i]!);
+    else map.set(ids[i]!, owner);
   }
 }
 

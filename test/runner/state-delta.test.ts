@@ -20,7 +20,7 @@ describe('runner: a copy of the state brought forward by deltas', () => {
         (seed, script, behind) => {
           const state = initialState(seed, { name: 'pod-a', node: 'node-1' });
           const copy = loadState(saveState(state));
-          const changes = noChanges();
+          let changes = noChanges();
           const calls = new Map<number, Call>();
           // Each delta with the state saved at its end, kept until it is applied.
           const waiting: { delta: StateDelta; saved: string }[] = [];
@@ -29,16 +29,22 @@ describe('runner: a copy of the state brought forward by deltas', () => {
             applyDelta(copy, delta);
             expect(saveState(copy)).to.equal(saved);
           };
+          let since = state.nextId;
+          const take = (): void => {
+            waiting.push({ delta: takeDelta(state, changes, since), saved: saveState(state) });
+            changes = noChanges();
+            since = state.nextId;
+          };
           for (const [i, choice] of script.entries()) {
             if (choice === null) {
-              waiting.push({ delta: takeDelta(state, changes), saved: saveState(state) });
+              take();
               if (waiting.length > behind) apply();
               continue;
             }
             const effects = step(state, eventFor(state, calls, choice, i + 1), changes);
             rememberCalls(calls, effects);
           }
-          waiting.push({ delta: takeDelta(state, changes), saved: saveState(state) });
+          take();
           while (waiting.length > 0) apply();
           expect(saveState(copy)).to.equal(saveState(state));
         },
@@ -51,6 +57,7 @@ describe('runner: a copy of the state brought forward by deltas', () => {
     const d = new Driver();
     openStream(d, 'stream-a1');
     const copy = loadState(saveState(d.state));
+    const since = d.state.nextId;
     const changes = noChanges();
     let request = 100;
     const tap = (kind: 'tapOpen' | 'tapClose', name: string): void =>
@@ -62,7 +69,7 @@ describe('runner: a copy of the state brought forward by deltas', () => {
     tap('tapClose', 'stream-a1');
     tap('tapOpen', 'stream-a1');
     expect([...d.state.registry.values()].map((at) => at.stream)).to.deep.equal(['stream-a2', 'stream-a1']);
-    applyDelta(copy, takeDelta(d.state, changes));
+    applyDelta(copy, takeDelta(d.state, changes, since));
     expect(saveState(copy)).to.equal(saveState(d.state));
   });
 });
