@@ -1,6 +1,14 @@
 import { loadState, noChanges, saveState, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
 import type { Core, CoreFault } from './core-fault.js';
-import { RECORDING_FORMAT, RECORDING_VERSION, recordedEffects, redacted, type Recording, type RecordedStep } from './recording.js';
+import {
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  recordedEffects,
+  redacted,
+  type RecordedEffect,
+  type Recording,
+  type RecordedStep,
+} from './recording.js';
 import { applyDelta, takeDelta, type StateDelta } from './state-delta.js';
 
 /**
@@ -14,8 +22,8 @@ interface Segment {
   length: number;
   readonly ats: number[];
   readonly events: TapaEvent[];
-  /** The effects the core returned, or the message of what it threw. */
-  readonly outcomes: (readonly TapaEffect[] | string)[];
+  /** The effects the core returned (big Watch snapshots as digests), or the message of what it threw. */
+  readonly outcomes: (readonly RecordedEffect[] | string)[];
   /** What the segment's steps did to the state; set when the segment is over. */
   delta?: StateDelta;
 }
@@ -34,10 +42,10 @@ const SEGMENTS = 4;
  * oldest segment goes its delta is applied to the copy. A whole snapshot per segment cost
  * in proportion to the state (6 MB of JSON at 10,000 streams) and would have needed
  * segments as long as the state is big; a second state stepped along behind would double
- * the core's work. Per event the recorder only keeps references: the core and the runner
- * never change an event or an effect after the step (test/runner/recorder.test.ts
- * freezes them to hold it to that). Digests of big Watch snapshots and redaction of
- * secrets are done when a recording is made.
+ * the core's work. Per event the recorder only keeps references (big Watch snapshots as
+ * digests, recordedEffects): the core and the runner never change an event or an effect
+ * after the step (test/runner/recorder.test.ts freezes them to hold it to that).
+ * Redaction of secrets is done when a recording is made.
  */
 export class Recorder {
   private readonly segments: Segment[] = [];
@@ -73,7 +81,7 @@ export class Recorder {
     segment.events[i] = event;
     try {
       const effects = core(state, event, this.changes);
-      segment.outcomes[i] = effects;
+      segment.outcomes[i] = recordedEffects(effects);
       return effects;
     } catch (err) {
       segment.outcomes[i] = err instanceof Error ? err.message : String(err);
@@ -115,5 +123,5 @@ function emptySegment(at: number, nextId: number): Segment {
 
 function recordedStep(segment: Segment, i: number): RecordedStep {
   const [at, event, outcome] = [segment.ats[i]!, segment.events[i]!, segment.outcomes[i]!];
-  return typeof outcome === 'string' ? { at, event, threw: outcome } : { at, event, effects: recordedEffects(outcome) };
+  return typeof outcome === 'string' ? { at, event, threw: outcome } : { at, event, effects: outcome };
 }
