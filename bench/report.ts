@@ -30,8 +30,8 @@ export function machine(quick: boolean): void {
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** A figure of ratios, one per run: their median, and the smallest and largest. */
-export function ratioFigure(name: string, note: string, ratios: readonly number[]): void {
+/** A figure of ratios, one per run: their median, and the smallest and largest. `more`: other fields of the line. */
+export function ratioFigure(name: string, note: string, ratios: readonly number[], more: object = {}): void {
   const sorted = [...ratios].sort((a, b) => a - b);
   figure({
     name,
@@ -41,6 +41,7 @@ export function ratioFigure(name: string, note: string, ratios: readonly number[
     n: sorted.length,
     unit: 'ratio',
     note,
+    ...more,
   });
 }
 

@@ -1,4 +1,4 @@
-import type { StreamState } from './state.js';
+import type { Pending, StreamState, TimerOwner } from './state.js';
 
 /**
  * What steps changed in the parts of the state that grow with the number of streams, for a
@@ -10,14 +10,16 @@ import type { StreamState } from './state.js';
 export interface Changes {
   /** Streams touched, in the order of their first touch: any field may have changed, they may have been filed or dropped. */
   readonly streams: Set<StreamState>;
+  /** Streams dropped from their conduit. */
+  readonly dropped: Set<StreamState>;
   /** Streams that joined or left the Watch registry, in the order of their last join or leave. */
   readonly joined: Set<StreamState>;
-  /** Calls and watches begun or over, by op id. */
-  readonly ops: Set<number>;
-  /** Timers set, cancelled or fired. */
-  readonly timers: Set<number>;
+  /** Calls and watches begun (with their owner) or over (undefined), by op id, in the order they began. */
+  readonly pending: Map<number, Pending | undefined>;
+  /** Timers set (with their owner), cancelled or fired (undefined), in the order they were set. */
+  readonly timers: Map<number, TimerOwner | undefined>;
 }
 
 export function noChanges(): Changes {
-  return { streams: new Set(), joined: new Set(), ops: new Set(), timers: new Set() };
+  return { streams: new Set(), dropped: new Set(), joined: new Set(), pending: new Map(), timers: new Map() };
 }

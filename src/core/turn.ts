@@ -36,7 +36,7 @@ export class Turn {
   call(effect: CallWithoutOp, owner: Pending): number {
     const op = this.nextId();
     this.state.pending.set(op, owner);
-    this.changes?.ops.add(op);
+    this.changes?.pending.set(op, owner);
     const call = effect as CallWithoutOp & { op: number };
     call.op = op;
     this.effects.push(call as TapaEffect);
@@ -46,40 +46,45 @@ export class Turn {
   /** Forgets a watch or call and tells the runner it may stop it. */
   cancelCall(op: number | undefined): void {
     if (op === undefined || !this.state.pending.delete(op)) return;
-    this.changes?.ops.add(op);
+    this.changes?.pending.set(op, undefined);
     this.effects.push({ kind: 'cancel', op });
   }
 
   /** A result arrived: the op is no longer pending. */
   settleCall(op: number): void {
     this.state.pending.delete(op);
-    this.changes?.ops.add(op);
+    this.changes?.pending.set(op, undefined);
   }
 
   setTimer(owner: TimerOwner, afterMs: number): number {
     const timer = this.nextId();
     this.state.timers.set(timer, owner);
-    this.changes?.timers.add(timer);
+    this.changes?.timers.set(timer, owner);
     this.effects.push({ kind: 'setTimer', timer, afterMs });
     return timer;
   }
 
   cancelTimer(timer: number | undefined): void {
     if (timer === undefined || !this.state.timers.delete(timer)) return;
-    this.changes?.timers.add(timer);
+    this.changes?.timers.set(timer, undefined);
     this.effects.push({ kind: 'cancelTimer', timer });
   }
 
   /** The timer fired: it is no longer set. */
   firedTimer(timer: number): void {
     this.state.timers.delete(timer);
-    this.changes?.timers.add(timer);
+    this.changes?.timers.set(timer, undefined);
   }
 
   touchStream(stream: StreamState): void {
     this.dirtyStreams.add(stream);
     this.watched.add(stream);
     this.changes?.streams.add(stream);
+  }
+
+  /** The stream was dropped from its conduit. */
+  droppedStream(stream: StreamState): void {
+    this.changes?.dropped.add(stream);
   }
 
   /** The conduit has a next step to take. */

@@ -17,8 +17,6 @@ import { applyDelta, takeDelta, type StateDelta } from './state-delta.js';
  */
 interface Segment {
   at: number;
-  /** The state's nextId when the segment began. */
-  nextId: number;
   length: number;
   readonly ats: number[];
   readonly events: TapaEvent[];
@@ -64,16 +62,16 @@ export class Recorder {
   ) {
     this.segmentLength = Math.max(1, Math.ceil(capacity / SEGMENTS));
     this.start = loadState(saveState(state));
-    this.segments.push(emptySegment(at, state.nextId));
+    this.segments.push(emptySegment(at));
   }
 
   /** Steps the core on `event`, recording it; the step is recorded even if the core throws. */
   step(core: Core, state: TapaState, event: TapaEvent, at: number): TapaEffect[] {
     let segment = this.segments.at(-1)!;
     if (segment.length >= this.segmentLength) {
-      segment.delta = takeDelta(state, this.changes, segment.nextId);
+      segment.delta = takeDelta(state, this.changes);
       this.changes = noChanges();
-      segment = this.segments.length < SEGMENTS ? emptySegment(at, state.nextId) : this.dropOldest(at, state.nextId);
+      segment = this.segments.length < SEGMENTS ? emptySegment(at) : this.dropOldest(at);
       this.segments.push(segment);
     }
     const i = segment.length++;
@@ -90,12 +88,11 @@ export class Recorder {
   }
 
   /** Brings the ring's start past the oldest segment, and hands that segment back empty. */
-  private dropOldest(at: number, nextId: number): Segment {
+  private dropOldest(at: number): Segment {
     const oldest = this.segments.shift()!;
     applyDelta(this.start, oldest.delta!);
     this.dropped += oldest.length;
     oldest.at = at;
-    oldest.nextId = nextId;
     oldest.length = 0;
     oldest.delta = undefined;
     return oldest;
@@ -117,8 +114,8 @@ export class Recorder {
   }
 }
 
-function emptySegment(at: number, nextId: number): Segment {
-  return { at, nextId, length: 0, ats: [], events: [], outcomes: [] };
+function emptySegment(at: number): Segment {
+  return { at, length: 0, ats: [], events: [], outcomes: [] };
 }
 
 function recordedStep(segment: Segment, i: number): RecordedStep {

@@ -1,11 +1,5 @@
 import type { Changes, TapaState } from '../core/index.js';
-import type { ConduitState, InterfaceName, Pending, StreamAt, StreamState, TimerOwner } from '../core/state.js';
-
-/** Calls or timers begun or over: their ids, and at the same index the owner now, or undefined when it is over. */
-interface OwnerChanges<T> {
-  readonly ids: readonly number[];
-  readonly owners: readonly (T | undefined)[];
-}
+import type { ConduitState, InterfaceName, StreamAt, StreamState } from '../core/state.js';
 
 /**
  * What the steps of a stretch of time did to the core's state, copied as it was at the
@@ -17,11 +11,16 @@ interface OwnerChanges<T> {
  * the state. A key set again keeps its place; one deleted and set again goes to the end.
  * A stream is filed as a new object, touched as it is filed, and one is dropped before
  * another of its name is filed: the streams dropped go first, then the others in the
- * order of their first touch, which files new ones in the order the core did. A stream joins the
- * registry again as the same object, so the core keeps the order of joins apart. Call
- * and timer ids only grow: new ones are in id order. A conduit is dropped once its
- * streams are (or at the end of a shutdown, after which none is made), so one made again
- * under the same name finds an empty place.
+ * order of their first touch, which files new ones in the order the core did. A stream
+ * joins the registry again as the same object, so the core keeps the order of joins
+ * apart. Call and timer ids only grow: new ones are in id order. A conduit is dropped
+ * once its streams are (or at the end of a shutdown, after which none is made), so one
+ * made again under the same name finds an empty place.
+ *
+ * Copies are shallow: what the core changes in place is the streams' and conduits' own
+ * fields, a conduit's NSM op and watches, and an interface name's release; every other
+ * object in the state gets a new value when it changes, so copy and state share it (the
+ * property test in test/runner/state-delta.test.ts holds the core to all of this).
  */
 export interface StateDelta {
   readonly nextId: number;
@@ -34,36 +33,32 @@ export interface StateDelta {
   readonly dropped: readonly StreamState[];
   /** Copies of the streams touched and filed, in the order of their first touch. */
   readonly streams: readonly StreamState[];
-  /** Registry keys no longer registered. */
+  /** Registry keys that left and are not back. */
   readonly left: readonly string[];
   /** Registry entries that joined, in the order of their last join. */
   readonly joined: readonly (readonly [string, StreamAt])[];
-  readonly pending: OwnerChanges<Pending>;
-  readonly timers: OwnerChanges<TimerOwner>;
+  /** Calls and timers begun (their owner) or over (undefined), as the core told them. */
+  readonly pending: Changes['pending'];
+  readonly timers: Changes['timers'];
   readonly watchers: TapaState['watchers'];
   readonly interfaceNames: TapaState['interfaceNames'];
 }
 
-/**
- * The delta of the steps that filled `changes` (fill a new one from here on). `since`:
- * the state's nextId when they began; a call or timer of a later id that is already over
- * never was in the copy the delta is for, and most are: an NSP call is answered within
- * milliseconds.
- */
-export function takeDelta(state: TapaState, changes: Changes, since: number): StateDelta {
+/** The delta of the steps that filled `changes`, which it keeps: fill a new one from here on. */
+export function takeDelta(state: TapaState, changes: Changes): StateDelta {
   const trenches = [...state.trenches.values()].map((trench) => [trench.name, [...trench.conduits.values()].map(copyConduit)] as const);
   const dropped: StreamState[] = [];
   const streams: StreamState[] = [];
-  const left: string[] = [];
   for (const s of changes.streams) {
-    if (state.trenches.get(s.trench)?.conduits.get(s.conduit)?.streams.get(s.name) === s) streams.push({ ...s });
-    else dropped.push(s);
-    if (!state.registry.has(s.key)) left.push(s.key);
+    if (changes.dropped.has(s)) dropped.push(s);
+    else streams.push({ ...s });
   }
+  const left: string[] = [];
   const joined: [string, StreamAt][] = [];
   for (const s of changes.joined) {
     const at = state.registry.get(s.key);
     if (at) joined.push([s.key, at]);
+    else left.push(s.key);
   }
   return {
     nextId: state.nextId,
@@ -75,8 +70,8 @@ export function takeDelta(state: TapaState, changes: Changes, since: number): St
     streams,
     left,
     joined,
-    pending: ownerChanges(changes.ops, state.pending, since),
-    timers: ownerChanges(changes.timers, state.timers, since),
+    pending: changes.pending,
+    timers: changes.timers,
     watchers: new Map(state.watchers),
     interfaceNames: new Map([...state.interfaceNames].map(([connection, name]): [string, InterfaceName] => [connection, { ...name }])),
   };
@@ -84,11 +79,11 @@ export function takeDelta(state: TapaState, changes: Changes, since: number): St
 
 /** Brings `state`, a copy as it was where `delta` began, to where it ended. The delta's copies become the state's own. */
 export function applyDelta(state: TapaState, delta: StateDelta): void {
-  const s = state as { -readonly [K in keyof TapaState]: TapaState[K] };
-  s.nextId = delta.nextId;
-  s.rng = delta.rng;
-  s.shutdown = delta.shutdown;
-  s.shutdownTimer = delta.shutdownTimer;
+  const writable = state as { -readonly [K in keyof TapaState]: TapaState[K] };
+  writable.nextId = delta.nextId;
+  writable.rng = delta.rng;
+  writable.shutdown = delta.shutdown;
+  writable.shutdownTimer = delta.shutdownTimer;
   const trenches: TapaState['trenches'] = new Map();
   for (const [name, conduits] of delta.trenches) {
     const before = state.trenches.get(name)?.conduits;
@@ -96,7 +91,7 @@ export function applyDelta(state: TapaState, delta: StateDelta): void {
     for (const copy of conduits) trench.conduits.set(copy.name, { ...copy, streams: before?.get(copy.name)?.streams ?? new Map() });
     trenches.set(name, trench);
   }
-  s.trenches = trenches;
+  writable.trenches = trenches;
   const streamsOf = (s: StreamState): Map<string, StreamState> | undefined => trenches.get(s.trench)?.conduits.get(s.conduit)?.streams;
   for (const gone of delta.dropped) streamsOf(gone)?.delete(gone.name);
   for (const copy of delta.streams) streamsOf(copy)?.set(copy.name, copy);
@@ -107,36 +102,18 @@ export function applyDelta(state: TapaState, delta: StateDelta): void {
   }
   applyOwners(state.pending, delta.pending);
   applyOwners(state.timers, delta.timers);
-  s.watchers = delta.watchers;
-  s.interfaceNames = delta.interfaceNames;
+  writable.watchers = delta.watchers;
+  writable.interfaceNames = delta.interfaceNames;
 }
 
-function ownerChanges<T>(changed: ReadonlySet<number>, map: ReadonlyMap<number, T>, since: number): OwnerChanges<T> {
-  const ids: number[] = [];
-  const owners: (T | undefined)[] = [];
-  for (const id of changed) {
-    const owner = map.get(id);
-    if (owner === undefined && id >= since) continue;
-    ids.push(id);
-    owners.push(owner);
-  }
-  return { ids, owners };
-}
-
-function applyOwners<T>(map: Map<number, T>, { ids, owners }: OwnerChanges<T>): void {
-  for (let i = 0; i < ids.length; i++) {
-    const owner = owners[i];
-    if (owner === undefined) map.delete(ids[i]!);
-    else map.set(ids[i]!, owner);
+function applyOwners<T>(map: Map<number, T>, changes: ReadonlyMap<number, T | undefined>): void {
+  for (const [id, owner] of changes) {
+    if (owner === undefined) map.delete(id);
+    else map.set(id, owner);
   }
 }
 
-/**
- * The conduit's own fields as they are now. Only the NSM op and the watches are changed in
- * place by the core; every other field is given a new value when it changes (the property
- * test in test/runner/state-delta.test.ts holds the core to that), so a shallow copy keeps
- * them. The streams are carried apart.
- */
+/** The conduit's own fields as they are now; its streams are carried apart. */
 function copyConduit(c: ConduitState): ConduitState {
   return {
     ...c,
