@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coreEventsPerSecond, recordCoreEvents, recorderHeapMb, runnerEventsPerSecond } from './runner.js';
+import { coreEventsPerSecond, recordCoreEvents, runnerEventsPerSecond } from './runner.js';
+import { recorderFigures } from './recorder-figures.js';
+import { costRatio, figure, line, load, machine, median, spent } from './report.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
-import { openLatency, openMany, recorderOpenRttRatio } from './sidecar-figures.js';
+import { openLatency, openMany } from './sidecar-figures.js';
 import { enabledFraction } from './overload.js';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { simThroughput } from './sim.js';
@@ -18,21 +20,7 @@ import { MODELS } from '../dist/sim/models/index.js';
  * then the load average at the end. Goals are reported by the README, never asserted.
  */
 const quick = process.argv.includes('--quick');
-const load = (): number[] => loadavg().map((x) => Number(x.toFixed(2)));
-let since = { wall: performance.now(), cpu: process.cpuUsage() };
-/** Wall and CPU seconds of this process since the last figure: CPU far below wall means the machine was busy elsewhere. */
-const spent = (): { wall_s: number; cpu_s: number } => {
-  const cpu = process.cpuUsage(since.cpu);
-  const out = {
-    wall_s: Number(((performance.now() - since.wall) / 1000).toFixed(2)),
-    cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
-  };
-  since = { wall: performance.now(), cpu: process.cpuUsage() };
-  return out;
-};
-const line = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
-const figure = (o: object): void => line({ ...o, ...spent() });
-line({ machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }, quick, load_at_start: load() });
+machine(quick);
 
 const rates: Record<number, number> = {};
 // Every size warms up before any is measured: the first, smallest run otherwise measured the JIT.
@@ -70,43 +58,14 @@ for (const streams of [100, 1_000, 10_000]) {
   });
 }
 line({ name: 'runner.scaling_ratio_10000_vs_100', value: Number((rates[10_000]! / rates[100]!).toFixed(3)), unit: 'ratio' });
-/** How much of the events/s `cost` leaves: the same workload with and without it, in alternating pairs, the median. */
-function costRatio(name: string, note: string, without: () => number, withIt: () => number): void {
-  const ratios: number[] = [];
-  for (let i = 0; i < (quick ? 3 : 7); i++) {
-    const off = without();
-    ratios.push(withIt() / off);
-  }
-  ratios.sort((a, b) => a - b);
-  figure({
-    name,
-    value: Number(ratios[Math.floor(ratios.length / 2)]!.toFixed(3)),
-    max: Number(ratios[ratios.length - 1]!.toFixed(3)),
-    n: ratios.length,
-    unit: 'ratio',
-    note,
-  });
-}
 costRatio(
   'runner.invariants_cost_ratio.streams_10000',
   "events/s with the sidecar's amortized invariant checks over events/s without, median of alternating pairs",
+  quick ? 3 : 7,
   () => runnerEventsPerSecond(10_000, 4, 'off'),
   () => runnerEventsPerSecond(10_000, 4, 'amortized'),
 );
-for (const streams of [1_000, 10_000]) {
-  costRatio(
-    `runner.recorder_cost_ratio.streams_${streams}`,
-    'events/s with the flight recorder (MERIDIO_RECORD_EVENTS=4096) over events/s without, median of alternating pairs; goal >= 0.95',
-    () => runnerEventsPerSecond(streams, 4, 'off'),
-    () => runnerEventsPerSecond(streams, 4, 'off', 500, 4_096),
-  );
-}
-figure({
-  name: 'runner.recorder_heap_mb.streams_10000',
-  value: Number(recorderHeapMb(10_000, 4, 4_096).toFixed(1)),
-  unit: 'MB',
-  note: 'heap the flight recorder (MERIDIO_RECORD_EVENTS=4096) holds once 10,000 streams are open: heap after GC with it minus without',
-});
+await recorderFigures(quick);
 if (!quick) {
   // Beyond 10,000: a cost per event that grows with the size, as an O(n) step would,
   // shows here as a ratio near 1/3; caches that no longer hold the state, as one near 1.
@@ -116,7 +75,6 @@ if (!quick) {
   line({ name: 'runner.scaling_ratio_30000_vs_10000', value: Number((rate / rates[10_000]!).toFixed(3)), unit: 'ratio' });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const strategy of ['random', 'pct', 'choices'] as const) {
   const ms: number[] = [];
   const runs: number[] = [];
@@ -234,7 +192,6 @@ spent();
   figure(first!);
   rest.forEach(line);
 }
-figure(await recorderOpenRttRatio(quick ? 500 : 5_000, quick ? 100 : 500));
 // RSS swings once per refresh round (the NSP entry timeout, 30 s): a full run samples three.
 const ROUND_MS = 30_000;
 const holdMs = quick ? 5_000 : 3 * ROUND_MS;

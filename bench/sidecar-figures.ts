@@ -88,31 +88,30 @@ export async function openLatency(samples: number, warmup: number): Promise<Figu
 }
 
 /**
- * The flight recorder's cost on Tap.Open RTT: two sidecars, one recording
- * (MERIDIO_RECORD_EVENTS=4096) and one not, each Open sent to one then the other after
- * `warmup` of each, so that both see the same machine; p99 with over p99 without.
+ * The flight recorder's cost on Tap.Open RTT: two sidecars, one recording (the default,
+ * MERIDIO_RECORD_EVENTS=4096) and one not (0), each Open sent to one then the other after
+ * `warmup` of each, so that both see the same machine; p99 with over p99 without, for each
+ * of `rounds` rounds of `samples` Opens each.
  */
-export async function recorderOpenRttRatio(samples: number, warmup: number): Promise<Figure> {
-  const perConduit = 1 + Math.ceil((samples + warmup) / CONDUITS);
-  const off = await SidecarUnderTest.start(CONDUITS, perConduit);
+export async function recorderOpenRttRatios(rounds: number, samples: number, warmup: number): Promise<number[]> {
+  const perConduit = 1 + Math.ceil((rounds * samples + warmup) / CONDUITS);
+  const off = await SidecarUnderTest.start(CONDUITS, perConduit, undefined, { MERIDIO_RECORD_EVENTS: '0' });
   const on = await SidecarUnderTest.start(CONDUITS, perConduit, undefined, { MERIDIO_RECORD_EVENTS: '4096' });
   try {
     for (let c = 0; c < CONDUITS; c++) for (const s of [off, on]) await enabledAfterOpen(s, c, 0);
-    const rtt = { off: [] as number[], on: [] as number[] };
-    for (let i = 0; i < warmup + samples; i++) {
+    const ratios: number[] = [];
+    let rtt = { off: [] as number[], on: [] as number[] };
+    for (let i = 0; i < warmup + rounds * samples; i++) {
       const without = await enabledAfterOpen(off, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
       const withIt = await enabledAfterOpen(on, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
       if (i < warmup) continue;
       rtt.off.push(without.rtt);
       rtt.on.push(withIt.rtt);
+      if (rtt.on.length < samples) continue;
+      ratios.push(percentile(rtt.on, 0.99) / percentile(rtt.off, 0.99));
+      rtt = { off: [], on: [] };
     }
-    return {
-      name: 'sidecar.recorder_open_rtt_ratio_p99',
-      value: Number((percentile(rtt.on, 0.99) / percentile(rtt.off, 0.99)).toFixed(3)),
-      n: samples,
-      unit: 'ratio',
-      note: `Tap.Open RTT p99 with the flight recorder over without, ${samples} alternating Opens each after ${warmup} not counted; goal <= 1.05`,
-    };
+    return ratios;
   } finally {
     await Promise.all([off.stop(), on.stop()]);
   }

@@ -1,4 +1,5 @@
 export { step } from './step.js';
+export { noChanges, type Changes } from './changes.js';
 export { initialState, type TapaState, type TargetCall } from './state.js';
 export { defaultConfig, limits, type CoreConfig } from './config.js';
 export type { TapaEvent, CallError, GrpcCode } from './events.js';

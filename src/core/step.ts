@@ -1,3 +1,4 @@
+import type { Changes } from './changes.js';
 import { limits } from './config.js';
 import { onConduitTimer, onNsmResult, onWatchResult, reconcileConduit } from './conduit.js';
 import type { TapaEffect } from './effects.js';
@@ -18,10 +19,11 @@ import { publish, subscribe } from './watch.js';
  *
  * No I/O, no clock, no randomness but the seeded one in the state: the new state and the
  * effects depend only on the old state and the event. The state is changed where it is,
- * not copied: the caller owns it (clone it first to keep the old one).
+ * not copied: the caller owns it (clone it first to keep the old one). `changes`, if
+ * given, is told what the step changed (see Changes), and changes nothing else.
  */
-export function step(state: TapaState, event: TapaEvent): TapaEffect[] {
-  const turn = new Turn(state);
+export function step(state: TapaState, event: TapaEvent, changes?: Changes): TapaEffect[] {
+  const turn = new Turn(state, changes);
   dispatch(turn, event);
   settle(turn);
   publish(turn);
@@ -84,7 +86,7 @@ function onResult(turn: Turn, event: Extract<TapaEvent, { op: number }>): void {
 function onTimer(turn: Turn, timer: number): void {
   const owner = turn.state.timers.get(timer);
   if (!owner) return; // cancelled, or fired twice
-  turn.state.timers.delete(timer);
+  turn.firedTimer(timer);
   if (owner.kind === 'shutdown') return giveUp(turn);
   if (owner.kind === 'interfaceName') return onInterfaceNameTimer(turn, owner.connection, timer);
   const conduit = conduitOf(turn.state, owner.trench, owner.conduit);

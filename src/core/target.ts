@@ -224,6 +224,7 @@ function release(turn: Turn, stream: StreamState, reg: Registration, thenBackoff
 /** Drops a stream that is neither wanted nor holding anything. */
 function forget(turn: Turn, stream: StreamState, conduit: ConduitState): void {
   conduit.streams.delete(stream.name);
+  turn.droppedStream(stream);
   turn.markConduit(conduit);
 }
 

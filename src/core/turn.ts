@@ -1,3 +1,4 @@
+import type { Changes } from './changes.js';
 import type { TapaEffect } from './effects.js';
 import type { ConduitState, Pending, StreamState, TapaState, TimerOwner } from './state.js';
 
@@ -17,7 +18,11 @@ export class Turn {
   private conduits: Set<ConduitState> | undefined;
   private joinedOrLeft: Set<StreamState> | undefined;
 
-  constructor(readonly state: TapaState) {}
+  /** `changes`: told what this step changes, for whoever keeps a copy of the state (see Changes). */
+  constructor(
+    readonly state: TapaState,
+    private readonly changes?: Changes,
+  ) {}
 
   private nextId(): number {
     return this.state.nextId++;
@@ -31,6 +36,7 @@ export class Turn {
   call(effect: CallWithoutOp, owner: Pending): number {
     const op = this.nextId();
     this.state.pending.set(op, owner);
+    this.changes?.pending.set(op, owner);
     const call = effect as CallWithoutOp & { op: number };
     call.op = op;
     this.effects.push(call as TapaEffect);
@@ -40,29 +46,45 @@ export class Turn {
   /** Forgets a watch or call and tells the runner it may stop it. */
   cancelCall(op: number | undefined): void {
     if (op === undefined || !this.state.pending.delete(op)) return;
+    this.changes?.pending.set(op, undefined);
     this.effects.push({ kind: 'cancel', op });
   }
 
   /** A result arrived: the op is no longer pending. */
   settleCall(op: number): void {
     this.state.pending.delete(op);
+    this.changes?.pending.set(op, undefined);
   }
 
   setTimer(owner: TimerOwner, afterMs: number): number {
     const timer = this.nextId();
     this.state.timers.set(timer, owner);
+    this.changes?.timers.set(timer, owner);
     this.effects.push({ kind: 'setTimer', timer, afterMs });
     return timer;
   }
 
   cancelTimer(timer: number | undefined): void {
     if (timer === undefined || !this.state.timers.delete(timer)) return;
+    this.changes?.timers.set(timer, undefined);
     this.effects.push({ kind: 'cancelTimer', timer });
+  }
+
+  /** The timer fired: it is no longer set. */
+  firedTimer(timer: number): void {
+    this.state.timers.delete(timer);
+    this.changes?.timers.set(timer, undefined);
   }
 
   touchStream(stream: StreamState): void {
     this.dirtyStreams.add(stream);
     this.watched.add(stream);
+    this.changes?.streams.add(stream);
+  }
+
+  /** The stream was dropped from its conduit. */
+  droppedStream(stream: StreamState): void {
+    this.changes?.dropped.add(stream);
   }
 
   /** The conduit has a next step to take. */
@@ -79,6 +101,9 @@ export class Turn {
   /** The stream joined or left the Watch registry (touch it too). */
   markMembership(stream: StreamState): void {
     (this.joinedOrLeft ??= new Set()).add(stream);
+    // Joining again puts the stream at the end of the registry: its place in `joined` follows.
+    this.changes?.joined.delete(stream);
+    this.changes?.joined.add(stream);
   }
 
   joinedOrLeftRegistry(stream: StreamState): boolean {

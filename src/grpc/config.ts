@@ -169,11 +169,12 @@ function healthSocket(env: Environment): string | undefined {
 }
 
 /**
- * Off unless asked for: with a big state the ring's memory grows with the state (tens of MB at
- * 10,000 streams, and a busy Watch's snapshots on top), which a sidecar must not take unasked.
- * 4096 keeps a small state's recorder to a few MB (an event with its effects: about a kilobyte).
+ * On by default: its memory no longer grows with the events a big state makes, only with
+ * the state once (a copy of it at the ring's start, about 0.25 KB a stream). 4096 events
+ * take about 2 MB (half a kilobyte each, effects included): 4.3 MB in all at 10,000
+ * streams (bench: runner.recorder_heap_mb; its cost: runner.recorder_cost_ratio, README).
  */
-const RECORD_EVENTS = 0;
+const RECORD_EVENTS = 4096;
 
 function recordEvents(env: Environment): number {
   const found = lookup(env, ['MERIDIO_RECORD_EVENTS']);

@@ -45,15 +45,16 @@ export type RecordedEffect =
   TapaEffect | { readonly kind: 'publish'; readonly watcher: number; readonly streams: number; readonly sha1: string };
 
 /**
- * Every step of a Watch subscriber may carry a snapshot of every stream; written whole, a
- * recording would hold thousands of copies of a big registry. Replay compares digests
- * with digests, made the same way.
+ * Every step of a Watch subscriber may carry a snapshot of every stream; kept whole, the
+ * flight recorder would hold thousands of copies of a big registry, and a recording
+ * would be made of them. The recorder digests them as the core returns them, which costs
+ * in proportion to the snapshot the core has just built. Replay compares digests with
+ * digests, made the same way.
  */
 export function recordedEffects(effects: readonly TapaEffect[]): readonly RecordedEffect[] {
-  const big = (e: TapaEffect): boolean => e.kind === 'publish' && e.statuses.length > LISTED_STATUSES;
-  if (!effects.some(big)) return effects;
+  if (!effects.some(isBig)) return effects;
   return effects.map((e) =>
-    e.kind === 'publish' && big(e)
+    e.kind === 'publish' && isBig(e)
       ? {
           kind: 'publish',
           watcher: e.watcher,
@@ -62,6 +63,10 @@ export function recordedEffects(effects: readonly TapaEffect[]): readonly Record
         }
       : e,
   );
+}
+
+function isBig(e: TapaEffect): boolean {
+  return e.kind === 'publish' && e.statuses.length > LISTED_STATUSES;
 }
 
 /** What a secret is replaced by. */

@@ -21,7 +21,7 @@ const defaults: Config = {
   healthSocket: '/tmp/health.sock',
   nspAddress: undefined,
   spiffeEndpoint: undefined,
-  recordEvents: 0,
+  recordEvents: 4096,
   recordDir: undefined,
 };
 
@@ -297,6 +297,9 @@ describe('grpc/config', () => {
   });
 
   describe('the flight recorder', () => {
+    it('is on by default, keeping 4096 events', () => {
+      expect(loadConfig({}).recordEvents).to.equal(4096);
+    });
     it('MERIDIO_RECORD_EVENTS=0 turns it off; an empty MERIDIO_RECORD_DIR means no automatic recordings', () => {
       expect(loadConfig({ MERIDIO_RECORD_EVENTS: '0' }).recordEvents).to.equal(0);
       expect(loadConfig({ MERIDIO_RECORD_DIR: '' }).recordDir).to.equal(undefined);
