@@ -22,7 +22,7 @@ export class SeededSource implements Source {
  * Numbers for a scenario or a schedule, with fast-check's bias: given a bias factor f,
  * one integer in f is drawn near an end of its range (two times in three near the
  * minimum), where bugs gather: steps at the same instant, the fewest TAPAs, the longest
- * delays. Hunts draw at f = 2, as `fc.sample` of one value did before them.
+ * delays. Hunts draw at f = 2, the factor of fast-check's first value in a property.
  */
 export class Draw {
   constructor(

@@ -179,8 +179,8 @@ function counts(options: ScenarioOptions) {
 }
 
 /**
- * One run's draw of kinds and rates, then its steps, straight from numbers: building
- * fast-check arbitraries for each run's mix cost more than the run's scheduling.
+ * One run's draw of kinds and rates, then its steps, straight from numbers: composing
+ * fast-check arbitraries for each run's mix of kinds cost about a tenth of a core hunt.
  */
 export function drawScenario(options: ScenarioOptions, draw: Draw): Scenario {
   const kinds = kindsOf(options);
