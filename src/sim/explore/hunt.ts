@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import type { StrategySpec } from '../kernel/index.js';
 import type { Model } from '../harness/model.js';
 import { runScenario, type FailureKind, type RunOptions, type RunResult } from '../harness/run.js';
-import { scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
+import { Draw, SeededSource } from '../harness/draw.js';
+import { drawScenario, scenarioArb, type Scenario, type ScenarioOptions } from '../harness/scenario.js';
 import { fitted, type Start } from '../harness/start.js';
 import { smaller, type Size } from './bucket.js';
 import { portfolioEntry } from './portfolio.js';
@@ -76,25 +77,17 @@ export function runSeed(seed: number, i: number): number {
   return (Math.imul(seed, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
 }
 
-/**
- * The arbitrary of each scenario options object, built once: building it cost more than
- * drawing from it, once per run. Arbitraries hold no state, so a draw is the same either way.
- */
-const arbitraries = new WeakMap<ScenarioOptions, fc.Arbitrary<Scenario>>();
-const NO_OPTIONS: ScenarioOptions = {};
-function arbitraryOf(options: ScenarioOptions = NO_OPTIONS): fc.Arbitrary<Scenario> {
-  let arb = arbitraries.get(options);
-  if (!arb) arbitraries.set(options, (arb = scenarioArb(options)));
-  return arb;
-}
-const CHOICES = fc.array(fc.nat(7), { maxLength: 400 });
+/** fast-check's bias for the first value it draws: a hunt's runs are drawn as `fc.sample` of one value would draw them. */
+const HUNT_BIAS = 2;
+/** Choice lists of `choices` runs: short, as they are a deviation from the plain order that goes on past them. */
+const MAX_DRAWN_CHOICES = 10;
 
 /** The scenario and schedule of one run, a pure function of the run's seed. */
 export function plan(
   options: Pick<HuntOptions, 'strategy' | 'depth' | 'scenarios'>,
   seed: number,
 ): { scenario: Scenario; strategy: StrategySpec } {
-  const [scenario] = fc.sample(arbitraryOf(options.scenarios), { seed, numRuns: 1 }) as [Scenario];
+  const scenario = drawScenario(options.scenarios ?? {}, new Draw(new SeededSource(seed), HUNT_BIAS));
   return { scenario, strategy: schedule(options.strategy, options.depth, seed) };
 }
 
@@ -108,8 +101,8 @@ function schedule(strategy: StrategyName, depth: number | undefined, seed: numbe
     case 'pct':
       return { kind: 'pct', seed, depth: depth ?? 3 };
     case 'choices': {
-      const [choices] = fc.sample(CHOICES, { seed: seed ^ 0x5bd1e995, numRuns: 1 }) as [number[]];
-      return { kind: 'choices', choices };
+      const draw = new Draw(new SeededSource(seed ^ 0x5bd1e995), HUNT_BIAS);
+      return { kind: 'choices', choices: draw.array(0, MAX_DRAWN_CHOICES, (d) => d.int(0, 7)) };
     }
     case 'portfolio': {
       const entry = portfolioEntry(seed);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Draw } from './draw.js';
 
 /**
  * A simulated world and what happens to it: how many TAPAs share one NSP and one NSM,
@@ -118,7 +119,7 @@ const MAX_INSIDE = 6;
 
 const DEFAULT_HORIZON_MS = 120_000;
 /** A step without steps inside it. */
-const plainStep = (kind: fc.Arbitrary<StepKind>, maxAt: number): fc.Arbitrary<Step> =>
+const plainStepArb = (kind: fc.Arbitrary<StepKind>, maxAt: number): fc.Arbitrary<Step> =>
   fc.record({ at: fc.integer({ min: 0, max: maxAt }), kind, a: fc.nat(9), b: fc.nat(9), c: fc.nat(9) });
 
 /** The bounds of every latency profile the generator draws; shrinking heads for all zeros. */
@@ -127,17 +128,6 @@ const profileArb: fc.Arbitrary<LatencyProfile> = fc.record({
   spreadMs: fc.nat(20),
   tailPermille: fc.nat(1000),
   tailMs: fc.nat(2_000),
-});
-
-/**
- * A typical network: 1 to 6 ms mostly, up to 5 % of messages hundreds of ms late,
- * drawn within profileArb's bounds.
- */
-const drawnProfileArb: fc.Arbitrary<LatencyProfile> = fc.record({
-  minMs: fc.integer({ min: 1, max: 2 }),
-  spreadMs: fc.integer({ min: 0, max: 4 }),
-  tailPermille: fc.nat(50),
-  tailMs: fc.integer({ min: 0, max: 800 }),
 });
 
 function kindsOf(options: ScenarioOptions): readonly StepKind[] {
@@ -156,7 +146,7 @@ function baseWeight(kind: StepKind): number {
 function shapeArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
   const kinds = kindsOf(options);
   const kind = fc.constantFrom(...kinds);
-  const inner = plainStep(kind, MAX_WINDOW_MS);
+  const inner = plainStepArb(kind, MAX_WINDOW_MS);
   const step = fc.record(
     {
       at: fc.integer({ min: 0, max: options.horizonMs ?? DEFAULT_HORIZON_MS }),
@@ -188,49 +178,51 @@ function counts(options: ScenarioOptions) {
   };
 }
 
-/** One run's draw of kinds and rates, then its steps. */
-function drawArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
+/**
+ * One run's draw of kinds and rates, then its steps, straight from numbers: composing
+ * fast-check arbitraries for each run's mix of kinds cost about a tenth of a core hunt.
+ */
+export function drawScenario(options: ScenarioOptions, draw: Draw): Scenario {
   const kinds = kindsOf(options);
   const maxSteps = options.maxSteps ?? 12;
   const horizon = options.horizonMs ?? DEFAULT_HORIZON_MS;
   const swarm = options.swarm !== false;
-  const mix = swarm
-    ? fc.record({
-        enabled: fc.array(fc.boolean(), { minLength: kinds.length, maxLength: kinds.length }),
-        weights: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: kinds.length, maxLength: kinds.length }),
-        // Some runs squeeze their steps into a sixteenth of the horizon.
-        density: fc.nat(4),
-      })
-    : fc.constant({ enabled: kinds.map(() => true), weights: kinds.map(() => 1), density: 0 });
-  const latency = options.latency === false ? fc.constant(undefined) : fc.record({ nsp: drawnProfileArb, nsm: drawnProfileArb });
-  return fc.tuple(mix, latency).chain(([{ enabled, weights, density }, latency]) => {
-    const on = kinds.filter(
-      (k, i) => enabled[i] || (k === 'open' && !kinds.some((o, j) => enabled[j] && (o === 'open' || o === 'openAll'))),
+  const enabled = swarm ? draw.array(kinds.length, kinds.length, (d) => d.boolean()) : kinds.map(() => true);
+  const weights = swarm ? draw.array(kinds.length, kinds.length, (d) => d.int(1, 8)) : kinds.map(() => 1);
+  // Some runs squeeze their steps into a sixteenth of the horizon.
+  const density = swarm ? draw.int(0, 4) : 0;
+  const latency = options.latency === false ? undefined : { nsp: drawProfile(draw), nsm: drawProfile(draw) };
+  const on = kinds.filter((k, i) => enabled[i] || (k === 'open' && !kinds.some((o, j) => enabled[j] && (o === 'open' || o === 'openAll'))));
+  const weightOf = (k: StepKind): number => weights[kinds.indexOf(k)]!;
+  const kindsDrawn = on.length > 0 ? on : kinds;
+  const events = on.filter((k) => !WINDOW_KINDS.includes(k));
+  const tapas = draw.int(1, options.maxTapas ?? 3);
+  const conduits = draw.int(1, options.maxConduits ?? 3);
+  const streams = draw.int(1, options.maxStreams ?? 4);
+  const maxTargets = draw.int(1, 4);
+  const faultyProxy = draw.boolean();
+  const drawn = draw.array(1, maxSteps, (d): Step => {
+    const s = plainStep(
+      d,
+      d.pick(kindsDrawn, (k) => weightOf(k) * baseWeight(k)),
+      Math.floor(horizon / 2 ** density),
     );
-    const weighted = (pick: readonly StepKind[], base: (k: StepKind) => number) =>
-      fc.oneof(...pick.map((k) => ({ weight: weights[kinds.indexOf(k)]! * base(k), arbitrary: fc.constant(k) })));
-    const events = on.filter((k) => !WINDOW_KINDS.includes(k));
-    const inside =
-      swarm && events.length > 0
-        ? fc.array(
-            plainStep(
-              weighted(events, () => 1),
-              MAX_WINDOW_MS,
-            ),
-            { minLength: 1, maxLength: MAX_INSIDE },
-          )
-        : fc.constant([]);
-    const step = fc
-      .tuple(plainStep(weighted(on.length > 0 ? on : kinds, baseWeight), Math.floor(horizon / 2 ** density)), inside)
-      .map(([s, within]): Step => {
-        const window = windowMs(s);
-        return window > 0 && within.length > 0 ? { ...s, inside: within.map((w) => ({ ...w, at: w.at % window })) } : s;
-      });
-    return fc.record({ ...counts(options), steps: fc.array(step, { minLength: 1, maxLength: maxSteps }) }).map((scenario): Scenario => {
-      const steps = fitSteps(scenario.steps, maxSteps);
-      return latency ? { ...scenario, steps, latency } : { ...scenario, steps };
-    });
+    const window = windowMs(s);
+    if (!swarm || window === 0 || events.length === 0) return s;
+    const inside = d.array(1, MAX_INSIDE, (w) => plainStep(w, w.pick(events, weightOf), MAX_WINDOW_MS));
+    return { ...s, inside: inside.map((w) => ({ ...w, at: w.at % window })) };
   });
+  const scenario = { tapas, conduits, streams, maxTargets, faultyProxy, steps: fitSteps(drawn, maxSteps) };
+  return latency ? { ...scenario, latency } : scenario;
+}
+
+function plainStep(draw: Draw, kind: StepKind, maxAt: number): Step {
+  return { at: draw.int(0, maxAt), kind, a: draw.int(0, 9), b: draw.int(0, 9), c: draw.int(0, 9) };
+}
+
+/** A typical network: 1 to 6 ms mostly, up to 5 % of messages hundreds of ms late, within profileArb's bounds. */
+function drawProfile(draw: Draw): LatencyProfile {
+  return { minMs: draw.int(1, 2), spreadMs: draw.int(0, 4), tailPermille: draw.int(0, 50), tailMs: draw.int(0, 800) };
 }
 
 /**
@@ -252,19 +244,19 @@ function fitSteps(steps: readonly Step[], max: number): Step[] {
 }
 
 /**
- * Draws with `drawArb` (the swarm), shrinks with `shapeArb`: a drawn scenario is kept
+ * Draws with `drawScenario` (the swarm), shrinks with `shapeArb`: a drawn scenario is kept
  * without the draw's context, so it shrinks exactly like one read from a trace.
  */
 class ScenarioArbitrary extends fc.Arbitrary<Scenario> {
   constructor(
-    private readonly draw: fc.Arbitrary<Scenario>,
+    private readonly options: ScenarioOptions,
     private readonly shape: fc.Arbitrary<Scenario>,
   ) {
     super();
   }
 
   generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Scenario> {
-    return new fc.Value(this.draw.generate(mrng, biasFactor).value, undefined);
+    return new fc.Value(drawScenario(this.options, new Draw(mrng, biasFactor)), undefined);
   }
 
   canShrinkWithoutContext(value: unknown): value is Scenario {
@@ -277,7 +269,7 @@ class ScenarioArbitrary extends fc.Arbitrary<Scenario> {
 }
 
 export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
-  return new ScenarioArbitrary(drawArb(options), shapeArb(options));
+  return new ScenarioArbitrary(options, shapeArb(options));
 }
 
 export const TRENCH = 'trench-a';
@@ -300,12 +292,14 @@ export function streamName(conduit: number, i: number): string {
  * window after it and at their own times.
  */
 export function timeline(scenario: Scenario): Step[] {
+  // Array.prototype.sort is stable: equal times keep the order of the steps.
   return scenario.steps
-    .flatMap(({ inside, ...step }) => [step, ...(inside ?? []).map(({ inside: _, ...s }) => ({ ...s, at: step.at + s.at }))])
-    .map((s, i) => ({ s, i }))
-    .sort((x, y) => x.s.at - y.s.at || x.i - y.i)
-    .map((x) => x.s);
+    .flatMap((step) => [bare(step, step.at), ...(step.inside ?? []).map((s) => bare(s, step.at + s.at))])
+    .sort((x, y) => x.at - y.at);
 }
+
+/** A step at `at` without the steps inside it, spelled out: object rest (`{ inside, ...step }`) is slow in V8, once per step of every run. */
+const bare = (s: Step, at: number): Step => ({ at, kind: s.kind, a: s.a, b: s.b, c: s.c });
 
 /**
  * The application of the #578 report: every 30 s a pod either opens the streams of two

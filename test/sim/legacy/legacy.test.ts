@@ -25,12 +25,12 @@ describe('sim/models legacy-v1.1.4 (lock-level model of the Go TAPA)', () => {
   });
 
   it('hunt --lockdep reports the stream.mu -> conduit.mu -> (WaitGroup) -> stream.mu order as potential-deadlock from a run that did not deadlock', () => {
-    // In the scenario space before swarm and latency, where random seed 1 meets the order early.
+    // In the scenario space before swarm and latency, where random seed 5 meets the order early.
     const result = hunt({
       model: legacy,
       strategy: 'random',
       runs: 50,
-      seed: 1,
+      seed: 5,
       lockdep: true,
       scenarios: { swarm: false, latency: false },
     });
