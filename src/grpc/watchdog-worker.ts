@@ -1,7 +1,8 @@
 import { writeSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { workerData } from 'node:worker_threads';
-import { LOOP_STUCK, type WatchdogData } from './watchdog.js';
+import { LOOP_STUCK } from '../runner/recorder.js';
+import type { WatchdogData } from './watchdog.js';
 
 /**
  * The watchdog's thread. The main thread bumps a shared counter while its event loop

@@ -1,8 +1,6 @@
 import type { Worker } from 'node:worker_threads';
+import { LOOP_STUCK } from '../runner/recorder.js';
 import { startWorker } from '../worker-thread.js';
-
-/** The process event the watchdog has the stuck main thread emit, with how long it has been stuck (ms). */
-export const LOOP_STUCK = 'tapaLoopStuck';
 
 export interface WatchdogData {
   readonly beat: Int32Array;

@@ -1,5 +1,5 @@
 import { step, type Changes, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
-import { LOOP_STUCK } from '../grpc/watchdog.js';
+import { LOOP_STUCK } from './recorder.js';
 
 /** What the runner steps: the core, or for tests of what production does when it breaks, a broken one. */
 export type Core = (state: TapaState, event: TapaEvent, changes?: Changes) => TapaEffect[];

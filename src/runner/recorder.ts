@@ -30,6 +30,13 @@ interface Segment {
   delta?: StateDelta;
 }
 
+/**
+ * The process event on which a recording is made of a loop that is stuck (in the core,
+ * say): emitted, with how long it has been stuck in ms, by a watchdog from outside the
+ * loop (the sidecar's, src/grpc/watchdog.ts).
+ */
+export const LOOP_STUCK = 'tapaLoopStuck';
+
 /** Segments the ring is cut into: the ring keeps between (SEGMENTS - 1) and SEGMENTS of them. */
 const SEGMENTS = 4;
 

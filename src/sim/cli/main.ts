@@ -99,13 +99,17 @@ async function modelOfTrace(trace: Trace, file: string, override: string | undef
   return chosen;
 }
 
-function readTrace(file: string): Trace {
-  let text: string;
+/** The file's text, or exit 2 saying why it cannot be read. */
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     usage(`${file}: cannot read: ${(e as Error).message}`);
   }
+}
+
+function readTrace(file: string): Trace {
+  const text = readText(file);
   try {
     return parseTrace(text, [...MODELS.keys()]);
   } catch (e) {
@@ -125,12 +129,7 @@ function writePage(page: string, html: string): void {
 
 /** The hunt's starting point from a flight recording, or exit 2 with what is wrong with the file. */
 function startFromRecording(file: string): Start {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    usage(`${file}: cannot read: ${(e as Error).message}`);
-  }
+  const text = readText(file);
   try {
     const value: unknown = JSON.parse(text);
     if (!isRecording(value)) usage(`${file}: not a flight recording (tapa record writes one); a trace is replayed, not hunted from`);
@@ -180,13 +179,7 @@ function replayIfRecording(file: string, html: string | undefined): void {
 
 /** The lines of an ignore file: one signature a line; empty lines and lines starting with # are left out. */
 function readIgnoreFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    usage(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  return text
+  return readText(file)
     .split('\n')
     .map((line) => line.trimEnd())
     .filter((line) => line !== '' && !line.startsWith('#'));
