@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Runner, type Assertions } from '../dist/runner/runner.js';
 import { ScriptedTransport, type ScriptedCall } from '../dist/runner/scripted.js';
+import { startWorker } from '../dist/worker-thread.js';
 
 /**
  * Events per second of the TAPA as production runs it (the runner around the core), against
@@ -107,6 +108,19 @@ export function coreEventsPerSecond(events: readonly TapaEvent[], minMs = 500): 
 }
 
 const NO_EFFECTS: readonly unknown[] = [];
+
+/** coreEventsPerSecond `rounds` times, after a warm-up, in a worker thread of its own (bench/core-alone.ts says why). */
+export function coreEventsPerSecondApart(
+  events: readonly TapaEvent[],
+  rounds: number,
+): Promise<{ core: number; trivial: number; events: number }[]> {
+  const worker = startWorker(import.meta.url, 'core-alone', { events, rounds });
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the core's thread exited with ${code} before its figures`)));
+  });
+}
 
 /** The events the core meets in the runner workload of this size, in order, as they came. */
 export function recordCoreEvents(streams: number, rounds: number): TapaEvent[] {
