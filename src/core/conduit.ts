@@ -327,7 +327,7 @@ function openWatch(turn: Turn, conduit: ConduitState, watch: WatchKind): void {
     case 'streams':
       // An empty stream name selects every stream of the conduit.
       conduit.watches.streams.op = turn.call(
-        { kind: 'watchStreams', scope, filter: { name: '', maxTargets: 0, conduit: nspConduit } },
+        { kind: 'watchStreams', op: turn.newOp(), scope, filter: { name: '', maxTargets: 0, conduit: nspConduit } },
         owner,
       );
       return;
@@ -335,6 +335,7 @@ function openWatch(turn: Turn, conduit: ConduitState, watch: WatchKind): void {
       conduit.watches.flows.op = turn.call(
         {
           kind: 'watchFlows',
+          op: turn.newOp(),
           scope,
           filter: {
             name: '',
@@ -353,7 +354,12 @@ function openWatch(turn: Turn, conduit: ConduitState, watch: WatchKind): void {
       return;
     case 'monitor':
       conduit.watches.monitor.op = turn.call(
-        { kind: 'monitorConnections', scope, selector: { pathSegments: [{ name: '', id: conduit.identity.id, token: '', metrics: {} }] } },
+        {
+          kind: 'monitorConnections',
+          op: turn.newOp(),
+          scope,
+          selector: { pathSegments: [{ name: '', id: conduit.identity.id, token: '', metrics: {} }] },
+        },
         owner,
       );
       return;
@@ -381,7 +387,7 @@ function nsmCall(
   call: { kind: 'nsmRequest'; request: NetworkServiceRequest } | { kind: 'nsmClose'; connection: Connection },
 ): number {
   const scope = scopeOf(conduit);
-  return turn.call({ ...call, scope, deadlineMs: turn.state.config.timeoutMs }, { kind: 'nsm', ...conduitAt(conduit) });
+  return turn.call({ ...call, op: turn.newOp(), scope, deadlineMs: turn.state.config.timeoutMs }, { kind: 'nsm', ...conduitAt(conduit) });
 }
 
 /** Shutdown begins: an NSM call waiting out a back-off goes now. */

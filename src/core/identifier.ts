@@ -44,9 +44,11 @@ export function pickIdentifier(rng: RngState, maxTargets: number, used: Readonly
   if (preferred >= 1 && preferred <= maxTargets && !used.has(preferred)) return preferred;
   if (used.size >= maxTargets) return undefined;
   if (maxTargets <= ENUMERATION_LIMIT) {
-    const free: number[] = [];
-    for (let i = 1; i <= maxTargets; i++) if (!used.has(i)) free.push(i);
-    return free[nextInt(rng, free.length)];
+    // The k-th free slot, found by counting rather than by listing the free ones: no array per draw.
+    let free = 0;
+    for (let i = 1; i <= maxTargets; i++) if (!used.has(i)) free++;
+    let k = nextInt(rng, free);
+    for (let i = 1; i <= maxTargets; i++) if (!used.has(i) && k-- === 0) return i;
   }
   for (let i = 0; i < REJECTION_TRIES; i++) {
     const candidate = 1 + nextInt(rng, maxTargets);

@@ -74,10 +74,16 @@ export function isIPv6(s: string): boolean {
 /** Order-insensitive equality of two address lists. */
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   // Mostly the same list in the same order: no sets needed to say so.
-  if (a.length === b.length && a.every((x, i) => x === b[i])) return true;
+  if (a.length === b.length && sameOrder(a, b)) return true;
   const sa = new Set(a);
   const sb = new Set(b);
   if (sa.size !== sb.size) return false;
   for (const x of sb) if (!sa.has(x)) return false;
+  return true;
+}
+
+/** For lists of one length. */
+function sameOrder(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -113,9 +113,7 @@ function settle(turn: Turn): void {
   const { state } = turn;
   for (let round = 0; turn.dirtyStreams.size > 0 || turn.hasDirtyConduits; round++) {
     if (round >= limits.maxSettleRounds) throw new Error(`reconciling did not settle within ${limits.maxSettleRounds} rounds`);
-    const streams = [...turn.dirtyStreams];
-    turn.dirtyStreams.clear();
-    for (const stream of streams) {
+    for (const stream of turn.dirtyStreams.take()) {
       const conduit = conduitOf(state, stream.trench, stream.conduit);
       if (conduit?.streams.get(stream.name) === stream) reconcileTarget(turn, stream, conduit);
     }

@@ -25,12 +25,16 @@ export function validate(msg: TapStream | undefined): StreamNames | CallError {
   if (!msg) return invalid('stream cannot be nil');
   if (!msg.conduit) return invalid('conduit cannot be nil');
   if (!msg.conduit.trench) return invalid('trench cannot be nil');
-  const names = { trench: msg.conduit.trench.name, conduit: msg.conduit.name, stream: msg.name };
-  for (const [level, name] of Object.entries(names)) {
-    if (name === '') return invalid(`${level} name cannot be empty`);
-    if (name.length > limits.maxNameLength) return invalid(`${level} name is longer than ${limits.maxNameLength} characters`);
-  }
-  return { ...names, msg };
+  const trench = msg.conduit.trench.name;
+  const conduit = msg.conduit.name;
+  const stream = msg.name;
+  return badName('trench', trench) ?? badName('conduit', conduit) ?? badName('stream', stream) ?? { trench, conduit, stream, msg };
+}
+
+function badName(level: string, name: string): CallError | undefined {
+  if (name === '') return invalid(`${level} name cannot be empty`);
+  if (name.length > limits.maxNameLength) return invalid(`${level} name is longer than ${limits.maxNameLength} characters`);
+  return undefined;
 }
 
 function invalid(message: string): CallError {

@@ -6,7 +6,7 @@ import { sameSet } from './prefix.js';
 import { nextInt } from './rng.js';
 import type { ConduitState, Registration, StreamState, TargetCall, TargetOp } from './state.js';
 import { desired, type Desired } from './stream.js';
-import { streamAt } from './trench.js';
+import { ownedBy, streamAt } from './trench.js';
 import type { Turn } from './turn.js';
 import type { NspStream, NspTarget } from './wire.js';
 
@@ -46,6 +46,8 @@ export function reconcileTarget(turn: Turn, stream: StreamState, conduit: Condui
 
 type TargetResult = Extract<TapaEvent, { op: number }>;
 
+const NO_TARGETS: readonly NspTarget[] = [];
+
 export function onTargetResult(turn: Turn, stream: StreamState, conduit: ConduitState, result: TargetResult): void {
   const op = stream.op;
   if (op?.id !== result.op) return;
@@ -56,7 +58,7 @@ export function onTargetResult(turn: Turn, stream: StreamState, conduit: Conduit
   const current = want !== undefined && sameSet(want.ips, op.ips) ? want : undefined;
   // A runner that answers with the wrong kind of result is treated as a failed call.
   if (result.kind === 'failed' || result.kind !== expectedResult(op.call)) return onFailure(turn, stream, op, current !== undefined);
-  const targets = result.kind === 'nspTargets' ? result.targets.filter((t) => sameStream(t.stream, stream)) : [];
+  const targets = result.kind === 'nspTargets' ? targetsOf(result.targets, stream) : NO_TARGETS;
   switch (op.call) {
     case 'lookup':
       if (current) choose(turn, stream, current, targets);
@@ -239,17 +241,18 @@ function send(
 ): void {
   // A call supersedes a pending refresh: the refresh timer is re-armed once the target is ENABLED again.
   clearTimer(turn, stream);
-  const scope = { trench: stream.trench, conduit: stream.conduit, stream: stream.name };
-  const owner = { kind: 'target', ...streamAt(stream) } as const;
+  const scope = streamAt(stream);
+  const owner = ownedBy('target', stream);
   const deadlineMs = limits.nspCallMs;
-  let id: number;
+  const op = turn.newOp();
   switch (call) {
     case 'lookup':
     case 'verify':
     case 'confirm':
-      id = turn.call(
+      turn.call(
         {
           kind: 'getTargets',
+          op,
           scope,
           step: call,
           deadlineMs,
@@ -261,15 +264,15 @@ function send(
     case 'register':
     case 'enable':
     case 'refresh':
-      id = turn.call({ kind: 'register', scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      turn.call({ kind: 'register', op, scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
       break;
     case 'unregister':
-      id = turn.call({ kind: 'unregister', scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      turn.call({ kind: 'unregister', op, scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
       break;
     default:
       return assertNever(call);
   }
-  stream.op = thenBackoff ? { id, call, ips, identifier, thenBackoff } : { id, call, ips, identifier };
+  stream.op = thenBackoff ? { id: op, call, ips, identifier, thenBackoff } : { id: op, call, ips, identifier };
 }
 
 function target(stream: StreamState, ips: readonly string[], identifier: number, status: 'ENABLED' | 'DISABLED'): NspTarget {
@@ -281,13 +284,19 @@ function nspStream(stream: StreamState): NspStream {
   return { name: stream.name, maxTargets: 0, conduit: { name: stream.conduit, destinationPortNats: [], trench: { name: stream.trench } } };
 }
 
+/** The targets of the stream among those the NSP sent: mostly all of them, and then no copy is made. */
+function targetsOf(targets: readonly NspTarget[], stream: StreamState): readonly NspTarget[] {
+  for (const t of targets) if (!sameStream(t.stream, stream)) return targets.filter((u) => sameStream(u.stream, stream));
+  return targets;
+}
+
 function sameStream(s: NspStream | undefined, stream: StreamState): boolean {
   return s?.name === stream.name && s.conduit?.name === stream.conduit && s.conduit.trench?.name === stream.trench;
 }
 
 function arm(turn: Turn, stream: StreamState, purpose: 'retry' | 'refresh', afterMs: number): void {
   clearTimer(turn, stream);
-  stream.timer = { id: turn.setTimer({ kind: 'stream', ...streamAt(stream) }, afterMs), purpose };
+  stream.timer = { id: turn.setTimer(ownedBy('stream', stream), afterMs), purpose };
 }
 
 function clearTimer(turn: Turn, stream: StreamState): void {

@@ -1,22 +1,22 @@
 import type { Changes } from './changes.js';
-import type { TapaEffect } from './effects.js';
+import type { CallEffect, TapaEffect } from './effects.js';
 import type { ConduitState, Pending, StreamState, TapaState, TimerOwner } from './state.js';
-
-export type CallWithoutOp = TapaEffect extends infer E ? (E extends { op: number } ? Omit<E, 'op'> : never) : never;
+import { Touched } from './touched.js';
 
 /**
  * One call of `step`: the state it changes, the effects it collects, and what it has
  * touched, so that reconciling afterwards costs only what the event affected.
  */
 export class Turn {
-  readonly effects: TapaEffect[] = [];
-  readonly dirtyStreams = new Set<StreamState>();
+  // Made with its first effect: an empty array's first push makes room for 17, and most steps emit one effect.
+  private emitted: TapaEffect[] | undefined;
+  /** Streams to reconcile (again). */
+  readonly dirtyStreams = new Touched<StreamState>();
   /** Streams whose Watch status may have changed, or that joined or left the registry. */
-  readonly watched = new Set<StreamState>();
-  // Most events touch one stream and no conduit, and a Set costs an allocation whether it
-  // is used or not: these two are made when first needed.
-  private conduits: Set<ConduitState> | undefined;
-  private joinedOrLeft: Set<StreamState> | undefined;
+  readonly watched = new Touched<StreamState>();
+  // Few steps touch a conduit or the registry: these two are made when first needed.
+  private conduits: Touched<ConduitState> | undefined;
+  private joinedOrLeft: Touched<StreamState> | undefined;
 
   /** `changes`: told what this step changes, for whoever keeps a copy of the state (see Changes). */
   constructor(
@@ -28,26 +28,28 @@ export class Turn {
     return this.state.nextId++;
   }
 
+  /** The op of a call effect about to be made: give it to `call` with the effect. */
+  newOp(): number {
+    return this.nextId();
+  }
+
   /**
-   * Emits a call effect and records who waits for its result. The effect gets its op in
-   * place, so pass a fresh object: copying each call effect to add it was a fifth of the
-   * core's time.
+   * Emits a call effect and records who waits for its result. The effect's op comes
+   * from `newOp`, written in the effect's literal: adding it afterwards, or copying the
+   * effect to add it, cost a share of the core's time.
    */
-  call(effect: CallWithoutOp, owner: Pending): number {
-    const op = this.nextId();
-    this.state.pending.set(op, owner);
-    this.changes?.pending.set(op, owner);
-    const call = effect as CallWithoutOp & { op: number };
-    call.op = op;
-    this.effects.push(call as TapaEffect);
-    return op;
+  call(effect: CallEffect, owner: Pending): number {
+    this.state.pending.set(effect.op, owner);
+    this.changes?.pending.set(effect.op, owner);
+    this.emit(effect);
+    return effect.op;
   }
 
   /** Forgets a watch or call and tells the runner it may stop it. */
   cancelCall(op: number | undefined): void {
     if (op === undefined || !this.state.pending.delete(op)) return;
     this.changes?.pending.set(op, undefined);
-    this.effects.push({ kind: 'cancel', op });
+    this.emit({ kind: 'cancel', op });
   }
 
   /** A result arrived: the op is no longer pending. */
@@ -60,14 +62,14 @@ export class Turn {
     const timer = this.nextId();
     this.state.timers.set(timer, owner);
     this.changes?.timers.set(timer, owner);
-    this.effects.push({ kind: 'setTimer', timer, afterMs });
+    this.emit({ kind: 'setTimer', timer, afterMs });
     return timer;
   }
 
   cancelTimer(timer: number | undefined): void {
     if (timer === undefined || !this.state.timers.delete(timer)) return;
     this.changes?.timers.set(timer, undefined);
-    this.effects.push({ kind: 'cancelTimer', timer });
+    this.emit({ kind: 'cancelTimer', timer });
   }
 
   /** The timer fired: it is no longer set. */
@@ -89,7 +91,7 @@ export class Turn {
 
   /** The conduit has a next step to take. */
   markConduit(conduit: ConduitState): void {
-    (this.conduits ??= new Set()).add(conduit);
+    (this.conduits ??= new Touched()).add(conduit);
   }
 
   /** The conduit changed in a way that concerns every one of its streams. */
@@ -100,7 +102,7 @@ export class Turn {
 
   /** The stream joined or left the Watch registry (touch it too). */
   markMembership(stream: StreamState): void {
-    (this.joinedOrLeft ??= new Set()).add(stream);
+    (this.joinedOrLeft ??= new Touched()).add(stream);
     // Joining again puts the stream at the end of the registry: its place in `joined` follows.
     this.changes?.joined.delete(stream);
     this.changes?.joined.add(stream);
@@ -111,11 +113,8 @@ export class Turn {
   }
 
   /** The conduits marked since the last call, which forgets them. */
-  takeConduits(): ConduitState[] {
-    if (this.conduits === undefined) return [];
-    const out = [...this.conduits];
-    this.conduits.clear();
-    return out;
+  takeConduits(): readonly ConduitState[] {
+    return this.conduits?.take() ?? NO_CONDUITS;
   }
 
   get hasDirtyConduits(): boolean {
@@ -123,6 +122,14 @@ export class Turn {
   }
 
   emit(effect: TapaEffect): void {
-    this.effects.push(effect);
+    if (this.emitted === undefined) this.emitted = [effect];
+    else this.emitted.push(effect);
+  }
+
+  /** The effects emitted, in order. */
+  get effects(): TapaEffect[] {
+    return this.emitted ?? [];
   }
 }
+
+const NO_CONDUITS: readonly ConduitState[] = [];

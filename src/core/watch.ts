@@ -40,18 +40,19 @@ export function subscribe(turn: Turn, watcher: number, filter: TapStream | undef
  */
 export function publish(turn: Turn): void {
   const { state } = turn;
-  const changed: StreamState[] = [];
-  for (const s of turn.watched) {
+  let changed: StreamState[] | undefined;
+  for (const s of turn.watched.items) {
     let news = turn.joinedOrLeftRegistry(s);
-    const conduit = state.registry.has(s.key) ? conduitOf(state, s.trench, s.conduit) : undefined;
+    // Wanted is in the registry (an invariant), and a test that needs no lookup among every stream.
+    const conduit = s.wanted ? conduitOf(state, s.trench, s.conduit) : undefined;
     if (conduit?.streams.get(s.name) === s) {
       const status = statusOf(s, conduit);
       news ||= status !== s.status;
       s.status = status;
     }
-    if (news) changed.push(s);
+    if (news) (changed ??= []).push(s);
   }
-  if (changed.length === 0) return;
+  if (changed === undefined) return;
   for (const [watcher, filter] of state.watchers) {
     if (changed.some((s) => matches(filter, s.tap))) turn.emit({ kind: 'publish', watcher, statuses: snapshot(state, filter) });
   }
