@@ -56,13 +56,14 @@ export function open(turn: Turn, request: number, msg: TapStream | undefined): v
   }
   const trench = trenchOf(turn.state, names.trench);
   let conduit = trench.conduits.get(names.conduit);
+  // Named by the very strings their maps are keyed by: a lookup then compares pointers, not text.
   if (!conduit) {
-    conduit = createConduit(turn, names.trench, names.conduit);
+    conduit = createConduit(turn, trench.name, names.conduit);
     trench.conduits.set(names.conduit, conduit);
   }
   let stream = conduit.streams.get(names.stream);
   if (!stream) {
-    stream = createStream(names.trench, names.conduit, names.stream, names.msg);
+    stream = createStream(trench.name, conduit.name, names.stream, names.msg);
     conduit.streams.set(names.stream, stream);
     want(turn, stream, conduit);
   } else if (!stream.wanted) {
