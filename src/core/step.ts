@@ -8,7 +8,7 @@ import { onInterfaceNameTimer } from './interfacename.js';
 import type { TapaState } from './state.js';
 import { beginShutdown, finishShutdown, giveUp } from './shutdown.js';
 import { close, open } from './tap.js';
-import { onStreamTimer, onTargetResult, reconcileTarget } from './target.js';
+import { onStreamTimer, onTargetResult, reconcileTarget, waiting } from './target.js';
 import { conduitOf, dropConduit } from './trench.js';
 import { Turn } from './turn.js';
 import { publish, subscribe } from './watch.js';
@@ -114,6 +114,8 @@ function settle(turn: Turn): void {
   for (let round = 0; turn.dirtyStreams.size > 0 || turn.hasDirtyConduits; round++) {
     if (round >= limits.maxSettleRounds) throw new Error(`reconciling did not settle within ${limits.maxSettleRounds} rounds`);
     for (const stream of turn.dirtyStreams.take()) {
+      // Most steps leave the stream they touched waiting for a call: it need not be looked up.
+      if (waiting(stream)) continue;
       const conduit = conduitOf(state, stream.trench, stream.conduit);
       if (conduit?.streams.get(stream.name) === stream) reconcileTarget(turn, stream, conduit);
     }

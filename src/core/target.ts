@@ -14,8 +14,9 @@ import type { NspStream, NspTarget } from './wire.js';
  * The NSP side of a stream (reference §2.4), as a reconciler: whenever no call is in
  * flight and no back-off is pending, compare what the NSP should hold (`desired`) with
  * what we believe it holds (`registered`) and make the one call that closes the gap.
- * One call at a time per stream; whatever changed meanwhile (Close, new IPs, a new
- * maxTargets) is acted on the moment the call returns, so nothing is lost or leaked.
+ * One call at a time per stream (the caller passes no stream that is `waiting`);
+ * whatever changed meanwhile (Close, new IPs, a new maxTargets) is acted on the moment
+ * the call returns, so nothing is lost or leaked.
  *
  * Acquiring a target: lookup (identifiers in use) -> register DISABLED -> verify (no
  * collision, else re-draw and register again) -> register ENABLED. Keeping it: every
@@ -23,7 +24,6 @@ import type { NspStream, NspTarget } from './wire.js';
  * the identifier) -> refresh (register ENABLED again). Releasing it: unregister.
  */
 export function reconcileTarget(turn: Turn, stream: StreamState, conduit: ConduitState): void {
-  if (stream.op || stream.timer?.purpose === 'retry') return;
   const want = desired(turn.state, stream, conduit);
   const reg = stream.registered;
   if (reg && (!want || !sameSet(reg.ips, want.ips))) {
@@ -42,6 +42,11 @@ export function reconcileTarget(turn: Turn, stream: StreamState, conduit: Condui
   } else if (!stream.timer) {
     arm(turn, stream, 'refresh', turn.state.config.nspEntryTimeoutMs);
   }
+}
+
+/** A call in flight or a back-off: the stream reconciles once it is over, and not before. */
+export function waiting(stream: StreamState): boolean {
+  return stream.op !== undefined || stream.timer?.purpose === 'retry';
 }
 
 type TargetResult = Extract<TapaEvent, { op: number }>;
