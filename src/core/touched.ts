@@ -30,7 +30,7 @@ export class Touched<T> {
     return this.list !== undefined && this.list.includes(item);
   }
 
-  /** The members, in order; stays valid after later adds only until the next `take`. */
+  /** The members, in order: the list itself, which later adds extend until the next `take`. */
   get items(): readonly T[] {
     return this.list ?? NONE;
   }
@@ -44,7 +44,7 @@ export class Touched<T> {
   }
 }
 
-/** Past this many members, a scan costs more than a Set's lookup. */
+/** Beyond this many members, membership is looked up in a Set: a scan grows with the list. */
 const SCAN_LIMIT = 8;
 
 const NONE: readonly never[] = [];
