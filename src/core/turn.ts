@@ -36,7 +36,7 @@ export class Turn {
   call(effect: CallWithoutOp, owner: Pending): number {
     const op = this.nextId();
     this.state.pending.set(op, owner);
-    this.changes?.pending.set(op, owner);
+    this.changes?.pending.push(op);
     const call = effect as CallWithoutOp & { op: number };
     call.op = op;
     this.effects.push(call as TapaEffect);
@@ -46,34 +46,34 @@ export class Turn {
   /** Forgets a watch or call and tells the runner it may stop it. */
   cancelCall(op: number | undefined): void {
     if (op === undefined || !this.state.pending.delete(op)) return;
-    this.changes?.pending.set(op, undefined);
+    this.changes?.pending.push(op);
     this.effects.push({ kind: 'cancel', op });
   }
 
   /** A result arrived: the op is no longer pending. */
   settleCall(op: number): void {
     this.state.pending.delete(op);
-    this.changes?.pending.set(op, undefined);
+    this.changes?.pending.push(op);
   }
 
   setTimer(owner: TimerOwner, afterMs: number): number {
     const timer = this.nextId();
     this.state.timers.set(timer, owner);
-    this.changes?.timers.set(timer, owner);
+    this.changes?.timers.push(timer);
     this.effects.push({ kind: 'setTimer', timer, afterMs });
     return timer;
   }
 
   cancelTimer(timer: number | undefined): void {
     if (timer === undefined || !this.state.timers.delete(timer)) return;
-    this.changes?.timers.set(timer, undefined);
+    this.changes?.timers.push(timer);
     this.effects.push({ kind: 'cancelTimer', timer });
   }
 
   /** The timer fired: it is no longer set. */
   firedTimer(timer: number): void {
     this.state.timers.delete(timer);
-    this.changes?.timers.set(timer, undefined);
+    this.changes?.timers.push(timer);
   }
 
   touchStream(stream: StreamState): void {
