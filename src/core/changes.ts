@@ -1,4 +1,4 @@
-import type { Pending, StreamState, TimerOwner } from './state.js';
+import type { StreamState } from './state.js';
 
 /**
  * What steps changed in the parts of the state that grow with the number of streams, for a
@@ -14,12 +14,16 @@ export interface Changes {
   readonly dropped: Set<StreamState>;
   /** Streams that joined or left the Watch registry, in the order of their last join or leave. */
   readonly joined: Set<StreamState>;
-  /** Calls and watches begun (with their owner) or over (undefined), by op id, in the order they began. */
-  readonly pending: Map<number, Pending | undefined>;
-  /** Timers set (with their owner), cancelled or fired (undefined), in the order they were set. */
-  readonly timers: Map<number, TimerOwner | undefined>;
+  /**
+   * Ids of calls and watches begun or over, in that order (an id begun and over comes twice).
+   * Ids only grow and an owner never changes, so the state tells the rest: whether the id is
+   * still pending, and for whom. Plain numbers: a map of owners was most of what marking cost.
+   */
+  readonly pending: number[];
+  /** Ids of timers set, cancelled or fired, the same way. */
+  readonly timers: number[];
 }
 
 export function noChanges(): Changes {
-  return { streams: new Set(), dropped: new Set(), joined: new Set(), pending: new Map(), timers: new Map() };
+  return { streams: new Set(), dropped: new Set(), joined: new Set(), pending: [], timers: [] };
 }

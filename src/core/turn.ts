@@ -40,7 +40,7 @@ export class Turn {
    */
   call(effect: CallEffect, owner: Pending): number {
     this.state.pending.set(effect.op, owner);
-    this.changes?.pending.set(effect.op, owner);
+    this.changes?.pending.push(effect.op);
     this.emit(effect);
     return effect.op;
   }
@@ -48,34 +48,34 @@ export class Turn {
   /** Forgets a watch or call and tells the runner it may stop it. */
   cancelCall(op: number | undefined): void {
     if (op === undefined || !this.state.pending.delete(op)) return;
-    this.changes?.pending.set(op, undefined);
+    this.changes?.pending.push(op);
     this.emit({ kind: 'cancel', op });
   }
 
   /** A result arrived: the op is no longer pending. */
   settleCall(op: number): void {
     this.state.pending.delete(op);
-    this.changes?.pending.set(op, undefined);
+    this.changes?.pending.push(op);
   }
 
   setTimer(owner: TimerOwner, afterMs: number): number {
     const timer = this.nextId();
     this.state.timers.set(timer, owner);
-    this.changes?.timers.set(timer, owner);
+    this.changes?.timers.push(timer);
     this.emit({ kind: 'setTimer', timer, afterMs });
     return timer;
   }
 
   cancelTimer(timer: number | undefined): void {
     if (timer === undefined || !this.state.timers.delete(timer)) return;
-    this.changes?.timers.set(timer, undefined);
+    this.changes?.timers.push(timer);
     this.emit({ kind: 'cancelTimer', timer });
   }
 
   /** The timer fired: it is no longer set. */
   firedTimer(timer: number): void {
     this.state.timers.delete(timer);
-    this.changes?.timers.set(timer, undefined);
+    this.changes?.timers.push(timer);
   }
 
   touchStream(stream: StreamState): void {

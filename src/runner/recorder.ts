@@ -1,34 +1,30 @@
 import { loadState, noChanges, saveState, type TapaEffect, type TapaEvent, type TapaState } from '../core/index.js';
 import type { Core, CoreFault } from './core-fault.js';
-import {
-  RECORDING_FORMAT,
-  RECORDING_VERSION,
-  recordedEffects,
-  redacted,
-  type RecordedEffect,
-  type Recording,
-  type RecordedStep,
-} from './recording.js';
+import { RECORDING_FORMAT, RECORDING_VERSION, recordedEffects, redacted, type Recording, type RecordedStep } from './recording.js';
 import { applyDelta, takeDelta, type StateDelta } from './state-delta.js';
 
 /**
- * A segment's steps: the core's own events and effects, by reference, in arrays that are
- * used again when the segment goes, so that a step costs the ring no allocation.
+ * A segment's steps: the core's own events, by reference, and what each step returned, in
+ * arrays that are used again when the segment goes, so that a step costs the ring no allocation.
  */
 interface Segment {
   at: number;
   length: number;
-  readonly ats: number[];
+  readonly ats: Float64Array;
   readonly events: TapaEvent[];
   /**
-   * The effects the core returned (big Watch snapshots as digests), or the message of what
-   * it threw; undefined while the core is on the step (a recording made then, by the
-   * watchdog, shows the step the core is stuck on).
+   * How many effects the core returned, THREW, or UNFINISHED while the core is on the step
+   * (a recording made then, by the watchdog, shows the step the core is stuck on).
    */
-  readonly outcomes: (readonly RecordedEffect[] | string | undefined)[];
+  readonly outcomes: Int32Array;
+  /** What the core threw, by step. */
+  readonly threw: Map<number, string>;
   /** What the segment's steps did to the state; set when the segment is over. */
   delta?: StateDelta;
 }
+
+const UNFINISHED = -1;
+const THREW = -2;
 
 /**
  * The process event on which a recording is made of a loop that is stuck (in the core,
@@ -51,10 +47,17 @@ const SEGMENTS = 4;
  * oldest segment goes its delta is applied to the copy. A whole snapshot per segment cost
  * in proportion to the state (6 MB of JSON at 10,000 streams) and would have needed
  * segments as long as the state is big; a second state stepped along behind would double
- * the core's work. Per event the recorder only keeps references (big Watch snapshots as
- * digests, recordedEffects): the core and the runner never change an event or an effect
- * after the step (test/runner/recorder.test.ts freezes them to hold it to that).
- * Redaction of secrets is done when a recording is made.
+ * the core's work.
+ *
+ * Per event the recorder keeps the event, by reference (the core and the runner never
+ * change one after its step: test/runner/recorder.test.ts freezes them to hold them to
+ * it), and how many effects the core returned, not the effects: kept for the length of the
+ * ring, every effect outlived the young generation, and copying them out of it was 40 % of
+ * what the recorder had the garbage collector promote (bench/recorder-figures.ts). The
+ * core is a function of the state and the event, so a recording gets its effects by
+ * stepping the events again from the copy of the state at the ring's start; each step's
+ * count, and whether it threw, is checked against what it did live. Redaction of secrets
+ * is done when a recording is made.
  */
 export class Recorder {
   private readonly segments: Segment[] = [];
@@ -64,16 +67,17 @@ export class Recorder {
   private changes = noChanges();
   private dropped = 0;
 
-  /** `state`: the core's state now, where the recording starts. */
+  /** `core`: what the runner steps, which a recording steps again; `state`: the core's state now, where the recording starts. */
   constructor(
     capacity: number,
+    private readonly core: Core,
     private readonly fault: CoreFault | undefined,
     state: TapaState,
     at: number,
   ) {
     this.segmentLength = Math.max(1, Math.ceil(capacity / SEGMENTS));
     this.start = loadState(saveState(state));
-    this.segments.push(emptySegment(at));
+    this.segments.push(this.emptySegment(at));
   }
 
   /** Steps the core on `event`, recording it; the step is recorded even if the core throws. */
@@ -82,19 +86,20 @@ export class Recorder {
     if (segment.length >= this.segmentLength) {
       segment.delta = takeDelta(state, this.changes);
       this.changes = noChanges();
-      segment = this.segments.length < SEGMENTS ? emptySegment(at) : this.dropOldest(at);
+      segment = this.segments.length < SEGMENTS ? this.emptySegment(at) : this.dropOldest(at);
       this.segments.push(segment);
     }
     const i = segment.length++;
     segment.ats[i] = at;
     segment.events[i] = event;
-    segment.outcomes[i] = undefined;
+    segment.outcomes[i] = UNFINISHED;
     try {
       const effects = core(state, event, this.changes);
-      segment.outcomes[i] = recordedEffects(effects);
+      segment.outcomes[i] = effects.length;
       return effects;
     } catch (err) {
-      segment.outcomes[i] = err instanceof Error ? err.message : String(err);
+      segment.outcomes[i] = THREW;
+      segment.threw.set(i, messageOf(err));
       throw err;
     }
   }
@@ -106,32 +111,69 @@ export class Recorder {
     this.dropped += oldest.length;
     oldest.at = at;
     oldest.length = 0;
+    oldest.threw.clear();
     oldest.delta = undefined;
     return oldest;
   }
 
+  private emptySegment(at: number): Segment {
+    const n = this.segmentLength;
+    return { at, length: 0, ats: new Float64Array(n), events: [], outcomes: new Int32Array(n), threw: new Map() };
+  }
+
   /** What the ring holds now, without secrets; `why`, for whoever reads it. */
   recording(why: string, at: number): Recording {
+    const saved = saveState(this.start);
+    const { steps, otherwise } = this.steppedAgain(loadState(saved));
     return redacted({
       format: RECORDING_FORMAT,
       version: RECORDING_VERSION,
-      why,
+      why: otherwise === undefined ? why : `${why}; ${otherwise}`,
       madeAt: at,
       ...(this.fault ? { fault: this.fault } : {}),
       dropped: this.dropped,
       startedAt: this.segments[0]!.at,
-      snapshot: JSON.parse(saveState(this.start)) as unknown,
-      steps: this.segments.flatMap((s) => Array.from({ length: s.length }, (_, i) => recordedStep(s, i))),
+      snapshot: JSON.parse(saved) as unknown,
+      steps,
     });
+  }
+
+  /**
+   * The kept steps with their effects, the core stepped again on `state` (a copy of the state
+   * at the ring's start); `otherwise` names the first step that came out otherwise than it
+   * did live, should the core not be the function of state and event it is held to be.
+   */
+  private steppedAgain(state: TapaState): { steps: RecordedStep[]; otherwise?: string } {
+    const steps: RecordedStep[] = [];
+    let otherwise: string | undefined;
+    for (const segment of this.segments) {
+      for (let i = 0; i < segment.length; i++) {
+        const [at, event, live] = [segment.ats[i]!, segment.events[i]!, segment.outcomes[i]!];
+        // Stepping it again would hold this process the way it holds the runner now.
+        if (live === UNFINISHED) {
+          steps.push({ at, event, unfinished: true });
+          continue;
+        }
+        let step: RecordedStep;
+        let again: string;
+        try {
+          const effects = this.core(state, event);
+          step = { at, event, effects: recordedEffects(effects) };
+          again = `${effects.length} effects`;
+        } catch (err) {
+          step = { at, event, threw: messageOf(err) };
+          again = `threw ${step.threw}`;
+        }
+        const before = live === THREW ? `threw ${segment.threw.get(i)!}` : `${live} effects`;
+        if (again !== before)
+          otherwise ??= `step ${steps.length + 1} (${event.kind}) came out ${again} when the recording was made, ${before} live`;
+        steps.push(step);
+      }
+    }
+    return otherwise === undefined ? { steps } : { steps, otherwise };
   }
 }
 
-function emptySegment(at: number): Segment {
-  return { at, length: 0, ats: [], events: [], outcomes: [] };
-}
-
-function recordedStep(segment: Segment, i: number): RecordedStep {
-  const [at, event, outcome] = [segment.ats[i]!, segment.events[i]!, segment.outcomes[i]];
-  if (outcome === undefined) return { at, event, unfinished: true };
-  return typeof outcome === 'string' ? { at, event, threw: outcome } : { at, event, effects: outcome };
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

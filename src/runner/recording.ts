@@ -45,11 +45,9 @@ export type RecordedEffect =
   TapaEffect | { readonly kind: 'publish'; readonly watcher: number; readonly streams: number; readonly sha1: string };
 
 /**
- * Every step of a Watch subscriber may carry a snapshot of every stream; kept whole, the
- * flight recorder would hold thousands of copies of a big registry, and a recording
- * would be made of them. The recorder digests them as the core returns them, which costs
- * in proportion to the snapshot the core has just built. Replay compares digests with
- * digests, made the same way.
+ * Every step of a Watch subscriber may carry a snapshot of every stream; kept whole, a
+ * recording would be made of thousands of copies of a big registry. The recorder digests
+ * them as it makes a recording, and replay compares digests with digests, made the same way.
  */
 export function recordedEffects(effects: readonly TapaEffect[]): readonly RecordedEffect[] {
   if (!effects.some(isBig)) return effects;

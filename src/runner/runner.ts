@@ -138,7 +138,7 @@ export class Runner {
     this.log = options.log ?? SILENT;
     this.core = coreOf(options.fault);
     const events = options.recordEvents ?? 0;
-    this.recorder = events > 0 ? new Recorder(events, options.fault, this.state, transport.now()) : undefined;
+    this.recorder = events > 0 ? new Recorder(events, this.core, options.fault, this.state, transport.now()) : undefined;
   }
 
   /** Tap.Open. The core answers every Tap call in the step that receives it, so `reply` is called before this returns. */

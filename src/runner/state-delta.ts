@@ -1,5 +1,5 @@
 import type { Changes, TapaState } from '../core/index.js';
-import type { ConduitState, InterfaceName, StreamAt, StreamState } from '../core/state.js';
+import type { ConduitState, InterfaceName, Pending, StreamAt, StreamState, TimerOwner } from '../core/state.js';
 
 /**
  * What the steps of a stretch of time did to the core's state, copied as it was at the
@@ -37,9 +37,9 @@ export interface StateDelta {
   readonly left: readonly string[];
   /** Registry entries that joined, in the order of their last join. */
   readonly joined: readonly (readonly [string, StreamAt])[];
-  /** Calls and timers begun (their owner) or over (undefined), as the core told them. */
-  readonly pending: Changes['pending'];
-  readonly timers: Changes['timers'];
+  /** Calls and timers begun or over, as the core told them, each with its owner at the end (undefined: over). */
+  readonly pending: Owners<Pending>;
+  readonly timers: Owners<TimerOwner>;
   readonly watchers: TapaState['watchers'];
   readonly interfaceNames: TapaState['interfaceNames'];
 }
@@ -51,7 +51,7 @@ export function takeDelta(state: TapaState, changes: Changes): StateDelta {
   const streams: StreamState[] = [];
   for (const s of changes.streams) {
     if (changes.dropped.has(s)) dropped.push(s);
-    else streams.push({ ...s });
+    else streams.push(copyStream(s));
   }
   const left: string[] = [];
   const joined: [string, StreamAt][] = [];
@@ -70,8 +70,8 @@ export function takeDelta(state: TapaState, changes: Changes): StateDelta {
     streams,
     left,
     joined,
-    pending: changes.pending,
-    timers: changes.timers,
+    pending: ownersOf(changes.pending, state.pending),
+    timers: ownersOf(changes.timers, state.timers),
     watchers: new Map(state.watchers),
     interfaceNames: new Map([...state.interfaceNames].map(([connection, name]): [string, InterfaceName] => [connection, { ...name }])),
   };
@@ -106,8 +106,25 @@ export function applyDelta(state: TapaState, delta: StateDelta): void {
   writable.interfaceNames = delta.interfaceNames;
 }
 
-function applyOwners<T>(map: Map<number, T>, changes: ReadonlyMap<number, T | undefined>): void {
-  for (const [id, owner] of changes) {
+/** Ids, and their owners where they stood at the end of the delta, side by side. */
+interface Owners<T> {
+  readonly ids: readonly number[];
+  readonly owners: readonly (T | undefined)[];
+}
+
+/**
+ * An id comes once or twice (begun and over), in the order it happened: those begun come in
+ * the order of their ids, which is the order the core's map has them in, and an id set again
+ * keeps its place.
+ */
+function ownersOf<T>(ids: readonly number[], now: ReadonlyMap<number, T>): Owners<T> {
+  return { ids, owners: ids.map((id) => now.get(id)) };
+}
+
+function applyOwners<T>(map: Map<number, T>, changes: Owners<T>): void {
+  for (let i = 0; i < changes.ids.length; i++) {
+    const id = changes.ids[i]!;
+    const owner = changes.owners[i];
     if (owner === undefined) map.delete(id);
     else map.set(id, owner);
   }
@@ -121,4 +138,30 @@ function copyConduit(c: ConduitState): ConduitState {
     watches: { streams: { ...c.watches.streams }, flows: { ...c.watches.flows }, monitor: { ...c.watches.monitor } },
     nsmOp: c.nsmOp && { ...c.nsmOp },
   };
+}
+
+/**
+ * A shallow copy, field by field rather than spread: V8 sees that the copies made here live
+ * on (until their delta is applied) and makes them in the old generation at once, where a
+ * spread's copies were made young and then copied by every scavenge they outlived, which was
+ * most of what the recorder cost the runner (bench/recorder-figures.ts). `satisfies` keeps
+ * the list whole.
+ */
+function copyStream(s: StreamState): StreamState {
+  const copy = {
+    trench: s.trench,
+    conduit: s.conduit,
+    name: s.name,
+    key: s.key,
+    tap: s.tap,
+    wanted: s.wanted,
+    status: s.status,
+    identifier: s.identifier,
+    registered: s.registered,
+    op: s.op,
+    timer: s.timer,
+    failed: s.failed,
+    redraws: s.redraws,
+  } satisfies Record<keyof StreamState, unknown>;
+  return copy;
 }

@@ -54,7 +54,7 @@ describe('runner: the flight recorder', () => {
     expect(replayRecording(recording)).to.deep.equal({ kind: 'passed', steps: recording.steps.length });
   });
 
-  it('keeps events and effects by reference: neither the core nor the runner changes one after its step', () => {
+  it('keeps events by reference, and a recording steps them again: neither the core nor the runner changes one after its step', () => {
     const { runner, transport } = recorded(1_000);
     // Frozen, any later write into an event or an effect, or into the state they share objects with, throws.
     const inner = (runner as unknown as { core: Core }).core;
@@ -65,6 +65,24 @@ describe('runner: the flight recorder', () => {
     const recording = runner.recording('test')!;
     expect(recording.steps.some((s) => s.threw !== undefined)).to.equal(false);
     expect(replayRecording(recording).kind).to.equal('passed');
+  });
+
+  it('names the first step that the core, stepped again for a recording, does not take the way it did live', () => {
+    const { runner, transport } = recorded(1_000);
+    // Live, one step in the middle emits an effect more than the core that the recording steps again.
+    const inner = (runner as unknown as { core: Core }).core;
+    let n = 0;
+    const extra: Core = (state, event, changes) => {
+      const effects = inner(state, event, changes);
+      return ++n === 30 ? [...effects, { kind: 'cancelTimer', timer: -1 }] : effects;
+    };
+    Object.defineProperty(runner, 'core', { value: extra });
+    busy(runner, transport, 60);
+    const recording = runner.recording('test')!;
+    const live = recording.steps[29]!.effects!.length + 1;
+    expect(recording.why).to.equal(
+      `test; step 30 (${recording.steps[29]!.event.kind}) came out ${live - 1} effects when the recording was made, ${live} effects live`,
+    );
   });
 
   it('takes the NSM tokens out, and the replay does not miss them', () => {
