@@ -1,5 +1,5 @@
 import type { Scheduler } from '../kernel/scheduler.js';
-import { Chan, type RecvResult } from './chan.js';
+import { Chan, type ChanOp, type RecvResult, type SelectCase } from './chan.js';
 import { Context, type CancelableContext } from './context.js';
 import { Goroutine, RUN, currentGoroutine, setRunning, type Held } from './goroutine.js';
 import { LockOrder, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';
@@ -21,6 +21,8 @@ export interface RuntimeOptions {
 }
 
 const MUTEX_LOCK = 'sync.(*Mutex).Lock';
+const READY: readonly number[] = [RUN];
+const NONE: readonly number[] = [];
 const WAITGROUP_WAIT = 'sync.(*WaitGroup).Wait';
 
 /**
@@ -223,16 +225,20 @@ export class Runtime {
     kind: 'send' | 'recv',
     self: Goroutine | undefined,
   ): { g: Goroutine; index: number; value: unknown } | undefined {
-    let best: { g: Goroutine; index: number; value: unknown } | undefined;
+    let best: Goroutine | undefined;
+    let at = -1;
     for (const g of this.gs) {
       const op = opOf(g);
       if (g === self || !g.parked || g.frozen || g.completed || g.ended || typeof op !== 'object' || op.kind !== 'chan') continue;
-      const index = op.cases.findIndex((c) => c.kind === kind && c.ch === ch);
-      if (index < 0 || (best !== undefined && best.g.opSeq < g.opSeq)) continue;
-      const c = op.cases[index]!;
-      best = { g, index, value: c.kind === 'send' ? c.value : undefined };
+      if (best !== undefined && best.opSeq < g.opSeq) continue;
+      const index = caseOn(op.cases, ch, kind);
+      if (index < 0) continue;
+      best = g;
+      at = index;
     }
-    return best;
+    if (best === undefined) return undefined;
+    const c = (best.op as ChanOp).cases[at]!;
+    return { g: best, index: at, value: c.kind === 'send' ? c.value : undefined };
   }
 
   /** @internal A partner completed `g`'s channel op on case `index`; `value` is the RecvResult, or undefined for a send. */
@@ -422,24 +428,27 @@ export class Runtime {
     }
   }
 
-  private readyKeys(g: Goroutine): number[] {
+  /** The task keys `g` can run now; the shared `READY`/`NONE` lists unless a select has a choice. */
+  private readyKeys(g: Goroutine): readonly number[] {
     const op = opOf(g);
-    if (g.completed !== undefined || op === 'start') return [RUN];
-    if (op === undefined) return [];
+    if (g.completed !== undefined || op === 'start') return READY;
+    if (op === undefined) return NONE;
     switch (op.kind) {
       case 'lock':
-        return op.mutex.locked ? [] : [RUN];
+        return op.mutex.locked ? NONE : READY;
       case 'wait':
-        return op.wg.counter === 0 ? [RUN] : [];
+        return op.wg.counter === 0 ? READY : NONE;
       case 'sleep':
-        return [];
+        return NONE;
       case 'chan': {
-        const ready: number[] = [];
-        op.cases.forEach((c, i) => {
-          if (c.kind === 'recv' ? c.ch.canRecv(g) : c.ch.canSend(g)) ready.push(i);
-        });
-        if (!op.select) return ready.length > 0 ? [RUN] : [];
-        return ready;
+        let ready: number[] | undefined;
+        for (let i = 0; i < op.cases.length; i++) {
+          const c = op.cases[i]!;
+          if (!(c.kind === 'recv' ? c.ch.canRecv(g) : c.ch.canSend(g))) continue;
+          if (!op.select) return READY;
+          (ready ??= []).push(i);
+        }
+        return ready ?? NONE;
       }
     }
   }
@@ -536,6 +545,11 @@ export class Runtime {
     }
     return out;
   }
+}
+
+function caseOn(cases: readonly SelectCase[], ch: Chan<unknown>, kind: 'send' | 'recv'): number {
+  for (let i = 0; i < cases.length; i++) if (cases[i]!.kind === kind && cases[i]!.ch === ch) return i;
+  return -1;
 }
 
 function describeValue(x: unknown): string {
