@@ -10,7 +10,7 @@ import { describeCase, describeOp, isOp, opOf, type Go, type Op } from './op.js'
 import { blockingFrame } from './park.js';
 import { formatTraces, groupStacks } from './pprof.js';
 import { findStall, STALL_ROUNDS, type Stall } from './stall.js';
-import { findDeadlock, memberOf, waitOf, type Deadlock } from './waitfor.js';
+import { findDeadlock, memberOf, stuckIfParked, waitOf, type Deadlock } from './waitfor.js';
 import { WaitGroup } from './waitgroup.js';
 
 export interface RuntimeOptions {
@@ -18,6 +18,12 @@ export interface RuntimeOptions {
   readonly onDeadlock?: (deadlock: Deadlock) => void;
   /** Sees lock, park and step events (a swimlane picture); hunts leave it out. */
   readonly observer?: RuntimeObserver;
+  /**
+   * 'full' looks at every goroutine and builds the wait-for graph after every step: the
+   * reference that the default, which looks only at goroutines whose op or what it waits
+   * on changed and builds the graph only when a new cycle is possible, is tested against.
+   */
+  readonly settle?: 'incremental' | 'full';
 }
 
 const MUTEX_LOCK = 'sync.(*Mutex).Lock';
@@ -60,11 +66,15 @@ export class Runtime {
   private inStep = false;
   private settling = false;
   private again = false;
+  /** Counts changes to goroutines' ops and to what they wait on (see `stale`). */
+  private tick = 0;
+  private readonly full: boolean;
 
   constructor(scheduler: Scheduler, options: RuntimeOptions = {}) {
     this.scheduler = scheduler;
     this.onDeadlock = options.onDeadlock;
     this.observer = options.observer;
+    this.full = options.settle === 'full';
   }
 
   /** Virtual ms. */
@@ -191,6 +201,11 @@ export class Runtime {
 
   // ---- for the primitives -------------------------------------------------------------
 
+  /** @internal A mutex, WaitGroup or channel changed in a way that may wake or park its waiters. */
+  touch(what: { changedAt: number }): void {
+    what.changedAt = ++this.tick;
+  }
+
   /** @internal A primitive changed state; outside a step, wake and park goroutines now. */
   changed(): void {
     if (this.settling) this.again = true;
@@ -211,7 +226,9 @@ export class Runtime {
     for (const g of this.gs) {
       const op = opOf(g);
       if (g.ended || g.frozen || g.completed || typeof op !== 'object') continue;
-      if (op.kind === 'wait' && op.wg === wg) g.completed = { value: undefined };
+      if (op.kind !== 'wait' || op.wg !== wg) continue;
+      g.completed = { value: undefined };
+      g.seenAt = -1;
     }
   }
 
@@ -247,6 +264,9 @@ export class Runtime {
     g.completed = {
       value: op.select ? { index, value: value?.value, ok: value?.ok ?? true } : value,
     };
+    g.seenAt = -1;
+    // No longer a partner that others' channel ops can complete with.
+    this.touchChannels(g);
     this.changed();
   }
 
@@ -278,8 +298,10 @@ export class Runtime {
       const op = opOf(g);
       const value = this.perform(g, key);
       const delayed = typeof op === 'object' && this.endsDelay(op, value);
+      if (g.parked) this.touchChannels(g);
       g.op = undefined;
       g.parked = false;
+      g.seenAt = -1;
       this.resume(g, value);
       if (delayed) this.delayed(g);
     } finally {
@@ -304,6 +326,7 @@ export class Runtime {
         if (m.locked) throw new Error(`Runtime: ${g.actor} ran lock ${m.name}, held by ${m.holder?.actor}`);
         m.locked = true;
         m.holder = g;
+        this.touch(m);
         const held: Held = { mutex: m, stack: g.stackAt(MUTEX_LOCK), since: this.now };
         g.held.push(held);
         this.observer?.acquired(g, m);
@@ -387,7 +410,8 @@ export class Runtime {
    * Gives a task to every goroutine whose op can complete and takes it from every one
    * whose op cannot, then looks for a deadlock. Goroutines are visited in spawn order
    * and channel partners are only parked goroutines, so the outcome is deterministic
-   * and a sender/receiver pair never both park.
+   * and a sender/receiver pair never both park. A goroutine that is not `stale` would
+   * get what it has, so it is passed over: the outcome is that of looking at every one.
    */
   private settle(): void {
     if (this.settling) {
@@ -402,6 +426,11 @@ export class Runtime {
         for (const g of this.gs) {
           if (g.ended !== undefined || g.frozen || g.op === undefined) continue;
           if (typeof g.op === 'object' && g.op.kind === 'sleep') continue;
+          if (!this.full && !this.stale(g)) {
+            anyParked ||= g.parked;
+            continue;
+          }
+          g.seenAt = this.tick;
           const keys = this.readyKeys(g);
           for (const [key, id] of g.tasks) {
             if (keys.includes(key)) continue;
@@ -417,6 +446,8 @@ export class Runtime {
             g.parkSeq = ++this.seq;
             g.parkedAt = this.now;
           }
+          // Whether it is parked decides whether channel ops of others can complete with it.
+          if (g.parked !== parked) this.touchChannels(g);
           g.parked = parked;
           if (parking && this.observer) this.observePark(g, this.observer);
           anyParked ||= parked;
@@ -426,6 +457,29 @@ export class Runtime {
     } finally {
       this.settling = false;
     }
+  }
+
+  /** Whether `g`'s op, or what it waits on, changed since `g` was last looked at. */
+  private stale(g: Goroutine): boolean {
+    const op = opOf(g);
+    if (g.seenAt < 0 || typeof op !== 'object') return true;
+    switch (op.kind) {
+      case 'lock':
+        return op.mutex.changedAt > g.seenAt;
+      case 'wait':
+        return op.wg.changedAt > g.seenAt;
+      case 'sleep':
+        return false;
+      case 'chan':
+        for (const c of op.cases) if (c.ch.changedAt > g.seenAt) return true;
+        return false;
+    }
+  }
+
+  /** The channels of `g`'s op: whether a send or receive on them completes now depends on `g`'s state. */
+  private touchChannels(g: Goroutine): void {
+    const op = opOf(g);
+    if (typeof op === 'object' && op.kind === 'chan') for (const c of op.cases) this.touch(c.ch);
   }
 
   /** The task keys `g` can run now; the shared `READY`/`NONE` lists unless a select has a choice. */
@@ -482,6 +536,7 @@ export class Runtime {
   }
 
   private detect(): void {
+    if (!this.full && !this.gs.some((g) => g.parked && !g.frozen && g.ended === undefined && stuckIfParked(g))) return;
     const parked = this.gs.filter((g) => g.ended === undefined && (g.parked || g.frozen));
     const found = findDeadlock(parked);
     if (found === undefined) return;
@@ -494,7 +549,10 @@ export class Runtime {
       stuck: members,
     };
     // They could only be woken by breaking the model's own declarations; keep the report true.
-    for (const g of found.stuck) g.frozen = true;
+    for (const g of found.stuck) {
+      g.frozen = true;
+      this.touchChannels(g);
+    }
     this.found.push(deadlock);
     this.onDeadlock?.(deadlock);
     this.observer?.deadlocked(deadlock);

@@ -100,6 +100,45 @@ export function waitOf(g: Goroutine): Wait | undefined {
   }
 }
 
+function parkedOrFrozen(g: Goroutine): boolean {
+  return g.ended === undefined && (g.parked || g.frozen);
+}
+
+/**
+ * Whether `g`'s wait is stuck if every parked goroutine stays parked: the first round of
+ * `findDeadlock`'s fixpoint, read off the op without building the wait. A new deadlock
+ * needs a goroutine not yet reported for which it holds, and after most steps there is
+ * none, so the graph is built only when there is one.
+ */
+export function stuckIfParked(g: Goroutine): boolean {
+  const op = opOf(g);
+  if (typeof op !== 'object') return false;
+  switch (op.kind) {
+    case 'lock': {
+      const holder = op.mutex.holder;
+      return holder !== undefined && parkedOrFrozen(holder);
+    }
+    case 'wait':
+      for (const d of op.wg.owed.keys()) if (parkedOrFrozen(d)) return true;
+      return false;
+    case 'chan': {
+      let targets = 0;
+      for (const c of op.cases) {
+        const partners = c.kind === 'recv' ? c.ch.senders : c.ch.receivers;
+        if (partners.size === 0) return false;
+        for (const p of partners) {
+          if (p === g || !alive(p)) continue;
+          if (!parkedOrFrozen(p)) return false;
+          targets++;
+        }
+      }
+      return targets > 0;
+    }
+    case 'sleep':
+      return false;
+  }
+}
+
 /** The members of a new deadlock, as goroutines; see `findDeadlock`. */
 export interface Found {
   readonly cycle: readonly Goroutine[];
