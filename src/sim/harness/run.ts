@@ -65,6 +65,8 @@ export interface RunResult {
   readonly failure: Failure | undefined;
   readonly log: readonly LogEntry[];
   readonly choices: readonly number[];
+  /** How many tasks were ready at each step, `choices[i]` being one of `readyCounts[i]`. */
+  readonly readyCounts: readonly number[];
   /** Virtual ms at the end of the run. */
   readonly time: number;
 }
@@ -140,6 +142,7 @@ export function runScenario(given: Scenario, options: RunOptions): RunResult {
     failure: failure ?? lockOrder(),
     log: scheduler.log,
     choices: scheduler.choices,
+    readyCounts: scheduler.readyCounts,
     time: scheduler.now,
   });
   const failed = (kind: FailureKind, message: string, detail: string, time = scheduler.now): Failure => ({

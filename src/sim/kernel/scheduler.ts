@@ -71,6 +71,7 @@ export class Scheduler {
   private readonly timers = new TimerQueue();
   private readonly inFlight = new TimerQueue<InFlight>();
   private readonly chosen: number[] = [];
+  private readonly widths: number[] = [];
   private readonly entries: LogEntry[] = [];
   private readonly logging: boolean;
   private ran = 0;
@@ -93,6 +94,11 @@ export class Scheduler {
   /** Every index the strategy chose, in step order. */
   get choices(): readonly number[] {
     return this.chosen;
+  }
+
+  /** How many tasks were ready at each step, the choice being made among them. */
+  get readyCounts(): readonly number[] {
+    return this.widths;
   }
 
   /** Empty when the scheduler keeps no log. */
@@ -260,6 +266,7 @@ export class Scheduler {
     const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.dropImmediate(task.id);
     if (!removed) throw new Error(`Scheduler: ready task ${task.id} (${task.actor}: ${task.label}) is not pending`);
     this.chosen.push(index);
+    this.widths.push(ready.length);
     if (task.kind === 'timer') {
       this.clock = task.due;
       this.arrive();
