@@ -24,6 +24,8 @@ export interface RuntimeOptions {
    * on changed and builds the graph only when a new cycle is possible, is tested against.
    */
   readonly settle?: 'incremental' | 'full';
+  /** Record lock-order edges for `lockOrderCycles` (default); false for runs that never ask, which then cost less. */
+  readonly lockOrder?: boolean;
 }
 
 const MUTEX_LOCK = 'sync.(*Mutex).Lock';
@@ -69,12 +71,14 @@ export class Runtime {
   /** Counts changes to goroutines' ops and to what they wait on (see `stale`). */
   private tick = 0;
   private readonly full: boolean;
+  private readonly recordsLockOrder: boolean;
 
   constructor(scheduler: Scheduler, options: RuntimeOptions = {}) {
     this.scheduler = scheduler;
     this.onDeadlock = options.onDeadlock;
     this.observer = options.observer;
     this.full = options.settle === 'full';
+    this.recordsLockOrder = options.lockOrder !== false;
   }
 
   /** Virtual ms. */
@@ -391,7 +395,7 @@ export class Runtime {
             stack: g.stackAt(MUTEX_LOCK),
           });
         }
-        this.recordLockOrder(g, op.mutex);
+        if (this.recordsLockOrder) this.recordLockOrder(g, op.mutex);
         return;
       case 'sleep':
         if (!(op.ms >= 0) || !Number.isFinite(op.ms)) throw new RangeError(`sleep: bad duration ${op.ms} in ${g.actor}`);

@@ -41,6 +41,8 @@ export interface TapaSpec {
   readonly goroutines?: RuntimeObserver;
   /** How a lock-level model's goroutine runtime settles after a step (see RuntimeOptions). */
   readonly settle?: RuntimeOptions['settle'];
+  /** False: the run never asks a lock-level model for lock-order cycles (see RuntimeOptions). */
+  readonly lockOrder?: boolean;
   /** Begin as this recorded core (harness/start.ts), given only to models that `resume`. */
   readonly restore?: { readonly state: TapaState } & Pick<Start, 'resume' | 'lost'>;
 }

@@ -113,6 +113,7 @@ export function runScenario(given: Scenario, options: RunOptions): RunResult {
       seed: options.seed * 31 + i,
       ...(options.observer ? { goroutines: options.observer } : {}),
       ...(options.settle ? { settle: options.settle } : {}),
+      lockOrder: options.lockdep === true,
       ...(i === 0 && start ? { restore: { state: restoredState(start), resume: start.resume, lost: start.lost } } : {}),
       reply: (request: number, _error?: CallError) => {
         asked.delete(`${name}#${request}`);
@@ -200,7 +201,8 @@ export function runScenario(given: Scenario, options: RunOptions): RunResult {
         reasons.length > 0 ? failed('convergence', `nothing left to do, but ${because}`, textSignature(scenario, because)) : undefined,
       );
     }
-    const tapa = byName.get(task.actor) ?? byName.get(task.actor.split('/')[0]!);
+    const slash = task.actor.indexOf('/');
+    const tapa = byName.get(task.actor) ?? (slash < 0 ? undefined : byName.get(task.actor.slice(0, slash)));
     if (deadlocked) {
       if (now - deadlocked.time <= (options.lingerMs ?? 0)) continue;
       return done(deadlock(deadlocked));

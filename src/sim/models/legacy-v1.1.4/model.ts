@@ -41,6 +41,7 @@ function create(env: Environment, spec: TapaSpec, version: Version): TapaUnderTe
   const rt = new Runtime(env.scheduler, {
     ...(spec.goroutines ? { observer: spec.goroutines } : {}),
     ...(spec.settle ? { settle: spec.settle } : {}),
+    ...(spec.lockOrder === false ? { lockOrder: false } : {}),
   });
   const p = newProc(rt, env, spec, version);
   const registry = new Registry(p);
