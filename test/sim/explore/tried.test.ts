@@ -16,6 +16,18 @@ describe('sim/explore TriedSchedules', () => {
     expect(tried.outcome(scenario, [1, -1, 9, 4, 4])).to.equal(true);
   });
 
+  it('tells apart runs that part after a common start, and lists that follow neither', () => {
+    const tried = new TriedSchedules();
+    tried.add(scenario, run, true);
+    tried.add(scenario, { choices: [1, 0, 0, 1], readyCounts: [2, 3, 1, 2] }, false);
+    tried.add(scenario, run, true);
+    expect(tried.outcome(scenario, [1, 2, 0])).to.equal(true);
+    expect(tried.outcome(scenario, [1, 0, 0, 1])).to.equal(false);
+    expect(tried.outcome(scenario, [3, 3, 5, 3])).to.equal(false);
+    expect(tried.outcome(scenario, [1, 0, 0, 0])).to.equal(undefined);
+    expect(tried.outcome(scenario, [1, 1])).to.equal(undefined);
+  });
+
   it('does not know a list that takes another task at some step, nor the same list in another scenario', () => {
     const tried = new TriedSchedules();
     tried.add(scenario, run, false);
