@@ -279,7 +279,7 @@ export function shrink(
     if (known !== undefined) return known;
     const result = runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, log: false, ...extra });
     const kept = still(result);
-    tried.add(s, result, kept);
+    tried.add(s, { choices: result.choices, readyCounts: result.readyCounts }, kept);
     return kept;
   };
   const start = choices.length > SHRINK_MAX_CHOICES ? cutFromEnd(choices, (c) => keeps(scenario, c)) : choices;

@@ -292,8 +292,8 @@ export class Runtime {
 
   /** One goroutine step: complete the op (case `key` of a select), then run to the next yield. */
   private step(g: Goroutine, key: number): void {
-    g.tasks.delete(key);
-    for (const id of g.tasks.values()) this.scheduler.cancel(id);
+    // The other cases' tasks; a Map emptied by deleting its last key allocates a smaller one.
+    for (const [k, id] of g.tasks) if (k !== key) this.scheduler.cancel(id);
     g.tasks.clear();
     if (this.observer) this.observer.stepping(g, typeof g.op === 'object' ? g.stackAt(blockingFrame(g.op)) : [...g.frames].reverse());
     this.inStep = true;
