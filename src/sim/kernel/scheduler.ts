@@ -253,6 +253,8 @@ export class Scheduler {
     this.awaitArrival();
     const ready = this.offered();
     if (ready.length === 0) return undefined;
+    // Read now: when nothing but messages and actions is ready, `ready` is the list the step changes.
+    const width = ready.length;
     const index = this.strategy.choose(ready, this.clock);
     const task = ready[index];
     if (!Number.isInteger(index) || task === undefined) {
@@ -266,7 +268,7 @@ export class Scheduler {
     const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.dropImmediate(task.id);
     if (!removed) throw new Error(`Scheduler: ready task ${task.id} (${task.actor}: ${task.label}) is not pending`);
     this.chosen.push(index);
-    this.widths.push(ready.length);
+    this.widths.push(width);
     if (task.kind === 'timer') {
       this.clock = task.due;
       this.arrive();
