@@ -112,7 +112,10 @@ export class Goroutine {
 
   /** @internal The model stack plus `frame` as innermost. */
   stackAt(frame: string): string[] {
-    return [frame, ...[...this.frames].reverse()];
+    // Taken at every lock: one list, not three.
+    const stack = [frame];
+    for (let i = this.frames.length - 1; i >= 0; i--) stack.push(this.frames[i]!);
+    return stack;
   }
 
   private parkedOp(): Parking | undefined {

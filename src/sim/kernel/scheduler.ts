@@ -184,7 +184,7 @@ export class Scheduler {
     const timers = this.readyTimers();
     const arrivals = this.readyArrivals();
     if (timers.length === 0 && arrivals.length === 0) return this.immediate;
-    return [...this.immediate, ...arrivals, ...timers];
+    return (this.immediate as readonly Task[]).concat(arrivals, timers);
   }
 
   private dropImmediate(id: number): boolean {
