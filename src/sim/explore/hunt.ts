@@ -8,6 +8,7 @@ import { fitted, type Start } from '../harness/start.js';
 import { smaller, type Size } from './bucket.js';
 import { portfolioEntry } from './portfolio.js';
 import { shardRuns, WHOLE, type Shard } from './shard.js';
+import { TriedSchedules } from './tried.js';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceNote } from './trace.js';
 
 export type StrategyName = 'fifo' | 'random' | 'pct' | 'choices' | 'portfolio';
@@ -270,8 +271,17 @@ export function shrink(
   const note = options.note ?? {};
   // Counted, not timed, so that the same hunt always shrinks to the same counterexample.
   let budget = options.budget ?? SHRINK_BUDGET;
-  const keeps = (s: Scenario, c: number[]): boolean =>
-    budget-- > 0 && still(runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, log: false, ...extra }));
+  // Many lists fast-check tries are a schedule tried before: their outcome is known.
+  const tried = new TriedSchedules();
+  const keeps = (s: Scenario, c: number[]): boolean => {
+    if (budget-- <= 0) return false;
+    const known = tried.outcome(s, c);
+    if (known !== undefined) return known;
+    const result = runScenario(s, { model, strategy: { kind: 'choices', choices: c }, seed, log: false, ...extra });
+    const kept = still(result);
+    tried.add(s, { choices: result.choices, readyCounts: result.readyCounts }, kept);
+    return kept;
+  };
   const start = choices.length > SHRINK_MAX_CHOICES ? cutFromEnd(choices, (c) => keeps(scenario, c)) : choices;
   if (start.length > SHRINK_MAX_CHOICES) return record(model, scenario, { kind: 'choices', choices: start }, seed, extra, note);
   const check = fc.check(

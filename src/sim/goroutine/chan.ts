@@ -32,6 +32,7 @@ export interface ChanOp {
 
 /** What a Chan needs from its Runtime (runtime.ts). */
 interface ChanRuntime {
+  touch(what: Chan<unknown>): void;
   changed(): void;
   /** The oldest parked goroutine other than `self` with a `kind` case on `ch`, and that case. */
   parkedPartner(
@@ -62,6 +63,8 @@ export class Chan<T> {
   /** @internal */ closed = false;
   /** @internal */ readonly senders = new Set<Goroutine>();
   /** @internal */ readonly receivers = new Set<Goroutine>();
+  /** @internal The runtime's tick when its buffer, its closing or its parked partners last changed. */
+  changedAt = 0;
   private readonly rt: ChanRuntime;
 
   /** @internal Use `Runtime.chan`. */
@@ -112,6 +115,7 @@ export class Chan<T> {
   close(): void {
     if (this.closed) throw this.misuse('close of closed channel');
     this.closed = true;
+    this.rt.touch(this);
     this.rt.changed();
   }
 
@@ -143,6 +147,7 @@ export class Chan<T> {
     const sender = this.rt.parkedPartner(this, 'send', self);
     if (this.buffer.length > 0) {
       const value = this.buffer.shift()!;
+      this.rt.touch(this);
       // The buffer was full, or the sender would not be parked: its value takes the freed slot.
       if (sender !== undefined) {
         this.buffer.push(sender.value as T);
@@ -170,6 +175,7 @@ export class Chan<T> {
     }
     if (this.buffer.length < this.capacity) {
       this.buffer.push(value);
+      this.rt.touch(this);
       return true;
     }
     return false;

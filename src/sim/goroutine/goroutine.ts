@@ -59,6 +59,8 @@ export class Goroutine {
   parked = false;
   /** @internal When it last parked (a runtime counter), to name the goroutine that closed a cycle. */
   parkSeq = 0;
+  /** @internal The runtime's tick when it was last looked at, -1 when its op changed since (see `Runtime.settle`). */
+  seenAt = -1;
   /** @internal When it last parked, in virtual ms. */
   parkedAt = 0;
   /** @internal When its latest retry delays (a sleep, a `time.After`) ended, in virtual ms, oldest first; the stall detector's. */
@@ -110,7 +112,10 @@ export class Goroutine {
 
   /** @internal The model stack plus `frame` as innermost. */
   stackAt(frame: string): string[] {
-    return [frame, ...[...this.frames].reverse()];
+    // Taken at every lock: one list, not three.
+    const stack = [frame];
+    for (let i = this.frames.length - 1; i >= 0; i--) stack.push(this.frames[i]!);
+    return stack;
   }
 
   private parkedOp(): Parking | undefined {

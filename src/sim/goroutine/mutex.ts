@@ -10,6 +10,7 @@ export interface LockOp {
 /** What a Mutex needs from its Runtime (runtime.ts). */
 interface MutexRuntime {
   readonly observer: { released(mutex: Mutex): void } | undefined;
+  touch(what: Mutex): void;
   changed(): void;
 }
 
@@ -24,6 +25,8 @@ export class Mutex {
   readonly name: string;
   /** @internal */ holder: Goroutine | undefined;
   /** @internal */ locked = false;
+  /** @internal The runtime's tick when it was last taken or released. */
+  changedAt = 0;
   private readonly rt: MutexRuntime;
 
   /** @internal Use `Runtime.mutex`. */
@@ -56,6 +59,7 @@ export class Mutex {
     }
     this.locked = false;
     this.holder = undefined;
+    this.rt.touch(this);
     this.rt.observer?.released(this);
     this.rt.changed();
   }

@@ -1,5 +1,5 @@
 import type { Scheduler } from '../kernel/scheduler.js';
-import { Chan, type RecvResult } from './chan.js';
+import { Chan, type ChanOp, type RecvResult, type SelectCase } from './chan.js';
 import { Context, type CancelableContext } from './context.js';
 import { Goroutine, RUN, currentGoroutine, setRunning, type Held } from './goroutine.js';
 import { LockOrder, type LockOrderCycle, type LockOrderEdge } from './lockorder.js';
@@ -10,7 +10,7 @@ import { describeCase, describeOp, isOp, opOf, type Go, type Op } from './op.js'
 import { blockingFrame } from './park.js';
 import { formatTraces, groupStacks } from './pprof.js';
 import { findStall, STALL_ROUNDS, type Stall } from './stall.js';
-import { findDeadlock, memberOf, waitOf, type Deadlock } from './waitfor.js';
+import { findDeadlock, memberOf, stuckIfParked, waitOf, type Deadlock } from './waitfor.js';
 import { WaitGroup } from './waitgroup.js';
 
 export interface RuntimeOptions {
@@ -18,9 +18,19 @@ export interface RuntimeOptions {
   readonly onDeadlock?: (deadlock: Deadlock) => void;
   /** Sees lock, park and step events (a swimlane picture); hunts leave it out. */
   readonly observer?: RuntimeObserver;
+  /**
+   * 'full' looks at every goroutine and builds the wait-for graph after every step: the
+   * reference that the default, which looks only at goroutines whose op or what it waits
+   * on changed and builds the graph only when a new cycle is possible, is tested against.
+   */
+  readonly settle?: 'incremental' | 'full';
+  /** Record lock-order edges for `lockOrderCycles` (default); false for runs that never ask, which then cost less. */
+  readonly lockOrder?: boolean;
 }
 
 const MUTEX_LOCK = 'sync.(*Mutex).Lock';
+const READY: readonly number[] = [RUN];
+const NONE: readonly number[] = [];
 const WAITGROUP_WAIT = 'sync.(*WaitGroup).Wait';
 
 /**
@@ -58,11 +68,17 @@ export class Runtime {
   private inStep = false;
   private settling = false;
   private again = false;
+  /** Counts changes to goroutines' ops and to what they wait on (see `stale`). */
+  private tick = 0;
+  private readonly full: boolean;
+  private readonly recordsLockOrder: boolean;
 
   constructor(scheduler: Scheduler, options: RuntimeOptions = {}) {
     this.scheduler = scheduler;
     this.onDeadlock = options.onDeadlock;
     this.observer = options.observer;
+    this.full = options.settle === 'full';
+    this.recordsLockOrder = options.lockOrder !== false;
   }
 
   /** Virtual ms. */
@@ -189,6 +205,11 @@ export class Runtime {
 
   // ---- for the primitives -------------------------------------------------------------
 
+  /** @internal A mutex, WaitGroup or channel changed in a way that may wake or park its waiters. */
+  touch(what: { changedAt: number }): void {
+    what.changedAt = ++this.tick;
+  }
+
   /** @internal A primitive changed state; outside a step, wake and park goroutines now. */
   changed(): void {
     if (this.settling) this.again = true;
@@ -209,7 +230,9 @@ export class Runtime {
     for (const g of this.gs) {
       const op = opOf(g);
       if (g.ended || g.frozen || g.completed || typeof op !== 'object') continue;
-      if (op.kind === 'wait' && op.wg === wg) g.completed = { value: undefined };
+      if (op.kind !== 'wait' || op.wg !== wg) continue;
+      g.completed = { value: undefined };
+      g.seenAt = -1;
     }
   }
 
@@ -223,16 +246,20 @@ export class Runtime {
     kind: 'send' | 'recv',
     self: Goroutine | undefined,
   ): { g: Goroutine; index: number; value: unknown } | undefined {
-    let best: { g: Goroutine; index: number; value: unknown } | undefined;
+    let best: Goroutine | undefined;
+    let at = -1;
     for (const g of this.gs) {
       const op = opOf(g);
       if (g === self || !g.parked || g.frozen || g.completed || g.ended || typeof op !== 'object' || op.kind !== 'chan') continue;
-      const index = op.cases.findIndex((c) => c.kind === kind && c.ch === ch);
-      if (index < 0 || (best !== undefined && best.g.opSeq < g.opSeq)) continue;
-      const c = op.cases[index]!;
-      best = { g, index, value: c.kind === 'send' ? c.value : undefined };
+      if (best !== undefined && best.opSeq < g.opSeq) continue;
+      const index = caseOn(op.cases, ch, kind);
+      if (index < 0) continue;
+      best = g;
+      at = index;
     }
-    return best;
+    if (best === undefined) return undefined;
+    const c = (best.op as ChanOp).cases[at]!;
+    return { g: best, index: at, value: c.kind === 'send' ? c.value : undefined };
   }
 
   /** @internal A partner completed `g`'s channel op on case `index`; `value` is the RecvResult, or undefined for a send. */
@@ -241,6 +268,9 @@ export class Runtime {
     g.completed = {
       value: op.select ? { index, value: value?.value, ok: value?.ok ?? true } : value,
     };
+    g.seenAt = -1;
+    // No longer a partner that others' channel ops can complete with.
+    this.touchChannels(g);
     this.changed();
   }
 
@@ -262,8 +292,8 @@ export class Runtime {
 
   /** One goroutine step: complete the op (case `key` of a select), then run to the next yield. */
   private step(g: Goroutine, key: number): void {
-    g.tasks.delete(key);
-    for (const id of g.tasks.values()) this.scheduler.cancel(id);
+    // The other cases' tasks; a Map emptied by deleting its last key allocates a smaller one.
+    for (const [k, id] of g.tasks) if (k !== key) this.scheduler.cancel(id);
     g.tasks.clear();
     if (this.observer) this.observer.stepping(g, typeof g.op === 'object' ? g.stackAt(blockingFrame(g.op)) : [...g.frames].reverse());
     this.inStep = true;
@@ -272,8 +302,10 @@ export class Runtime {
       const op = opOf(g);
       const value = this.perform(g, key);
       const delayed = typeof op === 'object' && this.endsDelay(op, value);
+      if (g.parked) this.touchChannels(g);
       g.op = undefined;
       g.parked = false;
+      g.seenAt = -1;
       this.resume(g, value);
       if (delayed) this.delayed(g);
     } finally {
@@ -298,6 +330,7 @@ export class Runtime {
         if (m.locked) throw new Error(`Runtime: ${g.actor} ran lock ${m.name}, held by ${m.holder?.actor}`);
         m.locked = true;
         m.holder = g;
+        this.touch(m);
         const held: Held = { mutex: m, stack: g.stackAt(MUTEX_LOCK), since: this.now };
         g.held.push(held);
         this.observer?.acquired(g, m);
@@ -362,7 +395,7 @@ export class Runtime {
             stack: g.stackAt(MUTEX_LOCK),
           });
         }
-        this.recordLockOrder(g, op.mutex);
+        if (this.recordsLockOrder) this.recordLockOrder(g, op.mutex);
         return;
       case 'sleep':
         if (!(op.ms >= 0) || !Number.isFinite(op.ms)) throw new RangeError(`sleep: bad duration ${op.ms} in ${g.actor}`);
@@ -381,7 +414,8 @@ export class Runtime {
    * Gives a task to every goroutine whose op can complete and takes it from every one
    * whose op cannot, then looks for a deadlock. Goroutines are visited in spawn order
    * and channel partners are only parked goroutines, so the outcome is deterministic
-   * and a sender/receiver pair never both park.
+   * and a sender/receiver pair never both park. A goroutine that is not `stale` would
+   * get what it has, so it is passed over: the outcome is that of looking at every one.
    */
   private settle(): void {
     if (this.settling) {
@@ -396,6 +430,11 @@ export class Runtime {
         for (const g of this.gs) {
           if (g.ended !== undefined || g.frozen || g.op === undefined) continue;
           if (typeof g.op === 'object' && g.op.kind === 'sleep') continue;
+          if (!this.full && !this.stale(g)) {
+            anyParked ||= g.parked;
+            continue;
+          }
+          g.seenAt = this.tick;
           const keys = this.readyKeys(g);
           for (const [key, id] of g.tasks) {
             if (keys.includes(key)) continue;
@@ -411,6 +450,8 @@ export class Runtime {
             g.parkSeq = ++this.seq;
             g.parkedAt = this.now;
           }
+          // Whether it is parked decides whether channel ops of others can complete with it.
+          if (g.parked !== parked) this.touchChannels(g);
           g.parked = parked;
           if (parking && this.observer) this.observePark(g, this.observer);
           anyParked ||= parked;
@@ -422,24 +463,50 @@ export class Runtime {
     }
   }
 
-  private readyKeys(g: Goroutine): number[] {
+  /** Whether `g`'s op, or what it waits on, changed since `g` was last looked at. */
+  private stale(g: Goroutine): boolean {
     const op = opOf(g);
-    if (g.completed !== undefined || op === 'start') return [RUN];
-    if (op === undefined) return [];
+    if (g.seenAt < 0 || typeof op !== 'object') return true;
     switch (op.kind) {
       case 'lock':
-        return op.mutex.locked ? [] : [RUN];
+        return op.mutex.changedAt > g.seenAt;
       case 'wait':
-        return op.wg.counter === 0 ? [RUN] : [];
+        return op.wg.changedAt > g.seenAt;
       case 'sleep':
-        return [];
+        return false;
+      case 'chan':
+        for (const c of op.cases) if (c.ch.changedAt > g.seenAt) return true;
+        return false;
+    }
+  }
+
+  /** The channels of `g`'s op: whether a send or receive on them completes now depends on `g`'s state. */
+  private touchChannels(g: Goroutine): void {
+    const op = opOf(g);
+    if (typeof op === 'object' && op.kind === 'chan') for (const c of op.cases) this.touch(c.ch);
+  }
+
+  /** The task keys `g` can run now; the shared `READY`/`NONE` lists unless a select has a choice. */
+  private readyKeys(g: Goroutine): readonly number[] {
+    const op = opOf(g);
+    if (g.completed !== undefined || op === 'start') return READY;
+    if (op === undefined) return NONE;
+    switch (op.kind) {
+      case 'lock':
+        return op.mutex.locked ? NONE : READY;
+      case 'wait':
+        return op.wg.counter === 0 ? READY : NONE;
+      case 'sleep':
+        return NONE;
       case 'chan': {
-        const ready: number[] = [];
-        op.cases.forEach((c, i) => {
-          if (c.kind === 'recv' ? c.ch.canRecv(g) : c.ch.canSend(g)) ready.push(i);
-        });
-        if (!op.select) return ready.length > 0 ? [RUN] : [];
-        return ready;
+        let ready: number[] | undefined;
+        for (let i = 0; i < op.cases.length; i++) {
+          const c = op.cases[i]!;
+          if (!(c.kind === 'recv' ? c.ch.canRecv(g) : c.ch.canSend(g))) continue;
+          if (!op.select) return READY;
+          (ready ??= []).push(i);
+        }
+        return ready ?? NONE;
       }
     }
   }
@@ -473,6 +540,7 @@ export class Runtime {
   }
 
   private detect(): void {
+    if (!this.full && !this.gs.some((g) => g.parked && !g.frozen && g.ended === undefined && stuckIfParked(g))) return;
     const parked = this.gs.filter((g) => g.ended === undefined && (g.parked || g.frozen));
     const found = findDeadlock(parked);
     if (found === undefined) return;
@@ -485,7 +553,10 @@ export class Runtime {
       stuck: members,
     };
     // They could only be woken by breaking the model's own declarations; keep the report true.
-    for (const g of found.stuck) g.frozen = true;
+    for (const g of found.stuck) {
+      g.frozen = true;
+      this.touchChannels(g);
+    }
     this.found.push(deadlock);
     this.onDeadlock?.(deadlock);
     this.observer?.deadlocked(deadlock);
@@ -536,6 +607,11 @@ export class Runtime {
     }
     return out;
   }
+}
+
+function caseOn(cases: readonly SelectCase[], ch: Chan<unknown>, kind: 'send' | 'recv'): number {
+  for (let i = 0; i < cases.length; i++) if (cases[i]!.kind === kind && cases[i]!.ch === ch) return i;
+  return -1;
 }
 
 function describeValue(x: unknown): string {

@@ -100,6 +100,53 @@ export function waitOf(g: Goroutine): Wait | undefined {
   }
 }
 
+/**
+ * Whether `g`'s wait is stuck if the goroutines `stuck` says are never run again: what
+ * its wait (`waitOf`) says, read off the op without building the wait. `stuck` says so
+ * only of live goroutines.
+ */
+function stuckAmong(g: Goroutine, stuck: (t: Goroutine) => boolean): boolean {
+  const op = opOf(g);
+  if (typeof op !== 'object') return false;
+  switch (op.kind) {
+    case 'lock': {
+      const holder = op.mutex.holder;
+      return holder !== undefined && stuck(holder);
+    }
+    case 'wait':
+      for (const d of op.wg.owed.keys()) if (stuck(d)) return true;
+      return false;
+    case 'chan': {
+      let targets = 0;
+      for (const c of op.cases) {
+        const partners = c.kind === 'recv' ? c.ch.senders : c.ch.receivers;
+        if (partners.size === 0) return false;
+        for (const p of partners) {
+          if (p === g || !alive(p)) continue;
+          if (!stuck(p)) return false;
+          targets++;
+        }
+      }
+      return targets > 0;
+    }
+    case 'sleep':
+      return false;
+  }
+}
+
+function parkedOrFrozen(g: Goroutine): boolean {
+  return alive(g) && (g.parked || g.frozen);
+}
+
+/**
+ * Whether `g` is stuck if every parked goroutine stays parked: the first round of
+ * `findDeadlock`'s fixpoint. A new deadlock needs a goroutine not yet reported for which
+ * it holds, and after most steps there is none.
+ */
+export function stuckIfParked(g: Goroutine): boolean {
+  return stuckAmong(g, parkedOrFrozen);
+}
+
 /** The members of a new deadlock, as goroutines; see `findDeadlock`. */
 export interface Found {
   readonly cycle: readonly Goroutine[];
@@ -115,32 +162,23 @@ export interface Found {
  * is a new deadlock; goroutines parked behind an old one are not.
  */
 export function findDeadlock(parked: readonly Goroutine[]): Found | undefined {
-  const waits = new Map<Goroutine, Wait | undefined>();
-  for (const g of parked) waits.set(g, waitOf(g));
   const stuck = new Set(parked);
+  const inStuck = (t: Goroutine): boolean => stuck.has(t);
   for (let changed = true; changed;) {
     changed = false;
     for (const g of stuck) {
-      if (g.frozen) continue;
-      const w = waits.get(g);
-      if (w === undefined || !isStuck(w, stuck)) {
-        stuck.delete(g);
-        changed = true;
-      }
+      if (g.frozen || stuckAmong(g, inStuck)) continue;
+      stuck.delete(g);
+      changed = true;
     }
   }
   const fresh = [...stuck].filter((g) => !g.frozen).sort(byId);
   if (fresh.length === 0) return undefined;
+  const waits = new Map(fresh.map((g) => [g, waitOf(g)]));
   const cycle = cycleAmong(fresh, waits);
   if (cycle === undefined) return undefined;
   const inCycle = new Set(cycle);
   return { cycle, stuck: [...cycle, ...fresh.filter((g) => !inCycle.has(g))] };
-}
-
-function isStuck(w: Wait, stuck: ReadonlySet<Goroutine>): boolean {
-  if (w.external) return false;
-  if (w.mode === 'all') return w.targets.some((t) => stuck.has(t));
-  return w.targets.length > 0 && w.targets.every((t) => stuck.has(t));
 }
 
 /**

@@ -9,6 +9,7 @@ export interface WaitOp {
 
 /** What a WaitGroup needs from its Runtime (runtime.ts). */
 interface WaitGroupRuntime {
+  touch(what: WaitGroup): void;
   changed(): void;
   /** `adder` added debts: the next goroutine it spawns claims one (`claim`). */
   noteAdd(wg: WaitGroup, adder: Goroutine | null): void;
@@ -43,6 +44,8 @@ export class WaitGroup {
   readonly owed = new Map<Goroutine, number>();
   /** @internal Unclaimed debts, by the goroutine that added them (null: outside any goroutine). */
   readonly unclaimed = new Map<Goroutine | null, number>();
+  /** @internal The runtime's tick when its counter last changed. */
+  changedAt = 0;
   private readonly rt: WaitGroupRuntime;
 
   /** @internal Use `Runtime.waitGroup`. */
@@ -81,6 +84,7 @@ export class WaitGroup {
       this.rt.noteAdd(this, adder);
     }
     for (let i = 0; i < -n; i++) this.pay(g);
+    if (n !== 0) this.rt.touch(this);
     if (n < 0 && this.counter === 0) this.rt.releaseWaiters(this);
     this.rt.changed();
   }

@@ -1,7 +1,7 @@
 import type { CallError, TapaState, WorldView } from '../../core/index.js';
 import type { NspTarget, StreamStatus, TapStream } from '../../core/wire.js';
 import type { Environment } from '../world/environment.js';
-import type { Runtime, RuntimeObserver } from '../goroutine/index.js';
+import type { Runtime, RuntimeObserver, RuntimeOptions } from '../goroutine/index.js';
 import type { Start } from './start.js';
 
 /** A TAPA under test inside a simulated world: the core, or a lock-level model of Go code. */
@@ -39,6 +39,10 @@ export interface TapaSpec {
   readonly reply: (request: number, error?: CallError) => void;
   /** Lock-level models show it their goroutines (a swimlane picture); absent in hunts. */
   readonly goroutines?: RuntimeObserver;
+  /** How a lock-level model's goroutine runtime settles after a step (see RuntimeOptions). */
+  readonly settle?: RuntimeOptions['settle'];
+  /** False: the run never asks a lock-level model for lock-order cycles (see RuntimeOptions). */
+  readonly lockOrder?: boolean;
   /** Begin as this recorded core (harness/start.ts), given only to models that `resume`. */
   readonly restore?: { readonly state: TapaState } & Pick<Start, 'resume' | 'lost'>;
 }

@@ -13,7 +13,7 @@ import {
   type RuntimeObserver,
 } from '../goroutine/index.js';
 import { createStrategy, Divergence, Scheduler, type LogEntry, type SchedulerObserver, type StrategySpec } from '../kernel/index.js';
-import type { Model, TapaUnderTest } from './model.js';
+import type { Model, TapaSpec, TapaUnderTest } from './model.js';
 import { Application } from '../world/application.js';
 import { quietAt, timeline, windowMs, type Scenario } from './scenario.js';
 import { fitted, restoredState, startingWorld, tapaNames, type Start } from './start.js';
@@ -51,6 +51,8 @@ export interface RunOptions {
   readonly lockdep?: boolean;
   /** Sees every step and goroutine event, for a picture of the run (src/sim/swimlane); hunts leave it out. */
   readonly observer?: RunObserver;
+  /** How lock-level models' goroutine runtimes settle: 'full' is the reference the default is tested against. */
+  readonly settle?: TapaSpec['settle'];
   /** Keep the log of steps (on unless false; off, `log` is empty): a search keeps it only for the runs it writes down. */
   readonly log?: boolean;
   /** The first TAPA begins as a recorded core, in the world its state implies (`hunt --from-recording`). */
@@ -63,6 +65,8 @@ export interface RunResult {
   readonly failure: Failure | undefined;
   readonly log: readonly LogEntry[];
   readonly choices: readonly number[];
+  /** How many tasks were ready at each step, `choices[i]` being one of `readyCounts[i]`. */
+  readonly readyCounts: readonly number[];
   /** Virtual ms at the end of the run. */
   readonly time: number;
 }
@@ -108,6 +112,8 @@ export function runScenario(given: Scenario, options: RunOptions): RunResult {
       node: `worker-${i + 1}`,
       seed: options.seed * 31 + i,
       ...(options.observer ? { goroutines: options.observer } : {}),
+      ...(options.settle ? { settle: options.settle } : {}),
+      lockOrder: options.lockdep === true,
       ...(i === 0 && start ? { restore: { state: restoredState(start), resume: start.resume, lost: start.lost } } : {}),
       reply: (request: number, _error?: CallError) => {
         asked.delete(`${name}#${request}`);
@@ -137,6 +143,7 @@ export function runScenario(given: Scenario, options: RunOptions): RunResult {
     failure: failure ?? lockOrder(),
     log: scheduler.log,
     choices: scheduler.choices,
+    readyCounts: scheduler.readyCounts,
     time: scheduler.now,
   });
   const failed = (kind: FailureKind, message: string, detail: string, time = scheduler.now): Failure => ({
@@ -194,7 +201,8 @@ export function runScenario(given: Scenario, options: RunOptions): RunResult {
         reasons.length > 0 ? failed('convergence', `nothing left to do, but ${because}`, textSignature(scenario, because)) : undefined,
       );
     }
-    const tapa = byName.get(task.actor) ?? byName.get(task.actor.split('/')[0]!);
+    const slash = task.actor.indexOf('/');
+    const tapa = byName.get(task.actor) ?? (slash < 0 ? undefined : byName.get(task.actor.slice(0, slash)));
     if (deadlocked) {
       if (now - deadlocked.time <= (options.lingerMs ?? 0)) continue;
       return done(deadlock(deadlocked));

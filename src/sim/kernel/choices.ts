@@ -22,9 +22,11 @@ export class ChoicesStrategy implements Strategy {
   }
 
   choose(ready: readonly Task[]): number {
-    const c = this.list[this.step++];
-    if (c === undefined) return 0;
-    const n = ready.length;
-    return ((c % n) + n) % n;
+    return taken(this.list[this.step++], ready.length);
   }
+}
+
+/** The index a list's value takes among `ready` tasks, or past the list's end (undefined), the first. */
+export function taken(choice: number | undefined, ready: number): number {
+  return choice === undefined ? 0 : ((choice % ready) + ready) % ready;
 }

@@ -71,6 +71,7 @@ export class Scheduler {
   private readonly timers = new TimerQueue();
   private readonly inFlight = new TimerQueue<InFlight>();
   private readonly chosen: number[] = [];
+  private readonly widths: number[] = [];
   private readonly entries: LogEntry[] = [];
   private readonly logging: boolean;
   private ran = 0;
@@ -93,6 +94,11 @@ export class Scheduler {
   /** Every index the strategy chose, in step order. */
   get choices(): readonly number[] {
     return this.chosen;
+  }
+
+  /** How many tasks were ready at each step, the choice being made among them. */
+  get readyCounts(): readonly number[] {
+    return this.widths;
   }
 
   /** Empty when the scheduler keeps no log. */
@@ -178,7 +184,7 @@ export class Scheduler {
     const timers = this.readyTimers();
     const arrivals = this.readyArrivals();
     if (timers.length === 0 && arrivals.length === 0) return this.immediate;
-    return [...this.immediate, ...arrivals, ...timers];
+    return (this.immediate as readonly Task[]).concat(arrivals, timers);
   }
 
   private dropImmediate(id: number): boolean {
@@ -247,6 +253,8 @@ export class Scheduler {
     this.awaitArrival();
     const ready = this.offered();
     if (ready.length === 0) return undefined;
+    // Read now: when nothing but messages and actions is ready, `ready` is the list the step changes.
+    const width = ready.length;
     const index = this.strategy.choose(ready, this.clock);
     const task = ready[index];
     if (!Number.isInteger(index) || task === undefined) {
@@ -260,6 +268,7 @@ export class Scheduler {
     const removed = task.kind === 'timer' ? this.timers.delete(task.id) : this.dropImmediate(task.id);
     if (!removed) throw new Error(`Scheduler: ready task ${task.id} (${task.actor}: ${task.label}) is not pending`);
     this.chosen.push(index);
+    this.widths.push(width);
     if (task.kind === 'timer') {
       this.clock = task.due;
       this.arrive();

@@ -32,7 +32,7 @@ describe('sim/kernel choices', () => {
     expect(c.choose(fakeReady(4))).to.equal(0);
   });
 
-  it('turns any list into a valid schedule whose choices are the list modulo the ready counts', () => {
+  it('turns any list into a valid schedule whose choices are the list modulo the ready counts, which the scheduler tells', () => {
     fc.assert(
       fc.property(programArb, fc.array(fc.nat()), (program, list) => {
         const sizes: number[] = [];
@@ -46,6 +46,7 @@ describe('sim/kernel choices', () => {
         };
         const s = runProgram(program, spy).scheduler;
         expect(s.choices).to.deep.equal(sizes.map((n, i) => (list[i] ?? 0) % n));
+        expect(s.readyCounts).to.deep.equal(sizes);
       }),
     );
   });

@@ -38,7 +38,11 @@ export function legacyModelOf(name: string, version: Version): Model {
 }
 
 function create(env: Environment, spec: TapaSpec, version: Version): TapaUnderTest {
-  const rt = new Runtime(env.scheduler, spec.goroutines ? { observer: spec.goroutines } : {});
+  const rt = new Runtime(env.scheduler, {
+    ...(spec.goroutines ? { observer: spec.goroutines } : {}),
+    ...(spec.settle ? { settle: spec.settle } : {}),
+    ...(spec.lockOrder === false ? { lockOrder: false } : {}),
+  });
   const p = newProc(rt, env, spec, version);
   const registry = new Registry(p);
   const tap = new Tap(p, registry);
