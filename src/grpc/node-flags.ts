@@ -11,7 +11,11 @@
  *   old generation (the calls of a round outlive the young one), and V8's own heuristics let
  *   the old generation grow to three or four times the live heap before collecting it: the
  *   RSS swung between about 250 and 300 MB. Collecting once it has grown by a fifth keeps it
- *   at about 165 MB, for about a tenth more CPU time in the refresh rounds.
+ *   at about 160 MB (median; the maximum 170 to 180), for about a tenth more CPU time in the
+ *   refresh rounds.
+ *
+ * `--optimize-for-size` (with 2 MB semi-spaces) got under 150 MB, but cost the refresh rounds
+ * 40 % more CPU time or more and lengthened Tap.Open's tail: README, "The sidecar's RSS".
  *
  * `npm run bench` reports sidecar.rss_mb.streams_10000 (median and maximum over three refresh
  * rounds) and the same without these flags (sidecar.rss_mb.streams_10000_default_gc).
