@@ -4,7 +4,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coreEventsPerSecondApart, recordCoreEvents, runnerEventsPerSecond } from './runner.js';
 import { recorderFigures } from './recorder-figures.js';
-import { costRatio, figure, line, load, machine, median, spent } from './report.js';
+import { costRatio, figure, line, load, machine, median, ratioFigure, spent } from './report.js';
+import { parallelSpeedups } from './parallel.js';
 import { runtimeTimeToFind } from './cycle.js';
 import { fcSchedulerTimeToFind } from './peer.js';
 import { openLatency, openMany } from './sidecar-figures.js';
@@ -39,16 +40,17 @@ for (const streams of [100, 1_000, 10_000]) {
   const events = recordCoreEvents(10_000, 4);
   spent();
   const runs = await coreEventsPerSecondApart(events, quick ? 3 : 7);
-  const last = runs.at(-1)!;
-  const ratios = runs.map((r) => r.core / r.trivial).sort((a, b) => a - b);
+  const cores = runs.map((r) => r.core);
   figure({
     name: 'core.events_per_sec.streams_10000',
-    value: Math.round(last.core),
+    value: Math.round(median(cores)),
+    min: Math.round(Math.min(...cores)),
+    max: Math.round(Math.max(...cores)),
     unit: 'events/s',
-    trivial_reducer: Math.round(last.trivial),
-    ratio_to_trivial_median: Number(ratios[Math.floor(ratios.length / 2)]!.toPrecision(3)),
-    n: ratios.length,
-    events: last.events,
+    trivial_reducer: Math.round(median(runs.map((r) => r.trivial))),
+    ratio_to_trivial_median: Number(median(runs.map((r) => r.core / r.trivial)).toPrecision(3)),
+    n: runs.length,
+    events: runs[0]!.events,
     note: 'step() alone over the events the core met in the runner workload of 10,000 streams, in a thread of its own; the trivial reducer walks the same events',
   });
 }
@@ -111,6 +113,14 @@ line({
   unit: 'steps/s',
   note: `scheduler steps (tasks run, each checked), ${standard}`,
 });
+
+// What two threads of this machine give at all, beside the hunt's speedup: its ceiling.
+for (const kind of ['compute', 'allocate'] as const)
+  ratioFigure(
+    `machine.parallel_speedup_2.${kind}`,
+    `work done per second by two threads at once over one thread, the same fixed work (${kind === 'compute' ? 'a loop on registers only' : 'short-lived objects, as the simulator makes'}), alternating`,
+    await parallelSpeedups(kind, quick ? 3 : 5),
+  );
 
 // A core hunt (portfolio, seed 1, nothing to find) as \`tapa-sim hunt\` runs it, a fresh
 // process each time (each worker compiles and warms up on its own, as in CI), with one
