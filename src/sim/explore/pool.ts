@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../worker-thread.js';
 import type { HuntOptions } from './hunt.js';
@@ -74,6 +75,11 @@ export async function onWorkers<R>(options: PoolOptions<R>): Promise<Explored<R>
   const reports = new Map<number, R>();
   const chunks = new Map<number, number>();
   const data: WorkerData = { modelSpec, job, shared: shared.buffer as SharedArrayBuffer, total, deadline };
+  // Each worker's isolate compiles the same simulator for itself; compiled on V8's
+  // background threads, that work competes with the workers for the cores (a hunt on one
+  // thread already kept 1.4 cores busy), and costs more CPU than compiling on the thread
+  // that needs the code. Set before the workers' isolates are made, which read it then.
+  setFlagsFromString('--no-concurrent-recompilation');
   const timer = progress && setInterval(() => progress(Atomics.load(shared, DONE)), 200);
   const started: Worker[] = [];
   try {
