@@ -73,12 +73,17 @@ describe('the container image (deploy/Dockerfile)', () => {
     expect(existsSync(join(ROOT, 'src/grpc/probe.ts'))).to.equal(true);
   });
 
-  it('ships the unixfd addon where src/grpc/fd/native.ts loads it from dist/', () => {
-    const loader = readFileSync(join(ROOT, 'src/grpc/fd/native.ts'), 'utf8');
-    const addon = /const ADDON = '([^']+)'/.exec(loader)?.[1];
-    expect(addon).to.be.a('string');
-    const inImage = join('/app/dist/grpc/fd', addon!);
-    expect(instructions).to.include(`COPY --from=build /src/native/build/Release/unixfd.node .${inImage.slice('/app'.length)}`);
+  it('ships every native addon where src/grpc/addon.ts loads it from dist/', () => {
+    const loader = readFileSync(join(ROOT, 'src/grpc/addon.ts'), 'utf8');
+    const dir = /`(\.\.\/[^`$]+\/)\$\{name\}\.node`/.exec(loader)?.[1];
+    expect(dir).to.be.a('string');
+    const inImage = join('/app/dist/grpc', dir!);
+    const copy = instructions.find((l) => l.startsWith('COPY --from=build /src/native/'))?.split(/\s+/);
+    expect(copy?.at(-1)).to.equal(`.${inImage.slice('/app'.length)}`);
+    const gyp = readFileSync(join(ROOT, 'native/binding.gyp'), 'utf8');
+    const targets = [...gyp.matchAll(/"target_name": "(\w+)"/g)].map((m) => m[1]);
+    expect(targets).to.have.members(['unixfd', 'memory']);
+    for (const target of targets) expect(copy).to.include(`/src/native/build/Release/${target}.node`);
     expect(pkg.scripts.prepare).to.match(/build:native/);
   });
 

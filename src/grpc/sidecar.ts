@@ -14,6 +14,7 @@ import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
 import { writeRecording } from './record-dir.js';
 import { Watchdog } from './watchdog.js';
+import { trimCHeap } from './c-heap.js';
 
 export interface Sidecar {
   /** Unregisters every target and closes every NSM connection (bounded by MERIDIO_TIMEOUT), then stops serving. */
@@ -108,6 +109,7 @@ export async function startSidecar(
           log.error({ stuckFor }, 'the event loop has not turned for seconds: writing a flight recording');
           dump('stuck');
         });
+  const cHeap = trimCHeap((why) => log.warn({ why }, 'the C heap is not trimmed: freed memory stays with the process'));
   health.addLocal(
     FlightRecorderService,
     flightRecorderServer((why) => runner.recording(why)),
@@ -122,6 +124,7 @@ export async function startSidecar(
     (err: unknown) => {
       netns.dispose();
       watchdog?.stop();
+      cHeap.stop();
       throw err;
     },
   );
@@ -131,6 +134,7 @@ export async function startSidecar(
     server.forceShutdown();
     netns.dispose();
     watchdog?.stop();
+    cHeap.stop();
     throw err;
   });
   log.info({ socket: config.socket, health: config.healthSocket, nsm: config.nsmSocket, security: security.mode }, 'serving the Tap API');
@@ -155,6 +159,7 @@ export async function startSidecar(
       transport.close();
       netns.dispose();
       watchdog?.stop();
+      cHeap.stop();
       tap.close();
       log.info({ outcome }, 'stopped');
       return outcome;

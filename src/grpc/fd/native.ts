@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { loadAddon } from '../addon.js';
 
 /** The unixfd addon (native/unixfd.c), built by `npm ci` through the package's prepare script. */
 interface UnixFd {
@@ -23,23 +23,10 @@ export type Watcher = { readonly [watcherBrand]: true };
 export const READABLE = 1;
 export const WRITABLE = 2;
 
-// Both src/grpc/fd/native.ts (tests, through tsx) and dist/grpc/fd/native.js sit three
-// levels below the package root.
-const ADDON = '../../../native/build/Release/unixfd.node';
-
 let loaded: UnixFd | undefined;
 
 /** The addon, loaded on first use: only a sidecar that passes descriptors needs it. */
 export function unixfd(): UnixFd {
-  if (!loaded) {
-    try {
-      loaded = createRequire(import.meta.url)(ADDON) as UnixFd;
-    } catch (err) {
-      throw new Error(
-        `the unixfd addon is not built (${(err as Error).message}); run \`npm ci\` or \`npm run build:native\`, which need a C compiler, make, python3 and Node's headers`,
-        { cause: err },
-      );
-    }
-  }
+  loaded ??= loadAddon<UnixFd>('unixfd');
   return loaded;
 }
