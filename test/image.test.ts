@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
+import { scratchDir } from './support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
@@ -64,7 +64,7 @@ describe('the container image (deploy/Dockerfile)', () => {
     expect(install, 'no RUN writing /bin/grpc_health_probe').to.be.at.least(0);
     expect(install).to.be.below(instructions.findIndex((l) => l.startsWith('USER ')));
     // The same shell command, writing somewhere this test may write.
-    const script = join(mkdtempSync(join(tmpdir(), 'tapa-image-')), 'grpc_health_probe');
+    const script = join(scratchDir('tapa-image-'), 'grpc_health_probe');
     execFileSync('/bin/sh', ['-c', instructions[install]!.slice('RUN '.length).replaceAll('/bin/grpc_health_probe', script)]);
     expect(readFileSync(script, 'utf8')).to.equal('#!/bin/sh\nexec node /app/dist/grpc/probe.js "$@"\n');
     expect(statSync(script).mode & 0o111).to.equal(0o111);

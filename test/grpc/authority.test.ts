@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { frame, RawHttp2, type Answer } from '../support/raw-http2.js';
 import { stream } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** What clients that dial the socket by its path send: the path itself, which RFC 3986 does not allow as an authority. */
 const requestTo = (socket: string, path: string): Record<string, string> => ({
@@ -63,7 +64,7 @@ describe('the Tap socket serves clients whose :authority is the socket path', fu
   let socket: string;
 
   before(async () => {
-    socket = join(mkdtempSync(join(tmpdir(), 'tapa-authority-')), 'tap.sock');
+    socket = join(scratchDir('tapa-authority-'), 'tap.sock');
     const config = loadConfig({
       MERIDIO_SOCKET: socket,
       MERIDIO_HEALTH_SOCKET: '',
@@ -151,7 +152,7 @@ describe('a connection goes to grpc-js as the socket itself unless its client se
   const refused: string[] = [];
 
   before(async () => {
-    socket = join(mkdtempSync(join(tmpdir(), 'tapa-handover-')), 'tap.sock');
+    socket = join(scratchDir('tapa-handover-'), 'tap.sock');
     server = new grpc.Server();
     new HealthImplementation({ '': 'SERVING' }).addToServer(server);
     const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverStream, unary } from '../../src/grpc/calls.js';
@@ -12,6 +11,7 @@ import { createLogger } from '../../src/grpc/log.js';
 import { serveOn } from '../../src/grpc/unix-socket.js';
 import type { TrenchState } from '../../src/core/state.js';
 import { eventually, rig, stream, type Rig } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -114,14 +114,14 @@ describe('the health socket and grpc_health_probe', function () {
   }
 
   it('a missing socket: exit 2 once the connect timeout is over, one line on stderr', async () => {
-    const socket = join(mkdtempSync(join(tmpdir(), 'tapa-health-')), 'missing.sock');
+    const socket = join(scratchDir('tapa-health-'), 'missing.sock');
     const { code, stderr } = await probe(chart(socket, 'Startup', 'chart'));
     expect(code).to.equal(2);
     expect(stderr).to.equal(`timeout: failed to connect service "unix://${socket}" within 100ms\n`);
   });
 
   it('a service NOT_SERVING: exit 4, one line on stderr', async () => {
-    const socket = join(mkdtempSync(join(tmpdir(), 'tapa-health-')), 'health.sock');
+    const socket = join(scratchDir('tapa-health-'), 'health.sock');
     const server = new grpc.Server();
     new HealthImplementation({ Liveness: 'NOT_SERVING' }).addToServer(server);
     const served = await serveOn(server, { variable: 'MERIDIO_HEALTH_SOCKET', path: socket });

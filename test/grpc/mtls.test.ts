@@ -2,8 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unary } from '../../src/grpc/calls.js';
 import { parseDuration } from '../../src/grpc/duration.js';
@@ -19,12 +18,13 @@ import { TestCa, type IssuedSvid } from '../support/spiffe-ca.js';
 import { WorkloadApi } from '../support/workload-api.js';
 import { parseRecording, replayRecording } from '../../src/sim/explore/recording.js';
 import { eventually, rig, stream, type Rig } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 const REGISTER = '/nsp.v1.TargetRegistry/Register';
 
 describe('sidecar with SPIFFE mTLS, against an NSP and NSM that require client certificates and tokens', function () {
   this.timeout(60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'tapa-mtls-'));
+  const dir = scratchDir('tapa-mtls-');
   let agents = 0;
   let ca: TestCa;
   let other: TestCa;

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionIdentity } from '../../src/core/index.js';
 import type { ConnectionEvent } from '../../src/core/wire.js';
@@ -9,12 +7,13 @@ import { serverStream, unary } from '../../src/grpc/calls.js';
 import { startEmbedded } from '../../src/embedded/embedded.js';
 import { MonitorConnectionService } from '../../src/wire/networkservice/connection.js';
 import { NetworkServiceService } from '../../src/wire/networkservice/networkservice.js';
+import { scratchDir } from '../support/scratch.js';
 
 describe('embedded NSM: expiry', function () {
   this.timeout(20_000);
 
   it('closes a connection whose client stopped refreshing once its path token ran out, and the monitor reports it deleted', async () => {
-    const world = await startEmbedded({ nsmSocket: join(mkdtempSync(join(tmpdir(), 'tapa-nsm-')), 'nsm.sock') });
+    const world = await startEmbedded({ nsmSocket: join(scratchDir('tapa-nsm-'), 'nsm.sock') });
     const client = new grpc.Client(world.nsmAddress, grpc.credentials.createInsecure());
     try {
       const { id, networkService } = connectionIdentity('target-a', 'default', 'trench-a', 'load-balancer-a1');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { TestCa } from '../support/spiffe-ca.js';
 import { WorkloadApi } from '../support/workload-api.js';
 import { eventually, stream } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -18,7 +19,7 @@ describe('tapa serve as a process', function () {
   this.timeout(60_000);
 
   it('SIGTERM with open streams: every target unregistered, every NSM connection closed, exit 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-proc-'));
+    const dir = scratchDir('tapa-proc-');
     const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock') });
     const socket = join(dir, 'tapa.sock');
     const health = join(dir, 'health.sock');
@@ -66,7 +67,7 @@ describe('tapa serve as a process', function () {
   });
 
   it('mTLS from the start: waits for the Workload API, logging, then serves; an Open reaches ENABLED; SIGTERM exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-proc-'));
+    const dir = scratchDir('tapa-proc-');
     const ca = TestCa.create();
     const server = ca.issue('/meridio/nsp');
     const world = await startEmbedded({

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEPT_RECORDINGS, writeRecording } from '../../src/grpc/record-dir.js';
 import type { Recording } from '../../src/runner/recording.js';
+import { scratchDir } from '../support/scratch.js';
 
 const recording = { why: 'core broken' } as unknown as Recording;
 const at = (second: number): Date => new Date(Date.UTC(2026, 11, 7, 12, 0, second));
@@ -12,7 +12,7 @@ const nameAt = (second: number, pid = 7): string =>
 
 describe('grpc: recordings in MERIDIO_RECORD_DIR, a directory others may write', () => {
   it(`keeps the ${KEPT_RECORDINGS} newest of ours, readable by us alone, and leaves everything else there`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-records-'));
+    const dir = scratchDir('tapa-records-');
     writeFileSync(join(dir, 'notes.json'), 'theirs');
     for (let s = 0; s < KEPT_RECORDINGS + 3; s++) writeRecording(dir, recording, at(s), 7);
     const left = readdirSync(dir).sort();
@@ -21,8 +21,8 @@ describe('grpc: recordings in MERIDIO_RECORD_DIR, a directory others may write',
   });
 
   it('never writes through a symlink or over a file placed at its name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-records-'));
-    const victim = join(mkdtempSync(join(tmpdir(), 'tapa-victim-')), 'victim');
+    const dir = scratchDir('tapa-records-');
+    const victim = join(scratchDir('tapa-victim-'), 'victim');
     writeFileSync(victim, 'precious');
     symlinkSync(victim, join(dir, nameAt(1)));
     writeFileSync(join(dir, nameAt(2)), 'placed');
@@ -33,8 +33,8 @@ describe('grpc: recordings in MERIDIO_RECORD_DIR, a directory others may write',
   });
 
   it('removes only regular files of ours: not a symlink, a directory or another user’s file that bears our name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-records-'));
-    const victim = join(mkdtempSync(join(tmpdir(), 'tapa-victim-')), 'victim');
+    const dir = scratchDir('tapa-records-');
+    const victim = join(scratchDir('tapa-victim-'), 'victim');
     writeFileSync(victim, 'precious');
     symlinkSync(victim, join(dir, nameAt(0, 1)));
     mkdirSync(join(dir, nameAt(0, 2)));

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadState, saveState, step } from '../../src/core/index.js';
 import type { Recording } from '../../src/runner/recording.js';
@@ -9,12 +8,13 @@ import { startOf } from '../../src/sim/explore/recording.js';
 import { MODELS } from '../../src/sim/models/index.js';
 import type { Trace } from '../../src/sim/explore/trace.js';
 import { recordIncident, run } from './incident.js';
+import { scratchDir } from '../support/scratch.js';
 
 const sim = (args: string[]) => run('src/sim/cli/main.ts', args);
 
 describe('hunt --from-recording: every run begins where a sidecar incident ended', function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'tapa-hunt-recording-'));
+  const dir = scratchDir('tapa-hunt-recording-');
   const file = join(dir, 'incident.json');
   let recording: Recording;
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Recording } from '../../src/runner/recording.js';
 import { enabled, recordIncident, run } from './incident.js';
 import { eventually, rig, stream } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** A page that opens from a bug report as it is: nothing fetched from anywhere. */
 function selfContained(html: string): void {
@@ -14,7 +14,7 @@ function selfContained(html: string): void {
 
 describe('flight recorder: from a sidecar incident to a replay', function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'tapa-recording-'));
+  const dir = scratchDir('tapa-recording-');
 
   it('opens, an IP change and an NSP restart: tapa record over the health socket, and the recording replays exactly; without one NSM answer it does not', async () => {
     const file = join(dir, 'incident.json');

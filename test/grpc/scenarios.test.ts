@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { divergences, invariants, mayHold, type CallError } from '../../src/core/index.js';
@@ -17,6 +15,7 @@ import { scenarioArb, tapaName, timeline, TRENCH, type Scenario } from '../../sr
 import { startEmbedded } from '../../src/embedded/embedded.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { eventually } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** A sidecar seen as a TAPA under test, so that the harness's application and checks drive it. */
 function sidecarTapa(
@@ -67,7 +66,7 @@ describe('harness scenarios through the real gRPC shell', function () {
 });
 
 async function play(scenario: Scenario): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'tapa-scn-'));
+  const dir = scratchDir('tapa-scn-');
   const world = await startEmbedded({
     nsmSocket: join(dir, 'nsm.sock'),
     trench: TRENCH,

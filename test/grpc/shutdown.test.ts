@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startEmbedded, type EmbeddedWorld } from '../../src/embedded/embedded.js';
@@ -11,6 +9,7 @@ import { eventually, stream } from './world.js';
 import * as grpc from '@grpc/grpc-js';
 import { unary } from '../../src/grpc/calls.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
+import { scratchDir } from '../support/scratch.js';
 
 /**
  * A TCP relay in front of the NSP, so that a test can make the NSP hang (bytes are no
@@ -67,7 +66,7 @@ interface Setup {
 }
 
 async function setup(): Promise<Setup> {
-  const dir = mkdtempSync(join(tmpdir(), 'tapa-shutdown-'));
+  const dir = scratchDir('tapa-shutdown-');
   const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock') });
   const { relay, address } = await NspRelay.start(world.nspAddress);
   const socket = join(dir, 'tapa.sock');

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unary } from '../../src/grpc/calls.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { eventually, stream } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const INSPECTOR_PORT = 9229;
@@ -38,7 +38,7 @@ describe('tapa serve: SIGUSR1 and SIGUSR2 as the Go TAPA has them', function () 
   this.timeout(60_000);
 
   it('SIGUSR2 sets TRACE, SIGUSR1 the configured level; the sidecar keeps serving and no inspector or other port opens', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-signals-'));
+    const dir = scratchDir('tapa-signals-');
     const socket = join(dir, 'tapa.sock');
     const { SPIFFE_ENDPOINT_SOCKET: _ignored, ...inherited } = process.env;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/tapa.ts', 'serve', '--embedded'], {

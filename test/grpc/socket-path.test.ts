@@ -2,17 +2,7 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs, {
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import fs, { linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,10 +15,11 @@ import { HealthCheck } from '../../src/grpc/health.js';
 import { startSidecar, type Sidecar } from '../../src/grpc/sidecar.js';
 import { serveOn } from '../../src/grpc/unix-socket.js';
 import { eventually } from './world.js';
+import { scratchDir } from '../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const directory = (): string => mkdtempSync(join(tmpdir(), 'tapa-socket-'));
+const directory = (): string => scratchDir('tapa-socket-');
 
 const modeOf = (path: string): number => lstatSync(path).mode & 0o777;
 

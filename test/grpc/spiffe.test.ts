@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverStream } from '../../src/grpc/calls.js';
 import { signed, withOwnSegment } from '../../src/runner/nsm-path.js';
@@ -17,6 +15,7 @@ import { TestCa, type IssuedSvid } from '../support/spiffe-ca.js';
 import { WorkloadApi } from '../support/workload-api.js';
 import { eventually } from './world.js';
 import { X509Certificate } from 'node:crypto';
+import { scratchDir } from '../support/scratch.js';
 
 function svidOf(issued: IssuedSvid, ca: TestCa): Svid {
   return parseSvid({ spiffeId: issued.spiffeId, x509Svid: issued.chainDer, x509SvidKey: issued.keyDer, bundle: ca.bundleDer, hint: '' });
@@ -128,7 +127,7 @@ describe('SPIFFE identity and NSM tokens', () => {
   });
 
   describe('the Workload API client', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-spiffe-'));
+    const dir = scratchDir('tapa-spiffe-');
 
     it('waits for the agent, then has the SVID; pushes rotations to its listeners', async () => {
       const socket = join(dir, 'agent-1.sock');

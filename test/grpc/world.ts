@@ -1,6 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { connectionIdentity } from '../../src/core/index.js';
@@ -12,6 +10,7 @@ import type { Security } from '../../src/grpc/security.js';
 import { startEmbedded, type EmbeddedTls, type EmbeddedWorld } from '../../src/embedded/embedded.js';
 import { TapService, type Stream, type StreamResponse } from '../../src/wire/ambassador/v1/tap.js';
 import type { CallError } from '../../src/core/index.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** A sidecar against the embedded NSP and NSM, over real sockets, with short real timeouts. */
 export interface Rig {
@@ -37,7 +36,7 @@ export interface RigOptions {
 }
 
 export async function rig(extra: Record<string, string> = {}, options: RigOptions = {}): Promise<Rig> {
-  const dir = mkdtempSync(join(tmpdir(), 'tapa-rig-'));
+  const dir = scratchDir('tapa-rig-');
   const world = await startEmbedded({
     nsmSocket: join(dir, 'nsm.sock'),
     entryTimeoutMs: 2_000,

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { plan, record } from '../../src/sim/explore/hunt.js';
 import { MODELS } from '../../src/sim/models/index.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** Clears the rest of a terminal line. */
 const WIPE = '\x1b[K';
@@ -24,7 +24,7 @@ describe('tapa-sim command line', function () {
   this.timeout(300_000);
 
   it('hunt on the core finds nothing (exit 0), and the same seed prints the same JSON apart from timing', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+    const out = scratchDir('tapa-hunt-');
     const a = sim(['hunt', '--model', 'core', '--runs', '2000', '--seed', '7', '--json', '--out', out]);
     const b = sim(['hunt', '--model', 'core', '--runs', '2000', '--seed', '7', '--json', '--out', out]);
     expect(a.status, a.stderr + a.stdout).to.equal(0);
@@ -35,7 +35,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('hunt on a broken core exits 1 and writes a counterexample that replays with exit 1', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+    const out = scratchDir('tapa-hunt-');
     const h = sim(['hunt', '--model', 'broken:keeps-old-target', '--runs', '2000', '--seed', '1', '--out', out, '--json']);
     expect(h.status, h.stderr).to.equal(1);
     expect(lastJson(h.stdout)).to.include({ found: true, kind: 'invariant' });
@@ -46,7 +46,7 @@ describe('tapa-sim command line', function () {
 
   for (const runner of ['runner-gate-leak', 'runner-timer-slots', 'runner-watch-routing']) {
     it(`hunt with its default budget finds broken:${runner} (a mistake of the runner, not the core), and the counterexample replays with exit 1`, () => {
-      const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+      const out = scratchDir('tapa-hunt-');
       const h = sim(['hunt', '--model', `broken:${runner}`, '--seed', '1', '--out', out, '--json']);
       expect(h.status, h.stderr).to.equal(1);
       expect(lastJson(h.stdout)).to.include({ found: true, planned: 1000 });
@@ -56,7 +56,7 @@ describe('tapa-sim command line', function () {
   }
 
   it('hunt --shard I/N: merged, the shards give the unsharded counterexample (exit 1); clean shards merge to exit 0; a missing shard exits 2 in one line', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tapa-shards-'));
+    const root = scratchDir('tapa-shards-');
     const args = ['hunt', '--model', 'broken:keeps-old-target', '--runs', '50', '--seed', '1', '--json'];
     const whole = sim([...args, '--out', join(root, 'whole')]);
     const shards = [0, 1].map((i) => sim([...args, '--shard', `${i}/2`, '--out', join(root, `shard-${i}`)]));
@@ -86,7 +86,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('replay of a malformed, unknown-version or missing file exits 2 with one line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-replay-'));
+    const dir = scratchDir('tapa-replay-');
     const cases: [string, string | undefined, RegExp][] = [
       ['bad.json', '{"format": "tapa-sim-trace", ', /not JSON/],
       ['v9.json', '{"format": "tapa-sim-trace", "version": 9}', /unknown trace version 9/],
@@ -102,7 +102,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('replay of a run that diverges from its log exits 2 and shows the first difference', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-hunt-'));
+    const out = scratchDir('tapa-hunt-');
     sim(['hunt', '--model', 'broken:reuses-identifier', '--runs', '2000', '--seed', '1', '--out', out]);
     const file = join(out, 'counterexample.json');
     const trace = JSON.parse(readFileSync(file, 'utf8')) as { log: { label: string }[] };
@@ -114,7 +114,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('hunt --model legacy-v1.1.4 --strategy pct finds the #578 deadlock; replay --dump shows the cycle and the goroutine dump; the core replays it clean', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-legacy-'));
+    const out = scratchDir('tapa-legacy-');
     const h = sim(['hunt', '--model', 'legacy-v1.1.4', '--strategy', 'pct', '--seed', '3', '--out', out, '--json']);
     expect(h.status, h.stderr).to.equal(1);
     expect(lastJson(h.stdout)).to.include({ found: true, kind: 'deadlock' });
@@ -130,7 +130,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('replay of a core trace cut short consistently (choices and log) exits 2 naming the step where the recording ran out', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-cut-'));
+    const dir = scratchDir('tapa-cut-');
     const seed = 5;
     const { scenario, strategy } = plan({ strategy: 'random' }, seed);
     const whole = record(MODELS.get('core')!, scenario, strategy, seed);
@@ -144,7 +144,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('hunt --keep-going on legacy-v1.1.4 reports the #578 bucket with one counterexample per bucket; shards merge to the same buckets; --ignore-file hunts past it', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tapa-keep-going-'));
+    const root = scratchDir('tapa-keep-going-');
     const args = ['hunt', '--model', 'legacy-v1.1.4', '--keep-going', '--runs', '200', '--seed', '1', '--json'];
     const whole = sim([...args, '--out', join(root, 'whole')]);
     expect(whole.status, whole.stderr).to.equal(1);
@@ -196,7 +196,7 @@ describe('tapa-sim command line', function () {
   });
 
   it('hunt --workers 1, --workers 2 and --shard (on workers, merged) give byte-identical counterexamples and summaries, elapsed time aside', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tapa-workers-'));
+    const root = scratchDir('tapa-workers-');
     const hunts: [string, string[]][] = [
       ['finds', ['--model', 'broken:keeps-old-target', '--runs', '60']],
       ['clean', ['--model', 'core', '--runs', '60']],
@@ -258,7 +258,7 @@ describe('tapa-sim command line', function () {
   });
 
   it("replay --html draws the run as a page and keeps replay's exit codes; hunt --out writes counterexample.html next to the trace", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-html-'));
+    const dir = scratchDir('tapa-html-');
     const page = join(dir, '578.html');
     const r = sim(['replay', 'test/traces/issue-578.json', '--html', page]);
     expect(r.status, r.stderr).to.equal(1);

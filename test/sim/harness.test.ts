@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hunt, plan, record, runSeed } from '../../src/sim/explore/hunt.js';
 import { MODELS } from '../../src/sim/models/index.js';
@@ -10,6 +9,7 @@ import { replay } from '../../src/sim/explore/replay.js';
 import { runScenario } from '../../src/sim/harness/run.js';
 import { reporterScenario, type Scenario } from '../../src/sim/harness/scenario.js';
 import { parseTrace, TraceError } from '../../src/sim/explore/trace.js';
+import { scratchDir } from '../support/scratch.js';
 
 const core = MODELS.get('core')!;
 
@@ -124,12 +124,12 @@ describe('sim: the checkers bite', function () {
 describe('sim: the core under generated scenarios', function () {
   this.timeout(600_000);
   it('1,000 generated scenarios and schedules: every Tap call answered, every run converges, no invariant broken', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-property-'));
+    const out = scratchDir('tapa-property-');
     fc.assert(tapaProperty({ model: 'core', out }), { numRuns: 1_000 });
   });
 
   it('tapaProperty writes the smallest failing run as a replayable trace', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-property-'));
+    const out = scratchDir('tapa-property-');
     let failure: unknown;
     try {
       fc.assert(tapaProperty({ model: 'broken:reuses-identifier', out }), { numRuns: 2_000, seed: 1 });

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.js';
 
 /** An X.509 SVID as the Workload API hands it out (DER) and as TLS wants it (PEM). */
 export interface IssuedSvid {
@@ -34,7 +34,7 @@ export class TestCa {
   ) {}
 
   static create(trustDomain = 'example.org'): TestCa {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-ca-'));
+    const dir = scratchDir('tapa-ca-');
     openssl(dir, [
       'req',
       '-x509',

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, mkdtempSync, openSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fstatSync, openSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unary } from '../../../src/grpc/calls.js';
@@ -11,6 +10,7 @@ import { DescriptorDialer } from '../../../src/grpc/fd/dialer.js';
 import { DescriptorListener } from '../../../src/grpc/fd/listener.js';
 import type { DescriptorSocket } from '../../../src/grpc/fd/socket.js';
 import { HealthCheck } from '../../../src/grpc/health.js';
+import { scratchDir } from '../../support/scratch.js';
 
 const CHILD = fileURLToPath(new URL('./child-netns.ts', import.meta.url));
 
@@ -67,7 +67,7 @@ describe('file descriptors over unix sockets (the unixfd addon)', () => {
   let dir: string;
   let netns: number;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tapa-fd-'));
+    dir = scratchDir('tapa-fd-');
     netns = openSync('/proc/thread-self/ns/net', 'r');
   });
   afterEach(() => {

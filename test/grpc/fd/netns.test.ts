@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { closeSync, fstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { unary } from '../../../src/grpc/calls.js';
@@ -17,6 +16,7 @@ import { TapService } from '../../../src/wire/ambassador/v1/tap.js';
 import { TestCa } from '../../support/spiffe-ca.js';
 import { WorkloadApi } from '../../support/workload-api.js';
 import { eventually, stream } from '../world.js';
+import { scratchDir } from '../../support/scratch.js';
 
 /** A descriptor's identity as grpcfd names it. */
 function inode(fd: number): string {
@@ -80,7 +80,7 @@ describe('the pod network namespace handed to NSM (issue 13, item 2)', function 
   this.timeout(60_000);
 
   it('every Request and Close carries inode://DEV/INO of /proc/self/ns/net, and that descriptor arrives on the connection of the call', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-netns-'));
+    const dir = scratchDir('tapa-netns-');
     const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock'), entryTimeoutMs: 2_000 });
     const nsm = interpose(join(dir, 'nsmgr.sock'), join(dir, 'nsm.sock'));
     const config = sidecarConfig(dir, world);
@@ -111,7 +111,7 @@ describe('the pod network namespace handed to NSM (issue 13, item 2)', function 
   });
 
   it('after an SVID rotation, the Close and the Request go out on a new NSM connection, and the namespace goes with them there', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-netns-'));
+    const dir = scratchDir('tapa-netns-');
     const ca = TestCa.create();
     const server = ca.issue('/meridio/nsp');
     const tls = { trustPem: ca.bundlePem, certPem: server.certPem, keyPem: server.keyPem };

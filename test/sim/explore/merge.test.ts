@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plan, record, runSeed, type Bucket } from '../../../src/sim/explore/hunt.js';
 import { counterexampleText, merge, MergeError, readShards } from '../../../src/sim/explore/merge.js';
 import { MODELS } from '../../../src/sim/models/index.js';
 import { shardFile, type Shard } from '../../../src/sim/explore/shard.js';
 import { huntSummary, type HuntFacts, type HuntIdentity } from '../../../src/sim/explore/summary.js';
+import { scratchDir } from '../../support/scratch.js';
 
 const model = MODELS.get('broken:keeps-old-target')!;
 const HUNT: HuntIdentity = {
@@ -58,7 +58,7 @@ const FOUND_5 = found(2, only('invariant: b', 5));
 
 /** Shards 0 and 1 of 3 in one directory, shard 2 in another. */
 function threeShards(): { a: string; b: string } {
-  const root = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+  const root = scratchDir('tapa-merge-');
   const [a, b] = [join(root, 'a'), join(root, 'b')];
   writeShard(a, { index: 0, count: 3 }, FOUND_42);
   writeShard(a, { index: 1, count: 3 }, CLEAN);
@@ -101,7 +101,7 @@ describe('sim: merging the shards of a hunt', () => {
   });
 
   it('with nothing found, names the shards that stopped before their last run', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+    const dir = scratchDir('tapa-merge-');
     writeShard(dir, { index: 0, count: 2 }, found(25));
     writeShard(dir, { index: 1, count: 2 }, found(10));
     const { merged, trace } = mergeDirs([dir]);
@@ -115,22 +115,22 @@ describe('sim: merging the shards of a hunt', () => {
     const { a, b } = threeShards();
     refused([a], /missing 1 of 3 shards: 2$/);
     refused([a, b, b], /shard 2\/3 twice: .*b\/summary-2-of-3\.json and .*b\/summary-2-of-3\.json/);
-    const other = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+    const other = scratchDir('tapa-merge-');
     writeShard(other, { index: 2, count: 3 }, FOUND_5, { ...HUNT, seed: 2 });
     refused([a, other], /summary-2-of-3\.json: not the same hunt as .*summary-0-of-3\.json: seed 2, not 1/);
-    const four = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+    const four = scratchDir('tapa-merge-');
     writeShard(four, { index: 2, count: 4 }, found(12));
     refused([a, four], /not the same hunt .*: 4 shards, not 3/);
-    const going = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+    const going = scratchDir('tapa-merge-');
     writeShard(going, { index: 2, count: 3 }, FOUND_5, KEEP_GOING);
     refused([a, going], /not the same hunt .*: maxFailures null, not 1/);
-    const ignoring = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+    const ignoring = scratchDir('tapa-merge-');
     writeShard(ignoring, { index: 2, count: 3 }, FOUND_5, { ...HUNT, ignore: ['hang: -'] });
     refused([a, ignoring], /not the same hunt .*: ignore \["hang: -"\], not \[\]/);
   });
 
   it('keeps going: one bucket per signature over the shards, counts added, the smallest run kept (steps, choices, run index)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+    const dir = scratchDir('tapa-merge-');
     const many = (signature: string, count: number, firstRun: number, run: number, steps: number): Omit<Bucket, 'trace'> => ({
       ...only(signature, run, steps),
       count,
@@ -193,7 +193,7 @@ describe('sim: merging the shards of a hunt', () => {
     ];
     const { a } = threeShards();
     for (const [what, write, message] of cases) {
-      const dir = mkdtempSync(join(tmpdir(), 'tapa-merge-'));
+      const dir = scratchDir('tapa-merge-');
       write(dir);
       refused([a, dir], message, what);
     }

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from '../../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURE = join(ROOT, 'test/fixtures/outside-model');
@@ -44,7 +44,7 @@ describe('a model kept outside the project (test/fixtures/outside-model), throug
   });
 
   it('hunt finds its deadlock, the trace records the file and its hash, and replay runs it again from the recorded path or --model', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-outside-'));
+    const out = scratchDir('tapa-outside-');
     const h = sim(['hunt', '--model', MODEL, '--seed', '1', '--out', out, '--json']);
     expect(h.status, h.stderr).to.equal(1);
     const sha256 = lastJson(h.stdout)['modelHash'];
@@ -60,7 +60,7 @@ describe('a model kept outside the project (test/fixtures/outside-model), throug
   });
 
   it('reproduce turns its goroutine profile into a trace of the model file, which replays', () => {
-    const out = mkdtempSync(join(tmpdir(), 'tapa-outside-'));
+    const out = scratchDir('tapa-outside-');
     const r = sim(['reproduce', '--from-pprof', join(FIXTURE, 'profile.txt'), '--model', MODEL, '--runs', '200', '--out', out, '--json']);
     expect(r.status, r.stderr + r.stdout).to.equal(0);
     const file = join(out, 'reproduction.json');
@@ -69,7 +69,7 @@ describe('a model kept outside the project (test/fixtures/outside-model), throug
   });
 
   it('shards of a hunt that keeps going merge into the buckets of one process', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tapa-outside-'));
+    const root = scratchDir('tapa-outside-');
     const args = ['hunt', '--model', MODEL, '--keep-going', '--runs', '40', '--seed', '2'];
     expect(sim([...args, '--out', join(root, 'whole')]).status).to.equal(1);
     for (const shard of ['0/2', '1/2']) sim([...args, '--shard', shard, '--out', join(root, 'shards')]);
@@ -83,7 +83,7 @@ describe('a model kept outside the project (test/fixtures/outside-model), throug
   });
 
   it('a file that is not a model, or not there, exits 2 with one line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-outside-'));
+    const dir = scratchDir('tapa-outside-');
     writeFileSync(join(dir, 'nothing.js'), 'export const answer = 42;\n');
     writeFileSync(join(dir, 'future.js'), "export default { name: 'future', create() {}, apiVersion: 99 };\n");
     const cases: [string, RegExp][] = [

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockedSignature, parseProfile, parseTraces, TRACES_SEPARATOR, type TraceGroup } from '../../../src/sim/goroutine/index.js';
 import { MODELS } from '../../../src/sim/models/index.js';
 import { replay } from '../../../src/sim/explore/replay.js';
 import { reproduce } from '../../../src/sim/explore/reproduce.js';
+import { scratchDir } from '../../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -79,7 +79,7 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
   });
 
   it('CLI: a malformed profile exits 2 with one line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-repro-'));
+    const dir = scratchDir('tapa-repro-');
     const file = join(dir, 'bad.txt');
     writeFileSync(file, 'this is not a goroutine profile\n');
     const r = spawnSync(
@@ -94,7 +94,7 @@ describe('reproduce: from a goroutine profile to a replayable trace', function (
   });
 
   it('CLI: a profile without TAPA frames exits 2, the #578 profile exits 0 with a trace, and --runs without a match exits 1', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tapa-repro-'));
+    const dir = scratchDir('tapa-repro-');
     const file = join(dir, 'other.txt');
     writeFileSync(
       file,
