@@ -52,11 +52,15 @@ describe('the container image (deploy/Dockerfile)', () => {
     expect(dockerfile).to.match(/COPY --from=runtime-deps \/app\/node_modules/);
   });
 
-  it('starts `tapa serve` with the Node flags of src/grpc/node-flags.ts, as `npm run tapa` does', () => {
+  it('starts `tapa serve` with the Node flags of src/grpc/node-flags.ts, as `npm run tapa` and the installed `tapa` command do', () => {
     const entrypoint = ['node', ...SIDECAR_NODE_FLAGS, '/app/dist/cli/tapa.js'].map((a) => JSON.stringify(a)).join(', ');
     expect(instructions).to.include(`ENTRYPOINT [${entrypoint}]`);
     expect(instructions.at(-1)).to.equal('CMD ["serve"]');
     expect(pkg.scripts.tapa).to.equal(['node', ...SIDECAR_NODE_FLAGS, 'dist/cli/tapa.js'].join(' '));
+    // npm links `bin` entries to the file itself: its `#!` line is the only place for the flags.
+    expect(pkg.bin.tapa).to.equal('dist/cli/tapa.js');
+    const shebang = readFileSync(join(ROOT, 'src/cli/tapa.ts'), 'utf8').split('\n')[0];
+    expect(shebang).to.equal(['#!/usr/bin/env -S node', ...SIDECAR_NODE_FLAGS].join(' '));
   });
 
   it("installs /bin/grpc_health_probe, before USER, running the built probe: the chart's exec probes work unchanged", () => {

@@ -1,6 +1,6 @@
 /**
  * Flags for the Node.js process that runs `tapa serve` (the image's entrypoint, `npm run
- * tapa` and the bench start it with them).
+ * tapa`, the `tapa` command's own `#!` line and the bench start it with them).
  *
  * They are about memory at 10,000 streams, whose live JS heap is about 50 MB.
  *
