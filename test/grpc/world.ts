@@ -20,7 +20,8 @@ export interface Rig {
   /** The grpc.health.v1 socket of the chart's exec probes; per rig, never the default /tmp/health.sock. */
   readonly healthSocket: string;
   readonly env: Record<string, string>;
-  call(method: 'open' | 'close', stream: Stream): Promise<CallError | undefined>;
+  /** `deadlineMs`: 5 s unless the call is expected to wait on more than the sidecar's round trips. */
+  call(method: 'open' | 'close', stream: Stream, deadlineMs?: number): Promise<CallError | undefined>;
   watch(filter: Stream, onMessage: (r: StreamResponse) => void): { cancel(): void };
   connectionId(conduit: string): string;
   stop(): Promise<void>;
@@ -65,8 +66,8 @@ export async function rig(extra: Record<string, string> = {}, options: RigOption
     socket,
     healthSocket,
     env,
-    call: (method, stream) =>
-      new Promise((resolve) => unary(client, TapService[method], stream, 5_000, (r) => resolve(r.ok ? undefined : r.error))),
+    call: (method, stream, deadlineMs = 5_000) =>
+      new Promise((resolve) => unary(client, TapService[method], stream, deadlineMs, (r) => resolve(r.ok ? undefined : r.error))),
     watch: (filter, onMessage) => serverStream(client, TapService.watch, filter, {}, onMessage, () => {}),
     connectionId: (conduit) => connectionIdentity('target-a', 'default', 'trench-a', conduit).id,
     stop: async () => {
