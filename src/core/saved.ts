@@ -1,3 +1,4 @@
+import { IdMap } from './idmap.js';
 import type { TapaState } from './state.js';
 
 /**
@@ -12,12 +13,17 @@ export function saveState(state: TapaState): string {
   return JSON.stringify(state, (_key, value: unknown) => (value instanceof Map ? { [MAP]: [...value] } : value));
 }
 
-/** Throws a SyntaxError when the text is not JSON; the shape is the caller's to trust or check. */
+/**
+ * Throws a SyntaxError when the text is not JSON, a RangeError when a call or timer is
+ * filed under anything but a non-negative integer; the rest of the shape is the caller's to trust or check.
+ */
 export function loadState(text: string): TapaState {
-  return JSON.parse(text, (_key, value: unknown) => {
+  return JSON.parse(text, (key, value: unknown) => {
     if (!isSavedMap(value)) return value;
+    // The state's only maps by these names are its calls and timers by id.
+    if (key === 'pending' || key === 'timers') return new IdMap(value[MAP] as [number, object][]);
     // JSON has no undefined: a map entry without a value (a Watch without a filter) comes back as null.
-    return new Map(value[MAP].map(([key, entry]) => [key, entry ?? undefined]));
+    return new Map(value[MAP].map(([k, entry]) => [k, entry ?? undefined]));
   }) as TapaState;
 }
 

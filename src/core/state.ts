@@ -1,5 +1,6 @@
 import { defaultConfig, type CoreConfig } from './config.js';
 import type { ConnectionIdentity } from './connection.js';
+import { IdMap } from './idmap.js';
 import { createRng, type RngState } from './rng.js';
 import type { Connection, NetworkServiceRequest, NspStream, TapStatus, TapStream } from './wire.js';
 
@@ -14,7 +15,7 @@ export interface TapaState {
   readonly registry: Map<string, StreamAt>;
   /** Tap.Watch subscribers and their filters (undefined: everything). */
   readonly watchers: Map<number, TapStream | undefined>;
-  /** Calls and watches in flight, by op id. */
+  /** Calls and watches in flight, by op id (an IdMap, made for the many ids live at once). */
   readonly pending: Map<number, Pending>;
   /** Timers set and not yet fired or cancelled, by id. */
   readonly timers: Map<number, TimerOwner>;
@@ -167,8 +168,8 @@ export function initialState(seed: number, config: Partial<CoreConfig> = {}): Ta
     trenches: new Map(),
     registry: new Map(),
     watchers: new Map(),
-    pending: new Map(),
-    timers: new Map(),
+    pending: new IdMap(),
+    timers: new IdMap(),
     interfaceNames: new Map(),
     shutdown: 'running',
     shutdownTimer: undefined,

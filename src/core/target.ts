@@ -6,7 +6,7 @@ import { sameSet } from './prefix.js';
 import { nextInt } from './rng.js';
 import type { ConduitState, Registration, StreamState, TargetCall, TargetOp } from './state.js';
 import { desired, type Desired } from './stream.js';
-import { ownedBy, streamAt } from './trench.js';
+import { formsOf, type StreamForms } from './streamforms.js';
 import type { Turn } from './turn.js';
 import type { NspStream, NspTarget } from './wire.js';
 
@@ -246,33 +246,23 @@ function send(
 ): void {
   // A call supersedes a pending refresh: the refresh timer is re-armed once the target is ENABLED again.
   clearTimer(turn, stream);
-  const scope = streamAt(stream);
-  const owner = ownedBy('target', stream);
+  const forms = formsOf(stream);
+  const { scope } = forms;
   const deadlineMs = limits.nspCallMs;
   const op = turn.newOp();
   switch (call) {
     case 'lookup':
     case 'verify':
     case 'confirm':
-      turn.call(
-        {
-          kind: 'getTargets',
-          op,
-          scope,
-          step: call,
-          deadlineMs,
-          filter: { ips: [], context: {}, status: 'ANY', type: 'DEFAULT', stream: nspStream(stream) },
-        },
-        owner,
-      );
+      turn.call({ kind: 'getTargets', op, scope, step: call, deadlineMs, filter: forms.targets }, forms.caller);
       break;
     case 'register':
     case 'enable':
     case 'refresh':
-      turn.call({ kind: 'register', op, scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      turn.call({ kind: 'register', op, scope, step: call, deadlineMs, target: target(forms, ips, identifier, status) }, forms.caller);
       break;
     case 'unregister':
-      turn.call({ kind: 'unregister', op, scope, step: call, deadlineMs, target: target(stream, ips, identifier, status) }, owner);
+      turn.call({ kind: 'unregister', op, scope, step: call, deadlineMs, target: target(forms, ips, identifier, status) }, forms.caller);
       break;
     default:
       return assertNever(call);
@@ -280,13 +270,8 @@ function send(
   stream.op = thenBackoff ? { id: op, call, ips, identifier, thenBackoff } : { id: op, call, ips, identifier };
 }
 
-function target(stream: StreamState, ips: readonly string[], identifier: number, status: 'ENABLED' | 'DISABLED'): NspTarget {
-  return { ips: [...ips], context: { [IDENTIFIER_KEY]: String(identifier) }, status, type: 'DEFAULT', stream: nspStream(stream) };
-}
-
-/** The NSP form of the stream; maxTargets is the NSP's to say, so it stays unset. */
-function nspStream(stream: StreamState): NspStream {
-  return { name: stream.name, maxTargets: 0, conduit: { name: stream.conduit, destinationPortNats: [], trench: { name: stream.trench } } };
+function target(forms: StreamForms, ips: readonly string[], identifier: number, status: 'ENABLED' | 'DISABLED'): NspTarget {
+  return { ips: [...ips], context: { [IDENTIFIER_KEY]: String(identifier) }, status, type: 'DEFAULT', stream: forms.nsp };
 }
 
 /** The targets of the stream among those the NSP sent: mostly all of them, and then no copy is made. */
@@ -301,7 +286,7 @@ function sameStream(s: NspStream | undefined, stream: StreamState): boolean {
 
 function arm(turn: Turn, stream: StreamState, purpose: 'retry' | 'refresh', afterMs: number): void {
   clearTimer(turn, stream);
-  stream.timer = { id: turn.setTimer(ownedBy('stream', stream), afterMs), purpose };
+  stream.timer = { id: turn.setTimer(formsOf(stream).timer, afterMs), purpose };
 }
 
 function clearTimer(turn: Turn, stream: StreamState): void {

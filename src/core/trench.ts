@@ -44,11 +44,6 @@ export function streamAt(stream: StreamState): StreamAt {
   return { trench: stream.trench, conduit: stream.conduit, stream: stream.name };
 }
 
-/** The owner of a call or timer that belongs to the stream. */
-export function ownedBy<K extends string>(kind: K, stream: StreamState): StreamAt & { readonly kind: K } {
-  return { kind, trench: stream.trench, conduit: stream.conduit, stream: stream.name };
-}
-
 /** The stream filed there, if any. */
 export function streamOf(state: TapaState, at: StreamAt): StreamState | undefined {
   return conduitOf(state, at.trench, at.conduit)?.streams.get(at.stream);
