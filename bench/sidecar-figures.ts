@@ -102,8 +102,12 @@ export async function recorderOpenRttRatios(rounds: number, samples: number, war
     const ratios: number[] = [];
     let rtt = { off: [] as number[], on: [] as number[] };
     for (let i = 0; i < warmup + rounds * samples; i++) {
-      const without = await enabledAfterOpen(off, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
-      const withIt = await enabledAfterOpen(on, i % CONDUITS, 1 + Math.floor(i / CONDUITS));
+      // Which sidecar goes first alternates, so that what the first leaves to the world and to this process falls on both alike.
+      const [c, n] = [i % CONDUITS, 1 + Math.floor(i / CONDUITS)];
+      const first = i % 2 === 0 ? off : on;
+      const second = first === off ? on : off;
+      const [a, b] = [await enabledAfterOpen(first, c, n), await enabledAfterOpen(second, c, n)];
+      const [without, withIt] = first === off ? [a, b] : [b, a];
       if (i < warmup) continue;
       rtt.off.push(without.rtt);
       rtt.on.push(withIt.rtt);
