@@ -31,7 +31,7 @@ export function invariants(state: TapaState): string[] {
         if (stream.op) streamsWithOp.add(stream);
         checkStream(state, conduit, stream, bad);
       }
-      if (conduit.wanted !== wanted) bad.push(`${conduitAt(conduit)} counts ${conduit.wanted} wanted streams, has ${wanted}`);
+      if (conduit.wanted !== wanted) bad.push(`${conduitLabel(conduit)} counts ${conduit.wanted} wanted streams, has ${wanted}`);
       if (wanted > 0) inUse = true;
       wantedTotal += wanted;
     }
@@ -97,62 +97,62 @@ export function invariants(state: TapaState): string[] {
   return bad;
 }
 
-function conduitAt(conduit: ConduitState): string {
+function conduitLabel(conduit: ConduitState): string {
   return `conduit ${conduit.trench}/${conduit.name}`;
 }
 
-function streamAt(stream: StreamState): string {
+function streamLabel(stream: StreamState): string {
   return `stream ${stream.trench}/${stream.conduit}/${stream.name}`;
 }
 
 function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): void {
-  if (conduit.connection === undefined && conduit.localIps.length > 0) bad.push(`${conduitAt(conduit)} has local IPs without a connection`);
+  if (conduit.connection === undefined && conduit.localIps.length > 0) bad.push(`${conduitLabel(conduit)} has local IPs without a connection`);
   if (conduit.nsmOp !== undefined && state.pending.get(conduit.nsmOp.id)?.kind !== 'nsm')
-    bad.push(`${conduitAt(conduit)} has an NSM call nobody waits for`);
-  if (conduit.nsmOp !== undefined && conduit.nsmTimer !== undefined) bad.push(`${conduitAt(conduit)} calls NSM while backing off`);
+    bad.push(`${conduitLabel(conduit)} has an NSM call nobody waits for`);
+  if (conduit.nsmOp !== undefined && conduit.nsmTimer !== undefined) bad.push(`${conduitLabel(conduit)} calls NSM while backing off`);
   for (const kind of WATCH_KINDS) {
     const w = conduit.watches[kind];
-    if (w.op !== undefined && w.timer !== undefined) bad.push(`${conduitAt(conduit)} ${kind} watch is open and scheduled to re-open`);
-    if (w.op === undefined && w.timer === undefined) bad.push(`${conduitAt(conduit)} ${kind} watch is neither open nor scheduled`);
+    if (w.op !== undefined && w.timer !== undefined) bad.push(`${conduitLabel(conduit)} ${kind} watch is open and scheduled to re-open`);
+    if (w.op === undefined && w.timer === undefined) bad.push(`${conduitLabel(conduit)} ${kind} watch is neither open nor scheduled`);
     if (w.timer !== undefined && !state.timers.has(w.timer))
-      bad.push(`${conduitAt(conduit)} ${kind} watch waits for a timer that is not set`);
+      bad.push(`${conduitLabel(conduit)} ${kind} watch waits for a timer that is not set`);
   }
   if ((conduit.recovery === 'waiting') !== (conduit.recoveryTimer !== undefined))
-    bad.push(`${conduitAt(conduit)} recovery and its timer disagree`);
+    bad.push(`${conduitLabel(conduit)} recovery and its timer disagree`);
   if (conduit.nsmTimer !== undefined && !state.timers.has(conduit.nsmTimer))
-    bad.push(`${conduitAt(conduit)} waits for an NSM back-off timer that is not set`);
+    bad.push(`${conduitLabel(conduit)} waits for an NSM back-off timer that is not set`);
   // Only a live connection has tokens to refresh.
   if (conduit.refreshTimer !== undefined && (conduit.connection === undefined || !state.timers.has(conduit.refreshTimer))) {
-    bad.push(`${conduitAt(conduit)} refreshes tokens of no connection`);
+    bad.push(`${conduitLabel(conduit)} refreshes tokens of no connection`);
   }
   // NSM may have made the interface under the name: nobody else may ask for it meanwhile.
   if (conduit.held && state.interfaceNames.get(conduit.identity.id)?.release !== undefined) {
-    bad.push(`${conduitAt(conduit)} holds a connection whose interface name is being released`);
+    bad.push(`${conduitLabel(conduit)} holds a connection whose interface name is being released`);
   }
   if (conduit.held && !state.interfaceNames.has(conduit.identity.id))
-    bad.push(`${conduitAt(conduit)} holds a connection without an interface name`);
-  if (conduit.refreshDue && conduit.connection === undefined) bad.push(`${conduitAt(conduit)} owes a refresh of no connection`);
+    bad.push(`${conduitLabel(conduit)} holds a connection without an interface name`);
+  if (conduit.refreshDue && conduit.connection === undefined) bad.push(`${conduitLabel(conduit)} owes a refresh of no connection`);
   if (conduit.wanted === 0 && conduit.streams.size === 0 && !conduit.held && !conduit.nsmOp && conduit.nsmTimer === undefined) {
-    bad.push(`${conduitAt(conduit)} has nothing to do but was not dropped`);
+    bad.push(`${conduitLabel(conduit)} has nothing to do but was not dropped`);
   }
 }
 
 function checkStream(state: TapaState, conduit: ConduitState, stream: StreamState, bad: string[]): void {
   if (state.registry.has(stream.key) !== stream.wanted)
-    bad.push(`${streamAt(stream)} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
+    bad.push(`${streamLabel(stream)} is ${stream.wanted ? 'open but not' : 'closed but'} in the Watch registry`);
   if (stream.wanted && stream.status !== statusOf(stream, conduit))
-    bad.push(`${streamAt(stream)} published ${stream.status}, is ${statusOf(stream, conduit)}`);
+    bad.push(`${streamLabel(stream)} published ${stream.status}, is ${statusOf(stream, conduit)}`);
   if (stream.timer && state.timers.get(stream.timer.id)?.kind !== 'stream')
-    bad.push(`${streamAt(stream)} waits for a timer that is not set`);
-  if (!(stream.identifier >= 0)) bad.push(`${streamAt(stream)} has identifier ${stream.identifier}`);
+    bad.push(`${streamLabel(stream)} waits for a timer that is not set`);
+  if (!(stream.identifier >= 0)) bad.push(`${streamLabel(stream)} has identifier ${stream.identifier}`);
   const reg = stream.registered;
-  if (reg && !(reg.identifier >= 1)) bad.push(`${streamAt(stream)} registered identifier ${reg.identifier}`);
+  if (reg && !(reg.identifier >= 1)) bad.push(`${streamLabel(stream)} registered identifier ${reg.identifier}`);
   if (stream.timer?.purpose === 'refresh' && reg?.status !== 'ENABLED')
-    bad.push(`${streamAt(stream)} refreshes a target that is not ENABLED`);
+    bad.push(`${streamLabel(stream)} refreshes a target that is not ENABLED`);
   // The moment the local IPs change, a target under the old ones is withdrawn: only a
   // call in flight or a back-off may delay it.
   if (reg?.status === 'ENABLED' && !sameSet(reg.ips, conduit.localIps) && stream.op === undefined && stream.timer?.purpose !== 'retry') {
-    bad.push(`${streamAt(stream)} keeps an ENABLED target under stale IPs`);
+    bad.push(`${streamLabel(stream)} keeps an ENABLED target under stale IPs`);
   }
-  if (!stream.wanted && !reg && !stream.op && !stream.timer) bad.push(`${streamAt(stream)} is closed and idle but was not dropped`);
+  if (!stream.wanted && !reg && !stream.op && !stream.timer) bad.push(`${streamLabel(stream)} is closed and idle but was not dropped`);
 }
