@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import type { CoreFault } from '../runner/core-fault.js';
 import { Runner } from '../runner/runner.js';
 import { snapshot } from '../runner/snapshot.js';
@@ -9,6 +10,7 @@ import type { Logger } from './log.js';
 import { plaintext, type Security } from './security.js';
 import { newServer } from './server-options.js';
 import { CheckedTapService, tapServer } from './tap-server.js';
+import { removeLeftDialers } from './fd/left-dialers.js';
 import { NetnsHandover } from './fd/netns.js';
 import { GrpcTransport } from './transport.js';
 import { serveOn } from './unix-socket.js';
@@ -53,6 +55,8 @@ export async function startSidecar(
   options: SidecarOptions = {},
 ): Promise<Sidecar> {
   let accepting = true;
+  const left = await removeLeftDialers(tmpdir());
+  if (left.length > 0) log.info({ removed: left }, 'removed the dial directories of sidecars that were killed');
   const netns = await NetnsHandover.start(config.nsmSocket);
   const transport = new GrpcTransport(
     {

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unary } from '../../src/grpc/calls.js';
+import { DIALER_PREFIX, DIALER_SOCKET } from '../../src/grpc/fd/left-dialers.js';
 import { startEmbedded } from '../../src/embedded/embedded.js';
 import { TapService } from '../../src/wire/ambassador/v1/tap.js';
 import { TestCa } from '../support/spiffe-ca.js';
@@ -49,6 +50,43 @@ describe('tapa serve as a process', function () {
       expect(existsSync(socket) || existsSync(health), 'a socket file left behind').to.equal(false);
     } finally {
       child.kill('SIGKILL');
+      await world.stop();
+    }
+  });
+
+  it('killed with SIGKILL, leaves its dial directory; the next start removes it, and a clean exit leaves none', async () => {
+    const dir = scratchDir('tapa-proc-');
+    const temporary = scratchDir('tapa-proc-tmp-');
+    const world = await startEmbedded({ nsmSocket: join(dir, 'nsm.sock') });
+    const env = {
+      TMPDIR: temporary,
+      MERIDIO_SOCKET: join(dir, 'tapa.sock'),
+      MERIDIO_NSP_ADDRESS: world.nspAddress,
+      MERIDIO_NSM_SOCKET: world.nsmAddress,
+      MERIDIO_LOG_LEVEL: 'INFO',
+    };
+    const dialers = (): string[] => readdirSync(temporary).filter((name) => name.startsWith(DIALER_PREFIX));
+    const first = serve(['--plaintext'], env);
+    let second: ReturnType<typeof serve> | undefined;
+    try {
+      await eventually(() => expect(first.output()).to.contain('serving the Tap API'));
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const [left] = dialers();
+      expect(left, 'the dial directory of the killed sidecar').to.be.a('string');
+      // As if the restart came minutes later: a younger socket may be a dialer starting.
+      const then = new Date(Date.now() - 120_000);
+      utimesSync(join(temporary, left!, DIALER_SOCKET), then, then);
+      second = serve(['--plaintext'], env);
+      await eventually(() => expect(second!.output()).to.contain('serving the Tap API'));
+      expect(second.output()).to.contain('removed the dial directories of sidecars that were killed');
+      expect(dialers()).to.have.length(1).and.not.include(left);
+      second.child.kill('SIGTERM');
+      expect(await second.exited, second.output()).to.equal(0);
+      expect(dialers()).to.deep.equal([]);
+    } finally {
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
       await world.stop();
     }
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DIALER_PREFIX, DIALER_SOCKET } from './left-dialers.js';
 import { unixfd } from './native.js';
 import { DescriptorSocket } from './socket.js';
 
@@ -14,7 +15,7 @@ import { DescriptorSocket } from './socket.js';
  * with the first byte of every new connection to the target, and again with the next
  * byte after `resend()`: a peer reads descriptors per connection, so a call must be
  * preceded by them on whatever connection grpc-js picks, including one opened after a
- * reconnect.
+ * reconnect. A process killed before `close` leaves the directory: see removeLeftDialers.
  */
 export class DescriptorDialer {
   readonly address: string;
@@ -26,8 +27,8 @@ export class DescriptorDialer {
     private readonly target: string,
     private readonly descriptors: () => readonly number[],
   ) {
-    this.directory = mkdtempSync(join(tmpdir(), 'tapa-dial-'));
-    this.address = `unix://${join(this.directory, 'nsm.sock')}`;
+    this.directory = mkdtempSync(join(tmpdir(), DIALER_PREFIX));
+    this.address = `unix://${join(this.directory, DIALER_SOCKET)}`;
     this.server = createServer((down) => this.pair(down));
   }
 
