@@ -106,7 +106,8 @@ function streamLabel(stream: StreamState): string {
 }
 
 function checkConduit(state: TapaState, conduit: ConduitState, bad: string[]): void {
-  if (conduit.connection === undefined && conduit.localIps.length > 0) bad.push(`${conduitLabel(conduit)} has local IPs without a connection`);
+  if (conduit.connection === undefined && conduit.localIps.length > 0)
+    bad.push(`${conduitLabel(conduit)} has local IPs without a connection`);
   if (conduit.nsmOp !== undefined && state.pending.get(conduit.nsmOp.id)?.kind !== 'nsm')
     bad.push(`${conduitLabel(conduit)} has an NSM call nobody waits for`);
   if (conduit.nsmOp !== undefined && conduit.nsmTimer !== undefined) bad.push(`${conduitLabel(conduit)} calls NSM while backing off`);
