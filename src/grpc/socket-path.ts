@@ -85,7 +85,7 @@ function kind(found: Stats): string {
  * Tries to connect: a listening process answers at once (the kernel accepts into its backlog even
  * if the process is busy or stopped), a stale socket refuses at once, so no timer is needed.
  */
-function knock(path: string): Promise<'answered' | 'refused' | 'gone' | { readonly error: string }> {
+export function knock(path: string): Promise<'answered' | 'refused' | 'gone' | { readonly error: string }> {
   return new Promise((resolve) => {
     const probe = connect({ path });
     probe.once('connect', () => {

@@ -1,6 +1,6 @@
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { knock } from '../socket-path.js';
 
 /** What a DescriptorDialer makes: a private directory named by mkdtemp, holding its socket. */
 export const DIALER_PREFIX = 'tapa-dial-';
@@ -15,10 +15,9 @@ const STARTING_MS = 60_000;
  * temporary directory outlives a restart of the container, every crash would leave one
  * more. Only what is ours for certain goes: a directory of mkdtemp's name and ours (owner
  * and mode 0700), holding nothing but the socket, made over a minute ago, on which nobody
- * listens any longer.
- * A dialer alive in another process answers the test connection, and keeps its directory
- * (it sees one connection open and close at once). Returns the directories removed; any
- * error leaves an entry where it is.
+ * listens any longer. A dialer alive in another process answers the test connection, and
+ * keeps its directory (it sees one connection open and close at once). Returns the
+ * directories removed; any error leaves an entry where it is.
  */
 export async function removeLeftDialers(parent: string): Promise<string[]> {
   let names: string[];
@@ -54,16 +53,5 @@ async function isLeft(directory: string): Promise<boolean> {
   if (!socket.isSocket() || socket.uid !== uid) return false;
   // A dialer that is starting has bound its socket and may not listen yet.
   if (Date.now() - socket.mtimeMs < STARTING_MS) return false;
-  return nobodyListens(join(directory, DIALER_SOCKET));
-}
-
-function nobodyListens(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(false);
-    });
-    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
+  return (await knock(join(directory, DIALER_SOCKET))) === 'refused';
 }
