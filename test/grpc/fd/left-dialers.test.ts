@@ -36,6 +36,14 @@ describe('grpc/fd: dial directories left by sidecars that were killed', () => {
     expect(existsSync(join(parent, 'other'))).to.equal(true);
   });
 
+  it('removes an empty one over a minute old (killed before it bound its socket), and keeps a younger one', async () => {
+    const parent = scratchDir('tapa-left-');
+    const [old, young] = [mkdtempSync(join(parent, DIALER_PREFIX)), mkdtempSync(join(parent, DIALER_PREFIX))];
+    aged(old);
+    expect(await removeLeftDialers(parent)).to.deep.equal([old]);
+    expect(existsSync(young)).to.equal(true);
+  });
+
   it('keeps the directory of a dialer that still listens', async () => {
     const parent = scratchDir('tapa-left-');
     const dir = mkdtempSync(join(parent, DIALER_PREFIX));
