@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command, exit } from '../command.js';
 import { version } from '../version.js';
 import { debugReport } from './debug-report.js';
+import { writeOutFile } from './out-file.js';
 import { TapService, type Stream } from '../wire/ambassador/v1/tap.js';
 import { serverStream, unary } from '../grpc/calls.js';
 import { FlightRecorderService } from '../grpc/flight-recorder.js';
@@ -163,7 +163,10 @@ program
 program
   .command('record')
   .description("write the sidecar's flight recording (its last events, without secrets) to a file, for tapa-sim replay")
-  .requiredOption('--out <file>', 'where to write the recording (JSON)')
+  .requiredOption(
+    '--out <file>',
+    'where to write the recording (JSON; - for standard output); a new file is made readable by its owner alone, a symbolic link is refused',
+  )
   .option('--socket <path>', 'the health socket (default: MERIDIO_HEALTH_SOCKET or /tmp/health.sock)')
   .option('--why <text>', 'why it is made, kept in the recording (e.g. an incident number)', 'on demand')
   .action((o: { out: string; socket?: string; why: string }) => {
@@ -181,10 +184,11 @@ program
         c.close();
         if (error) fail(`record: ${error.code}: ${error.message}`, 1);
         const data = Buffer.concat(chunks);
+        if (o.out === '-') return void process.stdout.write(data);
         try {
-          writeFileSync(o.out, data);
+          writeOutFile(o.out, data);
         } catch (err) {
-          fail(`${o.out}: cannot write: ${(err as Error).message}`, 1);
+          fail((err as Error).message, 1);
         }
         process.stdout.write(`recording of ${socket} written to ${o.out} (${data.length} bytes)\n`);
       },

@@ -41,6 +41,10 @@ export async function recordIncident(file: string, why = 'incident 42', env: Rec
 
     const recorded = await run('src/cli/tapa.ts', ['record', '--socket', r.healthSocket, '--out', file, '--why', why]);
     expect(recorded.code, recorded.stderr).to.equal(0);
+    // `--out -`: the recording alone on standard output, for a pipe.
+    const piped = await run('src/cli/tapa.ts', ['record', '--socket', r.healthSocket, '--out', '-', '--why', why]);
+    expect(piped.code, piped.stderr).to.equal(0);
+    expect((JSON.parse(piped.stdout) as { why: string }).why).to.equal(why);
   } finally {
     await r.stop();
   }

@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeOutFile } from '../../src/cli/out-file.js';
+
+describe('cli: the file an operator names with --out', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tapa-out-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is made readable by its owner alone', () => {
+    const file = join(dir, 'recording.json');
+    writeOutFile(file, Buffer.from('{}'));
+    expect(readFileSync(file, 'utf8')).to.equal('{}');
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it('is overwritten when it is there already, keeping its mode', () => {
+    const file = join(dir, 'recording.json');
+    writeFileSync(file, 'an older and longer recording');
+    chmodSync(file, 0o640);
+    writeOutFile(file, Buffer.from('{}'));
+    expect(readFileSync(file, 'utf8')).to.equal('{}');
+    expect(statSync(file).mode & 0o777).to.equal(0o640);
+  });
+
+  it('is not written through a symbolic link, and what the link points to is left as it was', () => {
+    const target = join(dir, 'not-ours');
+    writeFileSync(target, 'precious');
+    const link = join(dir, 'recording.json');
+    symlinkSync(target, link);
+    expect(() => writeOutFile(link, Buffer.from('{}'))).to.throw(/is a symbolic link/);
+    expect(readFileSync(target, 'utf8')).to.equal('precious');
+  });
+
+  it('says why it cannot be written', () => {
+    expect(() => writeOutFile(join(dir, 'missing', 'recording.json'), Buffer.from('{}'))).to.throw(/cannot write: ENOENT/);
+  });
+});
