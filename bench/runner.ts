@@ -156,7 +156,9 @@ function runWorkload(
       })(transport, options)
     : new Runner(transport, options);
   const registry = new Map<string, NspTarget>();
-  const watching = new Set<ScriptedCall>();
+  // Weak: the runner ends the watches it no longer needs (a stream's getTargets, once a
+  // round), and a Set kept every one of them, which the figures then charged to the runner.
+  const watching = new WeakSet<ScriptedCall>();
   const answer = (call: ScriptedCall): void => {
     if (call.kind === 'token') return call.answer({ ok: true, value: undefined });
     const conduit = call.scope.conduit ?? '';
