@@ -1,17 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
-import { recorderInstructionFigure } from './recorder-instructions.js';
 import { recorderHeapMb } from './runner.js';
 import { figure, median, ratioFigure } from './report.js';
 import { recorderOpenRttRatios } from './sidecar-figures.js';
 
 /**
- * The flight recorder's figures, side by side: its cost on the runner's events/s at 1,000
- * and 10,000 streams and on Tap.Open RTT p99, each with and without it in alternating pairs
- * (ratios, so that a busy machine slows both alike), the same cost at 1,000 streams counted
- * in instructions (recorderInstructionFigure; not with --quick), and the heap it holds at
- * 10,000 streams. The events/s pairs run in a process of their own started with the
- * sidecar's Node flags (recorderPairs).
+ * The flight recorder's three figures, side by side: its cost on the runner's events/s at
+ * 1,000 and 10,000 streams and on Tap.Open RTT p99, each with and without it in
+ * alternating pairs (ratios, so that a busy machine slows both alike), and the heap it
+ * holds at 10,000 streams. The events/s pairs run in a process of their own started with
+ * the sidecar's Node flags (recorderPairs).
  */
 export async function recorderFigures(quick: boolean): Promise<void> {
   for (const streams of [1_000, 10_000]) {
@@ -31,7 +29,6 @@ export async function recorderFigures(quick: boolean): Promise<void> {
       },
     );
   }
-  if (!quick) await recorderInstructionFigure(1_000, 4_096);
   figure({
     name: 'runner.recorder_heap_mb.streams_10000',
     value: Number(recorderHeapMb(10_000, 4, 4_096).toFixed(1)),
