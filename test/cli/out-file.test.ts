@@ -9,20 +9,21 @@ describe('cli: the file an operator names with --out', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tapa-out-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is made readable by its owner alone', () => {
-    const file = join(dir, 'recording.json');
+  /** Writes `{}` into the file and says what it then holds, and its permission bits. */
+  const written = (file: string): { text: string; mode: number } => {
     writeOutFile(file, Buffer.from('{}'));
-    expect(readFileSync(file, 'utf8')).to.equal('{}');
-    expect(statSync(file).mode & 0o777).to.equal(0o600);
+    return { text: readFileSync(file, 'utf8'), mode: statSync(file).mode & 0o777 };
+  };
+
+  it('is made readable by its owner alone', () => {
+    expect(written(join(dir, 'recording.json'))).to.deep.equal({ text: '{}', mode: 0o600 });
   });
 
   it('is overwritten when it is there already, keeping its mode', () => {
     const file = join(dir, 'recording.json');
     writeFileSync(file, 'an older and longer recording');
     chmodSync(file, 0o640);
-    writeOutFile(file, Buffer.from('{}'));
-    expect(readFileSync(file, 'utf8')).to.equal('{}');
-    expect(statSync(file).mode & 0o777).to.equal(0o640);
+    expect(written(file)).to.deep.equal({ text: '{}', mode: 0o640 });
   });
 
   it('is not written through a symbolic link, and what the link points to is left as it was', () => {
