@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { SIDECAR_NODE_FLAGS } from '../src/grpc/node-flags.js';
 import { recorderHeapMb } from './runner.js';
 import { figure, median, ratioFigure } from './report.js';
-import { recorderOpenRttRatios } from './sidecar-figures.js';
+import { recorderOpenRttRatios, recorderSidecarCpuRatios } from './sidecar-figures.js';
 
 /**
- * The flight recorder's three figures, side by side: its cost on the runner's events/s at
- * 1,000 and 10,000 streams and on Tap.Open RTT p99, each with and without it in
- * alternating pairs (ratios, so that a busy machine slows both alike), and the heap it
- * holds at 10,000 streams. The events/s pairs run in a process of their own started with
- * the sidecar's Node flags (recorderPairs).
+ * The flight recorder's figures, side by side: its cost on the runner's events/s at 1,000
+ * and 10,000 streams, on the sidecar's CPU time to open as many, and on Tap.Open RTT p99,
+ * each with and without it in alternating pairs (ratios, so that a busy machine slows both
+ * alike), and the heap it holds at 10,000 streams. The events/s pairs run in a process of
+ * their own started with the sidecar's Node flags (recorderPairs).
  */
 export async function recorderFigures(quick: boolean): Promise<void> {
   for (const streams of [1_000, 10_000]) {
@@ -36,6 +36,19 @@ export async function recorderFigures(quick: boolean): Promise<void> {
     unit: 'MB',
     note: 'heap the flight recorder holds once 10,000 streams are open and refreshed: heap after GC with it minus without; state_copy_mb: the same with a ring of 4 events, about the copy of the state alone',
   });
+  const sidecarPairs: readonly (readonly [number, number])[] = quick
+    ? [[1_000, 3]]
+    : [
+        [1_000, 9],
+        [10_000, 3],
+      ];
+  for (const [streams, pairs] of sidecarPairs) {
+    ratioFigure(
+      `sidecar.recorder_cpu_ratio.open_${streams}`,
+      `the sidecar process's CPU seconds to open ${streams} streams over 10 conduits until all are ENABLED, without the flight recorder over with it (MERIDIO_RECORD_EVENTS=0 and 4096), a new pair of sidecars for each ratio, run one after the other, which goes first alternating; goal >= 0.95`,
+      await recorderSidecarCpuRatios(pairs, streams),
+    );
+  }
   const [rounds, samples, warmup] = quick ? [3, 300, 100] : [5, 1_000, 500];
   ratioFigure(
     'sidecar.recorder_open_rtt_ratio_p99',

@@ -121,6 +121,36 @@ export async function recorderOpenRttRatios(rounds: number, samples: number, war
   }
 }
 
+/**
+ * The flight recorder's cost where production pays it: the sidecar process's CPU seconds to
+ * open `streams` streams over the conduits and see all of them ENABLED, without the recorder
+ * over with it, one ratio per pair of sidecars run one after the other (which goes first
+ * alternating). Both do the same work against the same world, so the ratio is what the
+ * recorder adds to the CPU time of that work, counted with what grpc-js, the sockets and the
+ * collector's threads cost the sidecar besides the runner.
+ */
+export async function recorderSidecarCpuRatios(pairs: number, streams: number): Promise<number[]> {
+  const perConduit = Math.ceil(streams / CONDUITS);
+  const cpuToOpen = async (recordEvents: string): Promise<number> => {
+    const s = await SidecarUnderTest.start(CONDUITS, perConduit, undefined, { MERIDIO_RECORD_EVENTS: recordEvents });
+    try {
+      const before = s.cpuSeconds().sidecar;
+      for (let i = 0; i < perConduit; i++) for (let c = 0; c < CONDUITS; c++) s.open(benchStream(c, i)).catch(() => undefined);
+      await s.enabled(CONDUITS * perConduit, undefined, 120_000);
+      return s.cpuSeconds().sidecar - before;
+    } finally {
+      await s.stop();
+    }
+  };
+  const ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const first = i % 2 === 0 ? '0' : '4096';
+    const [a, b] = [await cpuToOpen(first), await cpuToOpen(first === '0' ? '4096' : '0')];
+    ratios.push(first === '0' ? a / b : b / a);
+  }
+  return ratios;
+}
+
 async function enabledAfterOpen(s: SidecarUnderTest, c: number, i: number): Promise<{ rtt: number; bare: number; enabled: number }> {
   const stream = benchStream(c, i);
   const watch = s.watchEnabled(stream);
