@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeOutFile } from '../../src/cli/out-file.js';
@@ -33,6 +45,22 @@ describe('cli: the file an operator names with --out', () => {
     symlinkSync(target, link);
     expect(() => writeOutFile(link, Buffer.from('{}'))).to.throw(/is a symbolic link/);
     expect(readFileSync(target, 'utf8')).to.equal('precious');
+  });
+
+  it('is not written into a FIFO placed at its name, whether or not something reads it, and does not wait', () => {
+    const fifo = join(dir, 'recording.json');
+    expect(spawnSync('mkfifo', [fifo]).status).to.equal(0);
+    expect(() => writeOutFile(fifo, Buffer.from('{}'))).to.throw(/cannot write: ENXIO/);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      expect(() => writeOutFile(fifo, Buffer.from('{}'))).to.throw(/is not a regular file/);
+    } finally {
+      closeSync(reader);
+    }
+  });
+
+  it('is not written into a directory', () => {
+    expect(() => writeOutFile(dir, Buffer.from('{}'))).to.throw(/cannot write: EISDIR/);
   });
 
   it('says why it cannot be written', () => {
